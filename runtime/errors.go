@@ -1,0 +1,85 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"time"
+)
+
+// ErrThrottled is matched, with errors.Is, by every rejection a wrapper
+// returns. The rejection itself is a *ThrottledError carrying the details.
+var ErrThrottled = errors.New("throttled")
+
+// ErrStoreUnavailable is wrapped by the error returned when a store could not
+// answer and the policy fails closed (fail=closed).
+var ErrStoreUnavailable = errors.New("throttle store unavailable")
+
+// ErrTimeout is returned, possibly wrapped, when a timeout policy's deadline
+// passes. Both errors.Is(err, ErrTimeout) and
+// errors.Is(err, context.DeadlineExceeded) hold for it.
+var ErrTimeout error = timeoutError{}
+
+type timeoutError struct{}
+
+func (timeoutError) Error() string   { return "throttle: call timed out" }
+func (timeoutError) Timeout() bool   { return true }
+func (timeoutError) Temporary() bool { return true }
+
+// Is reports that a timeout is also a context.DeadlineExceeded.
+func (timeoutError) Is(target error) bool { return target == context.DeadlineExceeded }
+
+// Reason says why a call was rejected.
+type Reason uint8
+
+// The reasons of a rejection. Their String values are part of the contract
+// (they travel in the X-Throttled-Reason header).
+const (
+	ReasonQuota         Reason = iota + 1 // a rate policy's quota is used up
+	ReasonFullQueue                       // no free slot and no room in the queue
+	ReasonPriorityQuota                   // the call's priority used its share of capacity
+	ReasonConsumerQuota                   // the call's consumer used its share of capacity
+	ReasonDeadline                        // the wait would outlast max_wait or the context's deadline
+)
+
+var reasonText = [...]string{
+	ReasonQuota:         "rejected due to quota",
+	ReasonFullQueue:     "rejected due to full queue",
+	ReasonPriorityQuota: "rejected due to priority quota",
+	ReasonConsumerQuota: "rejected due to consumer quota",
+	ReasonDeadline:      "rejected due to deadline",
+}
+
+func (r Reason) String() string {
+	if int(r) < len(reasonText) && reasonText[r] != "" {
+		return reasonText[r]
+	}
+	return "Reason(" + strconv.Itoa(int(r)) + ")"
+}
+
+// ThrottledError is a rejection. It satisfies errors.Is(err, ErrThrottled).
+type ThrottledError struct {
+	Policy     string        // the directive's policy, e.g. "gcra" or "concurrency"
+	Name       string        // the limit's or pool's identity
+	Key        string        // the caller's key, "" when the limit has none
+	Reason     Reason        // why the call was rejected
+	RetryAfter time.Duration // when a retry may be admitted; > 0 for rate policies, 0 when unknown
+}
+
+func (e *ThrottledError) Error() string {
+	s := "throttle: " + e.Policy
+	if e.Name != "" {
+		s += " " + e.Name
+	}
+	if e.Key != "" {
+		s += " key " + strconv.Quote(e.Key)
+	}
+	s += ": " + e.Reason.String()
+	if e.RetryAfter > 0 {
+		s += ", retry after " + e.RetryAfter.String()
+	}
+	return s
+}
+
+// Is reports whether target is ErrThrottled.
+func (e *ThrottledError) Is(target error) bool { return target == ErrThrottled }

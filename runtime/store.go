@@ -1,0 +1,53 @@
+package runtime
+
+import (
+	"context"
+	"time"
+)
+
+// Store decides rate limits, possibly for many processes at once (see
+// runtime/redisstore). A Store must be safe for concurrent use.
+//
+// Decide applies every limit of req atomically: either all of them admit the
+// call and each records it, or none records anything (all-or-nothing). A
+// networked store makes the whole decision in one round trip.
+//
+// An error means the store could not answer; the limiter then follows the
+// limit's fail policy.
+type Store interface {
+	Decide(ctx context.Context, req *Request) (Decision, error)
+	// Cancel gives back what an earlier admitted decision with Delay > 0
+	// reserved (the waiter's context ended before its turn).
+	Cancel(ctx context.Context, req *Request) error
+}
+
+// Request is one decision over one or more limits.
+type Request struct {
+	Keyspace string
+	Limits   []*Limit // the limits, in the function's directive order
+	Keys     []string // the caller's key for each limit ("" for unkeyed ones)
+	// MaxWait is how far in the future an admission may be reserved
+	// (token_bucket, gcra, leaky_bucket); 0 admits only calls that can run now.
+	// A negative MaxWait means unbounded.
+	MaxWait time.Duration
+	// Now, when not zero, is used instead of the store's clock. Tests use it to
+	// run the same trace against several stores; production code leaves it zero.
+	Now time.Time
+}
+
+// Decision is a Store's answer.
+type Decision struct {
+	Allowed bool
+	// Remaining is how many more calls the most constrained limit would admit now.
+	Remaining int64
+	// Delay is how long an admitted call must wait for the time it reserved.
+	Delay time.Duration
+	// RetryAfter is, for a rejected call, how long until it would be admitted.
+	RetryAfter time.Duration
+	// Rejected is the index in Request.Limits of the limit that rejected the
+	// call (the one with the longest RetryAfter), or -1.
+	Rejected int
+	// Reason is ReasonQuota, or ReasonDeadline when only the wait bound stood
+	// in the way (leaky_bucket).
+	Reason Reason
+}
