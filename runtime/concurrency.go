@@ -1,0 +1,565 @@
+package runtime
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Quota bounds the share of a concurrency limiter's capacity that one
+// consumer or one priority may hold: a call is admitted only if
+// (running calls of its consumer or priority + 1) / capacity <= Fraction.
+//
+// A Quota with an empty Name applies to every consumer (or priority)
+// separately; a named one applies only to the consumer (or priority) of that
+// name. Every quota that applies to a call must hold.
+type Quota struct {
+	Name     string
+	Fraction float64
+}
+
+// Order is the order in which waiting calls get a freed slot.
+type Order uint8
+
+const (
+	// LIFO gives a freed slot to the call that started waiting last (the
+	// default, as aio-throttle and the SRE book advise: under overload the
+	// freshest requests are the ones whose callers still wait for them).
+	LIFO Order = iota
+	// FIFO gives a freed slot to the call that has waited longest.
+	FIFO
+)
+
+func (o Order) String() string {
+	if o == FIFO {
+		return "fifo"
+	}
+	return "lifo"
+}
+
+// ConcurrencySpec configures a concurrency limiter (the
+// //throttle:concurrency directive). Zero values are the defaults.
+type ConcurrencySpec struct {
+	// Name is the limiter's identity: every NewConcurrency call with the same
+	// non-empty Name returns the same limiter (pool=). An empty Name makes an
+	// anonymous limiter that is never shared.
+	Name string
+	// Capacity is how many calls may run at once (>= 1).
+	Capacity int
+	// Queue is how many calls may wait for a slot (>= 0; default 0).
+	Queue int
+	// ConsumerQuotas bound each consumer's share of Capacity.
+	ConsumerQuotas []Quota
+	// PriorityQuotas bound each priority's share of Capacity. Names are
+	// "high", "normal", "low" or "none" (calls that carry no priority).
+	PriorityQuotas []Quota
+	// Order is the waiting order (LIFO by default).
+	Order Order
+	// MaxWait bounds how long a call waits for a slot; a longer wait is
+	// rejected with ReasonDeadline. 0 means no bound besides the context.
+	MaxWait time.Duration
+	// Scope is where capacity is enforced: ScopeDefault and ScopeLocal mean
+	// this process; ScopeGlobal means every process sharing the configured
+	// store, when that store implements LeaseStore.
+	Scope Scope
+}
+
+// Concurrency is a concurrency limiter with aio-throttle semantics: at most
+// Capacity calls run at once, at most Queue calls wait for a slot, and
+// consumer and priority quotas bound each one's share of the capacity.
+//
+// A call is decided in this order: (1) queue: a low-priority call is
+// rejected (ReasonFullQueue) when any call is waiting, and every call is
+// rejected (ReasonFullQueue) when no slot is free and the queue is full;
+// (2) priority quotas (ReasonPriorityQuota); (3) consumer quotas
+// (ReasonConsumerQuota); (4) it takes a free slot or waits for one;
+// (5) after waiting, the quotas are checked again, and a call that fails
+// them is rejected and the slot passes on at once.
+//
+// Waiting calls get freed slots in Order. A waiter whose context ends leaves
+// the queue at once; a context that hits its deadline, or a wait longer than
+// MaxWait, is rejected with ReasonDeadline; a cancelled context returns
+// context.Canceled.
+//
+// Priorities: a call made with Acquire uses the priority carried by its
+// context (WithPriority), else it has none. "none" is a priority class of
+// its own: named priority quotas apply only to their class ("normal:0.9"
+// does not bound calls without a priority, and "none:0.5" bounds only
+// them), and unnamed priority quotas apply to each of the four classes
+// high, normal, low and none separately. The low rule applies to
+// PriorityLow only.
+//
+// A Concurrency is safe for concurrent use by many goroutines. Uncontended
+// Acquire and Release do not allocate.
+type Concurrency struct {
+	spec ConcurrencySpec
+
+	// Quotas compiled to the largest number of running calls allowed.
+	consumerAll   int            // from unnamed consumer quotas; math.MaxInt when none
+	consumerNamed map[string]int // named consumer quotas, min'ed with consumerAll
+	hasConsumerQ  bool
+	prioMax       [numPrioClasses]int
+	hasPrioQ      bool
+
+	mu         sync.Mutex
+	running    int
+	queue      waitList
+	byConsumer map[string]int // running calls per consumer; only with consumer quotas
+	byPrio     [numPrioClasses]int
+
+	global *globalState // scope=global; nil otherwise
+}
+
+// prioClass is a call's priority as the limiter sees it: the three
+// priorities plus "none".
+type prioClass uint8
+
+const (
+	prioNone prioClass = iota
+	prioLow
+	prioNormal
+	prioHigh
+	numPrioClasses
+)
+
+var prioClassNames = [numPrioClasses]string{"none", "low", "normal", "high"}
+
+func classOf(p Priority) prioClass {
+	switch {
+	case p == PriorityHigh:
+		return prioHigh
+	case p < PriorityNormal:
+		return prioLow
+	case p > PriorityNormal:
+		return prioHigh
+	default:
+		return prioNormal
+	}
+}
+
+var (
+	poolsMu sync.Mutex
+	pools   = map[string]*Concurrency{}
+)
+
+// NewConcurrency returns the limiter named spec.Name, creating it on first
+// use. Functions sharing a pool (pool=) get one limiter; NewConcurrency
+// panics when spec is invalid or differs from the settings the pool was
+// created with, naming the differing setting.
+//
+// NewConcurrency is also the programmatic API for code that does not go
+// through generated wrappers; see Concurrency.Do.
+func NewConcurrency(spec ConcurrencySpec) *Concurrency {
+	if err := validateConcurrencySpec(spec); err != nil {
+		panic(err)
+	}
+	if spec.Name == "" {
+		return newConcurrency(spec)
+	}
+	poolsMu.Lock()
+	defer poolsMu.Unlock()
+	if c, ok := pools[spec.Name]; ok {
+		if diff := specDiff(c.spec, spec); diff != "" {
+			panic(fmt.Sprintf("throttle: concurrency pool %q defined twice with different %s", spec.Name, diff))
+		}
+		return c
+	}
+	c := newConcurrency(spec)
+	pools[spec.Name] = c
+	return c
+}
+
+func newConcurrency(spec ConcurrencySpec) *Concurrency {
+	spec.ConsumerQuotas = append([]Quota(nil), spec.ConsumerQuotas...)
+	spec.PriorityQuotas = append([]Quota(nil), spec.PriorityQuotas...)
+	c := &Concurrency{spec: spec, consumerAll: math.MaxInt}
+	for _, q := range spec.ConsumerQuotas {
+		if q.Name == "" {
+			c.consumerAll = min(c.consumerAll, quotaMax(q.Fraction, spec.Capacity))
+		}
+	}
+	for _, q := range spec.ConsumerQuotas {
+		if q.Name != "" {
+			if c.consumerNamed == nil {
+				c.consumerNamed = map[string]int{}
+			}
+			m, ok := c.consumerNamed[q.Name]
+			if !ok {
+				m = c.consumerAll
+			}
+			c.consumerNamed[q.Name] = min(m, quotaMax(q.Fraction, spec.Capacity))
+		}
+	}
+	c.hasConsumerQ = len(spec.ConsumerQuotas) > 0
+	if c.hasConsumerQ {
+		c.byConsumer = map[string]int{}
+	}
+	for i := range c.prioMax {
+		c.prioMax[i] = math.MaxInt
+	}
+	for _, q := range spec.PriorityQuotas {
+		m := quotaMax(q.Fraction, spec.Capacity)
+		if q.Name == "" {
+			for i := range c.prioMax {
+				c.prioMax[i] = min(c.prioMax[i], m)
+			}
+			continue
+		}
+		cls, _ := parsePrioClass(q.Name)
+		c.prioMax[cls] = min(c.prioMax[cls], m)
+	}
+	c.hasPrioQ = len(spec.PriorityQuotas) > 0
+	if spec.Scope == ScopeGlobal {
+		c.global = newGlobalState(c)
+	}
+	return c
+}
+
+// quotaMax is the largest n with n/capacity <= f: a call is admitted while
+// running+1 <= quotaMax. It uses the same float comparison as the rule it
+// implements, so fractions such as 0.7 of 10 give exactly 7.
+func quotaMax(f float64, capacity int) int {
+	n := int(math.Floor(f * float64(capacity)))
+	n = max(0, min(n, capacity))
+	for n < capacity && float64(n+1)/float64(capacity) <= f {
+		n++
+	}
+	for n > 0 && float64(n)/float64(capacity) > f {
+		n--
+	}
+	return n
+}
+
+func parsePrioClass(name string) (prioClass, bool) {
+	for i, s := range prioClassNames {
+		if strings.EqualFold(name, s) {
+			return prioClass(i), true
+		}
+	}
+	return 0, false
+}
+
+func validateConcurrencySpec(s ConcurrencySpec) error {
+	prefix := "throttle: concurrency"
+	if s.Name != "" {
+		prefix += " " + s.Name
+	}
+	if s.Capacity < 1 {
+		return fmt.Errorf("%s: capacity must be at least 1, got %d", prefix, s.Capacity)
+	}
+	if s.Queue < 0 {
+		return fmt.Errorf("%s: queue must not be negative, got %d", prefix, s.Queue)
+	}
+	if s.MaxWait < 0 {
+		return fmt.Errorf("%s: max_wait must not be negative, got %v", prefix, s.MaxWait)
+	}
+	if s.Order > FIFO {
+		return fmt.Errorf("%s: unknown order %d", prefix, s.Order)
+	}
+	if s.Scope > ScopeGlobal {
+		return fmt.Errorf("%s: unknown scope %d", prefix, s.Scope)
+	}
+	for _, q := range s.ConsumerQuotas {
+		if !(q.Fraction > 0 && q.Fraction <= 1) {
+			return fmt.Errorf("%s: consumer quota %s must be a fraction in (0, 1], got %v", prefix, quotaLabel(q), q.Fraction)
+		}
+	}
+	for _, q := range s.PriorityQuotas {
+		if !(q.Fraction > 0 && q.Fraction <= 1) {
+			return fmt.Errorf("%s: priority quota %s must be a fraction in (0, 1], got %v", prefix, quotaLabel(q), q.Fraction)
+		}
+		if _, ok := parsePrioClass(q.Name); q.Name != "" && !ok {
+			return fmt.Errorf("%s: priority quota names a priority %q; want high, normal, low or none", prefix, q.Name)
+		}
+	}
+	return nil
+}
+
+func quotaLabel(q Quota) string {
+	if q.Name == "" {
+		return "(for every one)"
+	}
+	return fmt.Sprintf("%q", q.Name)
+}
+
+// specDiff names the first setting in which a and b differ, or returns "".
+func specDiff(a, b ConcurrencySpec) string {
+	switch {
+	case a.Capacity != b.Capacity:
+		return fmt.Sprintf("capacity (%d and %d)", a.Capacity, b.Capacity)
+	case a.Queue != b.Queue:
+		return fmt.Sprintf("queue (%d and %d)", a.Queue, b.Queue)
+	case !sameQuotas(a.ConsumerQuotas, b.ConsumerQuotas):
+		return fmt.Sprintf("consumer_quota (%v and %v)", a.ConsumerQuotas, b.ConsumerQuotas)
+	case !sameQuotas(a.PriorityQuotas, b.PriorityQuotas):
+		return fmt.Sprintf("priority_quota (%v and %v)", a.PriorityQuotas, b.PriorityQuotas)
+	case a.Order != b.Order:
+		return fmt.Sprintf("order (%v and %v)", a.Order, b.Order)
+	case a.MaxWait != b.MaxWait:
+		return fmt.Sprintf("max_wait (%v and %v)", a.MaxWait, b.MaxWait)
+	case a.Scope != b.Scope:
+		return fmt.Sprintf("scope (%d and %d)", a.Scope, b.Scope)
+	}
+	return ""
+}
+
+func sameQuotas(a, b []Quota) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// Spec returns the settings the limiter was created with.
+func (c *Concurrency) Spec() ConcurrencySpec {
+	s := c.spec
+	s.ConsumerQuotas = append([]Quota(nil), s.ConsumerQuotas...)
+	s.PriorityQuotas = append([]Quota(nil), s.PriorityQuotas...)
+	return s
+}
+
+// Slot is a running call's hold on a limiter's capacity. Release gives it
+// back; it must be called exactly once for every Slot Acquire returned with
+// a nil error (generated wrappers defer it, so a panic releases it too).
+// The zero Slot's Release does nothing.
+type Slot struct {
+	c        *Concurrency
+	consumer string
+	cls      prioClass
+	lease    uint64 // scope=global: the lease held, 0 when local
+}
+
+// Release gives the slot back: the next waiting call, if any, takes it.
+func (s Slot) Release() {
+	if s.c == nil {
+		return
+	}
+	if s.lease != 0 {
+		s.c.global.release(s)
+		return
+	}
+	s.c.release(s.consumer, s.cls)
+}
+
+// Acquire waits for a slot for consumer, with the priority carried by ctx
+// (WithPriority), or none. It returns a *ThrottledError (Policy
+// "concurrency", Key consumer) when the call is rejected, or the context's
+// error when ctx is cancelled while waiting.
+func (c *Concurrency) Acquire(ctx context.Context, consumer string) (Slot, error) {
+	cls := prioNone
+	if p, ok := PriorityFrom(ctx); ok {
+		cls = classOf(p)
+	}
+	return c.acquire(ctx, consumer, cls)
+}
+
+// AcquirePriority is Acquire with an explicit priority, which takes
+// precedence over any priority carried by ctx.
+func (c *Concurrency) AcquirePriority(ctx context.Context, consumer string, p Priority) (Slot, error) {
+	return c.acquire(ctx, consumer, classOf(p))
+}
+
+// Do runs fn holding a slot for consumer: it acquires one as Acquire does,
+// calls fn, and releases the slot when fn returns or panics (the panic
+// propagates). It returns the rejection, or fn's error.
+func (c *Concurrency) Do(ctx context.Context, consumer string, fn func(context.Context) error) error {
+	s, err := c.Acquire(ctx, consumer)
+	if err != nil {
+		return err
+	}
+	defer s.Release()
+	return fn(ctx)
+}
+
+func (c *Concurrency) acquire(ctx context.Context, consumer string, cls prioClass) (Slot, error) {
+	cfg := loadConfig()
+	if c.global != nil {
+		if ls, ok := cfg.store.(LeaseStore); ok {
+			return c.global.acquire(ctx, cfg, ls, consumer, cls)
+		}
+	}
+	c.mu.Lock()
+	if r := c.admissionLocked(consumer, cls); r != 0 {
+		running, queued := c.running, c.queue.n
+		c.mu.Unlock()
+		return Slot{}, c.reject(cfg, consumer, r, 0, running, queued)
+	}
+	if c.queue.n == 0 && c.running < c.spec.Capacity {
+		c.takeLocked(consumer, cls)
+		running, queued := c.running, c.queue.n
+		c.mu.Unlock()
+		if cfg.hook != nil {
+			cfg.hook.OnDecision(Event{Policy: "concurrency", Name: c.spec.Name, Key: consumer, Allowed: true, Running: running, Queued: queued})
+		}
+		return Slot{c: c, consumer: consumer, cls: cls}, nil
+	}
+	w := &waiter{consumer: consumer, cls: cls, done: make(chan struct{})}
+	c.queue.push(w)
+	c.mu.Unlock()
+	return c.wait(ctx, cfg, w)
+}
+
+// admissionLocked applies checks (1) to (3) and returns the reason of a
+// rejection, or 0.
+func (c *Concurrency) admissionLocked(consumer string, cls prioClass) Reason {
+	if cls == prioLow && c.queue.n > 0 {
+		return ReasonFullQueue
+	}
+	if c.running >= c.spec.Capacity && c.queue.n >= c.spec.Queue {
+		return ReasonFullQueue
+	}
+	return c.quotasLocked(consumer, cls)
+}
+
+// quotasLocked applies the priority and then the consumer quotas.
+func (c *Concurrency) quotasLocked(consumer string, cls prioClass) Reason {
+	if c.hasPrioQ && c.byPrio[cls]+1 > c.prioMax[cls] {
+		return ReasonPriorityQuota
+	}
+	if c.hasConsumerQ && c.byConsumer[consumer]+1 > c.consumerMax(consumer) {
+		return ReasonConsumerQuota
+	}
+	return 0
+}
+
+func (c *Concurrency) consumerMax(consumer string) int {
+	if c.consumerNamed != nil {
+		if m, ok := c.consumerNamed[consumer]; ok {
+			return m
+		}
+	}
+	return c.consumerAll
+}
+
+// takeLocked counts a running call.
+func (c *Concurrency) takeLocked(consumer string, cls prioClass) {
+	c.running++
+	c.countLocked(consumer, cls)
+}
+
+// countLocked counts a call in its consumer and priority.
+func (c *Concurrency) countLocked(consumer string, cls prioClass) {
+	c.byPrio[cls]++
+	if c.hasConsumerQ {
+		c.byConsumer[consumer]++
+	}
+}
+
+func (c *Concurrency) release(consumer string, cls prioClass) {
+	c.mu.Lock()
+	c.byPrio[cls]--
+	if c.hasConsumerQ {
+		if n := c.byConsumer[consumer] - 1; n > 0 {
+			c.byConsumer[consumer] = n
+		} else {
+			delete(c.byConsumer, consumer)
+		}
+	}
+	c.handOffLocked()
+	c.mu.Unlock()
+}
+
+// handOffLocked gives a freed slot to the next waiter whose quotas hold,
+// rejecting on the way those whose quotas no longer hold (check 5). When no
+// waiter takes it, the slot becomes free.
+func (c *Concurrency) handOffLocked() {
+	for c.queue.n > 0 {
+		w := c.queue.pop(c.spec.Order)
+		if r := c.quotasLocked(w.consumer, w.cls); r != 0 {
+			w.reason = r
+			close(w.done)
+			continue
+		}
+		c.countLocked(w.consumer, w.cls)
+		close(w.done)
+		return
+	}
+	c.running--
+	if c.running < 0 {
+		c.running = 0
+		panic("throttle: concurrency " + c.spec.Name + ": Slot released more often than acquired")
+	}
+}
+
+// wait blocks until w is granted a slot, rejected, or gives up.
+func (c *Concurrency) wait(ctx context.Context, cfg *config, w *waiter) (Slot, error) {
+	start := cfg.clock.Now()
+	var timeout <-chan time.Time
+	if c.spec.MaxWait > 0 {
+		ch, stop := cfg.clock.NewTimer(c.spec.MaxWait)
+		defer stop()
+		timeout = ch
+	}
+	var reason Reason
+	var ctxErr error
+	select {
+	case <-w.done:
+	case <-timeout:
+		reason = ReasonDeadline
+	case <-ctx.Done():
+		ctxErr = ctx.Err()
+		if ctxErr == context.DeadlineExceeded {
+			reason, ctxErr = ReasonDeadline, nil
+		}
+	}
+	if reason != 0 || ctxErr != nil {
+		c.mu.Lock()
+		if c.queue.remove(w) {
+			running, queued := c.running, c.queue.n
+			c.mu.Unlock()
+			if ctxErr != nil {
+				c.observe(cfg, w.consumer, false, 0, ctxErr, cfg.clock.Now().Sub(start), running, queued)
+				return Slot{}, ctxErr
+			}
+			return Slot{}, c.reject(cfg, w.consumer, reason, cfg.clock.Now().Sub(start), running, queued)
+		}
+		c.mu.Unlock()
+		// Decided meanwhile: the decision stands, unless it granted a slot
+		// that the caller no longer wants.
+		<-w.done
+		if w.reason == 0 {
+			c.release(w.consumer, w.cls)
+			c.mu.Lock()
+			running, queued := c.running, c.queue.n
+			c.mu.Unlock()
+			if ctxErr != nil {
+				c.observe(cfg, w.consumer, false, 0, ctxErr, cfg.clock.Now().Sub(start), running, queued)
+				return Slot{}, ctxErr
+			}
+			return Slot{}, c.reject(cfg, w.consumer, reason, cfg.clock.Now().Sub(start), running, queued)
+		}
+	}
+	waited := cfg.clock.Now().Sub(start)
+	c.mu.Lock()
+	running, queued := c.running, c.queue.n
+	c.mu.Unlock()
+	if w.reason != 0 {
+		return Slot{}, c.reject(cfg, w.consumer, w.reason, waited, running, queued)
+	}
+	c.observe(cfg, w.consumer, true, 0, nil, waited, running, queued)
+	return Slot{c: c, consumer: w.consumer, cls: w.cls}, nil
+}
+
+// reject builds a rejection and reports it to the hook.
+func (c *Concurrency) reject(cfg *config, consumer string, r Reason, waited time.Duration, running, queued int) error {
+	c.observe(cfg, consumer, false, r, nil, waited, running, queued)
+	return &ThrottledError{Policy: "concurrency", Name: c.spec.Name, Key: consumer, Reason: r}
+}
+
+// observe reports a decision to the hook, if one is configured. err is the
+// context's error for a waiter that gave up, or a store's error.
+func (c *Concurrency) observe(cfg *config, consumer string, allowed bool, r Reason, err error, waited time.Duration, running, queued int) {
+	if cfg.hook == nil {
+		return
+	}
+	cfg.hook.OnDecision(Event{Policy: "concurrency", Name: c.spec.Name, Key: consumer, Allowed: allowed,
+		Reason: r, Wait: waited, Err: err, Running: running, Queued: queued})
+}
