@@ -1,0 +1,235 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	goruntime "runtime"
+	"sync"
+	"time"
+)
+
+// DefaultMaxKeys is the default bound on the keys one limit keeps in a
+// MemoryStore.
+const DefaultMaxKeys = 1 << 20
+
+// MemoryStore is the in-memory Store: the default when Configure names no
+// store, and what scope=local limits always use.
+//
+// Each limit (keyspace, name and algorithm) has its own table, so keys of
+// different limits never collide. An unkeyed limit is one state behind one
+// mutex; a keyed limit's states are spread over shards (a mutex and a map
+// each) by a seeded hash of the key, so there is no global lock on the hot
+// path. A decision over several limits takes the locks it needs in a fixed
+// order, decides every limit, and commits all of them or none.
+//
+// Memory: every state carries the time from which it is fresh again (a
+// never-seen key would be decided the same way). Such idle keys are forgotten
+// lazily and incrementally: each new key, and every 64th decision on a shard,
+// looks at a few entries of that shard and forgets the fresh ones; there is
+// no sweeper goroutine and no stop-the-world pass. Each limit keeps at most
+// MaxKeys keys (WithMaxKeys): when a shard is full, a new key evicts, among
+// a random sample of that shard, the entry that becomes fresh soonest.
+// Eviction forgets what that key had used, so under a flood of distinct keys
+// a few keys may be admitted more often than their limit allows; memory never
+// grows past the bound. A MemoryStore is safe for concurrent use.
+type MemoryStore struct {
+	maxKeys int
+	nshards int
+
+	mu     sync.Mutex
+	tables map[tableID]*memTable
+	nextID uint64
+
+	refs sync.Map // refKey → *memRef, for the Store interface
+}
+
+type tableID struct {
+	keyspace, name string
+	alg            Algorithm
+}
+
+type refKey struct {
+	limit    *Limit
+	keyspace string
+}
+
+// memRef is a limit resolved against a MemoryStore: its table and params.
+type memRef struct {
+	t *memTable
+	p params
+}
+
+// MemoryOption configures a MemoryStore.
+type MemoryOption func(*MemoryStore)
+
+// WithMaxKeys bounds the keys each limit keeps (default DefaultMaxKeys); n
+// below 1 means 1.
+func WithMaxKeys(n int) MemoryOption {
+	return func(s *MemoryStore) { s.maxKeys = max(n, 1) }
+}
+
+// NewMemoryStore returns an empty in-memory store.
+func NewMemoryStore(opts ...MemoryOption) *MemoryStore {
+	s := &MemoryStore{maxKeys: DefaultMaxKeys, tables: make(map[tableID]*memTable)}
+	for _, o := range opts {
+		o(s)
+	}
+	n := 16
+	for n < 8*goruntime.GOMAXPROCS(0) && n < 256 {
+		n *= 2
+	}
+	for n > 1 && n > s.maxKeys {
+		n /= 2
+	}
+	s.nshards = n
+	return s
+}
+
+// defaultMemory is the store used when none is configured, and by
+// scope=local limits when the configured store is not a MemoryStore.
+var defaultMemory = NewMemoryStore()
+
+// table returns the table of limit l in keyspace ks, creating it.
+func (s *MemoryStore) table(ks string, l *Limit) *memTable {
+	id := tableID{ks, l.Name, l.Algorithm}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.tables[id]
+	if t == nil {
+		s.nextID++
+		t = newMemTable(s.nextID, l.Algorithm, s.nshards, max(1, s.maxKeys/s.nshards))
+		s.tables[id] = t
+	}
+	return t
+}
+
+// ref resolves l in keyspace ks, caching the result.
+func (s *MemoryStore) ref(ks string, l *Limit) (*memRef, error) {
+	k := refKey{l, ks}
+	if r, ok := s.refs.Load(k); ok {
+		return r.(*memRef), nil
+	}
+	p, ok := newParams(l)
+	if !ok {
+		return nil, fmt.Errorf("throttle: invalid limit %q (%v quota=%d duration=%v bucket=%d)",
+			l.Name, l.Algorithm, l.Quota, l.Duration, l.Bucket)
+	}
+	r := &memRef{t: s.table(ks, l), p: p}
+	actual, _ := s.refs.LoadOrStore(k, r)
+	return actual.(*memRef), nil
+}
+
+// Len returns how many keyed and unkeyed states the store holds, counting
+// idle ones not yet forgotten.
+func (s *MemoryStore) Len() int {
+	s.mu.Lock()
+	tables := make([]*memTable, 0, len(s.tables))
+	for _, t := range s.tables {
+		tables = append(tables, t)
+	}
+	s.mu.Unlock()
+	n := 0
+	for _, t := range tables {
+		t.one.mu.Lock()
+		if t.one.ok {
+			n++
+		}
+		t.one.mu.Unlock()
+		for i := range t.shards {
+			sh := &t.shards[i]
+			sh.mu.Lock()
+			n += len(sh.m)
+			sh.mu.Unlock()
+		}
+	}
+	return n
+}
+
+var errBadRequest = errors.New("throttle: request needs one key per limit")
+
+// nowMicros returns the decision time of req: req.Now when set, else the
+// configured clock.
+func requestNow(req *Request) int64 {
+	if !req.Now.IsZero() {
+		return req.Now.UnixMicro()
+	}
+	return nowMicros(loadConfig().clock)
+}
+
+// Decide implements Store.
+func (s *MemoryStore) Decide(ctx context.Context, req *Request) (Decision, error) {
+	if len(req.Keys) != len(req.Limits) || len(req.Limits) == 0 {
+		return Decision{}, errBadRequest
+	}
+	var buf [4]*memRef
+	refs := buf[:0]
+	for _, l := range req.Limits {
+		r, err := s.ref(req.Keyspace, l)
+		if err != nil {
+			return Decision{}, err
+		}
+		refs = append(refs, r)
+	}
+	maxWait := int64(-1)
+	if req.MaxWait >= 0 {
+		maxWait = durMicros(req.MaxWait)
+	}
+	return decideRefs(refs, req.Keys, requestNow(req), maxWait), nil
+}
+
+// Cancel implements Store: it gives back, on every limit of req, the
+// reservation of one admitted call (token_bucket, gcra, leaky_bucket).
+func (s *MemoryStore) Cancel(ctx context.Context, req *Request) error {
+	if len(req.Keys) != len(req.Limits) {
+		return errBadRequest
+	}
+	now := requestNow(req)
+	for i, l := range req.Limits {
+		r, err := s.ref(req.Keyspace, l)
+		if err != nil {
+			return err
+		}
+		r.t.cancelOne(&r.p, req.Keys[i], now)
+	}
+	return nil
+}
+
+// cancelOne gives back one reservation of key.
+func (t *memTable) cancelOne(p *params, key string, now int64) {
+	if p.alg == FixedWindow || p.alg == SlidingWindow {
+		return
+	}
+	if key == "" {
+		s := &t.one
+		s.mu.Lock()
+		if s.ok && now < s.e.exp {
+			var ttl int64
+			s.e.st, ttl = cancel(p, s.e.st, now)
+			s.e.exp = now + ttl
+		}
+		s.mu.Unlock()
+		return
+	}
+	sh := &t.shards[t.shardOf(key)]
+	sh.mu.Lock()
+	if e, ok := sh.m[key]; ok && now < e.exp {
+		var ttl int64
+		e.st, ttl = cancel(p, e.st, now)
+		e.exp = now + ttl
+		sh.m[key] = e
+	}
+	sh.mu.Unlock()
+}
+
+// toDecision converts one outcome.
+func toDecision(o outcome) Decision {
+	d := Decision{Allowed: o.allowed, Remaining: o.remaining, Rejected: -1}
+	if o.allowed {
+		d.Delay = time.Duration(o.delay) * time.Microsecond
+	} else {
+		d.Rejected, d.Reason = 0, o.reason
+		d.RetryAfter = time.Duration(o.retryAfter) * time.Microsecond
+	}
+	return d
+}

@@ -1,0 +1,131 @@
+package runtime
+
+import (
+	"sync"
+	"time"
+)
+
+// maxStackLimits is how many limits one decision handles without allocating.
+const maxStackLimits = 8
+
+// lockRef is one lock a multi-limit decision takes, with its place in the
+// global lock order (table id, then shard; the unkeyed slot first).
+type lockRef struct {
+	order uint64
+	mu    *sync.Mutex
+}
+
+// decideRefs decides one call over several limits of one MemoryStore,
+// all-or-nothing: it locks every state it needs in a fixed order (so
+// concurrent decisions cannot deadlock), decides each limit on its own state,
+// and commits every new state only if all of them admit the call.
+func decideRefs(refs []*memRef, keys []string, now, maxWait int64) Decision {
+	if len(refs) == 1 {
+		r := refs[0]
+		return toDecision(r.t.decideOne(&r.p, keys[0], now, maxWait))
+	}
+	n := len(refs)
+	var (
+		lbuf [maxStackLimits]lockRef
+		ebuf [maxStackLimits]entry
+		pbuf [maxStackLimits]bool
+		obuf [maxStackLimits]outcome
+		sbuf [maxStackLimits]int
+	)
+	locks, ents, present, outs, shardIdx := lbuf[:0], ebuf[:0], pbuf[:0], obuf[:0], sbuf[:0]
+	if n > maxStackLimits {
+		locks, ents = make([]lockRef, 0, n), make([]entry, 0, n)
+		present, outs, shardIdx = make([]bool, 0, n), make([]outcome, 0, n), make([]int, 0, n)
+	}
+	for i, r := range refs {
+		if keys[i] == "" {
+			locks = append(locks, lockRef{r.t.id << 32, &r.t.one.mu})
+			shardIdx = append(shardIdx, -1)
+			continue
+		}
+		s := r.t.shardOf(keys[i])
+		locks = append(locks, lockRef{r.t.id<<32 | uint64(s+1), &r.t.shards[s].mu})
+		shardIdx = append(shardIdx, s)
+	}
+	for i := 1; i < len(locks); i++ { // insertion sort: n is small
+		for j := i; j > 0 && locks[j].order < locks[j-1].order; j-- {
+			locks[j], locks[j-1] = locks[j-1], locks[j]
+		}
+	}
+	for i, l := range locks {
+		if i == 0 || l.mu != locks[i-1].mu {
+			l.mu.Lock()
+		}
+	}
+
+	allowed := true
+	for i, r := range refs {
+		var e entry
+		var ok bool
+		if s := shardIdx[i]; s < 0 {
+			e, ok = r.t.one.e, r.t.one.ok
+		} else {
+			e, ok = r.t.shards[s].m[keys[i]]
+		}
+		var o outcome
+		if r.p.alg == SlidingWindow {
+			if e.log == nil {
+				e.log = new(swLog) // kept only if the call is admitted
+			}
+			o = slidingWindow(&r.p, e.log, now)
+		} else {
+			fresh := !ok || now >= e.exp
+			var st state
+			st, o = decide(&r.p, e.st, fresh, now, maxWait)
+			if o.allowed {
+				e.st = st
+			}
+		}
+		if o.allowed {
+			e.exp = now + o.ttl
+		} else {
+			allowed = false
+		}
+		ents, present, outs = append(ents, e), append(present, ok), append(outs, o)
+	}
+
+	d := Decision{Allowed: allowed, Rejected: -1, Remaining: maxInt64}
+	for i, r := range refs {
+		o := &outs[i]
+		if allowed {
+			e := ents[i]
+			if r.p.alg == SlidingWindow {
+				e.log.push(now, r.p.q)
+			}
+			if s := shardIdx[i]; s < 0 {
+				r.t.one.e, r.t.one.ok = e, true
+			} else if sh := &r.t.shards[s]; present[i] {
+				sh.m[keys[i]] = e
+			} else {
+				sh.insert(keys[i], e, now, r.t.perShard)
+			}
+			d.Remaining = min(d.Remaining, o.remaining)
+			d.Delay = max(d.Delay, time.Duration(o.delay)*time.Microsecond)
+			continue
+		}
+		if o.allowed {
+			continue
+		}
+		if ra := time.Duration(o.retryAfter) * time.Microsecond; d.Rejected < 0 || ra > d.RetryAfter {
+			d.RetryAfter, d.Rejected = ra, i
+		}
+		if d.Reason != ReasonQuota {
+			d.Reason = o.reason
+		}
+	}
+	if !allowed {
+		d.Remaining = 0
+	}
+
+	for i := len(locks) - 1; i >= 0; i-- {
+		if i == 0 || locks[i].mu != locks[i-1].mu {
+			locks[i].mu.Unlock()
+		}
+	}
+	return d
+}

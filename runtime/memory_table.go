@@ -1,0 +1,193 @@
+package runtime
+
+import (
+	"hash/maphash"
+	"sync"
+)
+
+// memTable holds the state of one limit (one keyspace, name and algorithm)
+// in a MemoryStore. The unkeyed state (key "") lives in one slot with its own
+// lock; keyed states live in shards, each a mutex and a map, chosen by a
+// seeded hash of the key, so no lock is global and attacker-chosen keys
+// cannot aim at one shard.
+type memTable struct {
+	id       uint64 // creation order: locks are taken in (id, shard) order
+	alg      Algorithm
+	one      oneSlot
+	shards   []memShard
+	mask     uint64
+	seed     maphash.Seed
+	perShard int // the most keys a shard holds
+}
+
+// oneSlot is the state of an unkeyed limit.
+type oneSlot struct {
+	mu sync.Mutex
+	e  entry
+	ok bool
+	_  [64 - 8 - 32 - 8]byte // keep neighbouring slots off this cache line
+}
+
+// entry is one key's state; exp is the time (µs) from which the state is
+// fresh again, so the entry may be forgotten.
+type entry struct {
+	st  state
+	exp int64
+	log *swLog // sliding_window only
+}
+
+// memShard is one lock and the keys it guards.
+type memShard struct {
+	mu   sync.Mutex
+	m    map[string]entry
+	peak int    // the largest len(m) since the map was last rebuilt
+	ops  uint32 // decisions since the last incremental sweep
+	_    [64 - 8 - 8 - 8 - 4]byte
+}
+
+// sweepEvery is how many decisions on a shard trigger one incremental sweep
+// of sweepSample entries; a new key also sweeps sweepSample entries.
+const (
+	sweepEvery  = 64
+	sweepSample = 3
+	evictSample = 8
+)
+
+func newMemTable(id uint64, alg Algorithm, nshards, perShard int) *memTable {
+	return &memTable{
+		id:       id,
+		alg:      alg,
+		shards:   make([]memShard, nshards),
+		mask:     uint64(nshards - 1),
+		seed:     maphash.MakeSeed(),
+		perShard: perShard,
+	}
+}
+
+// shardOf returns the shard index of key.
+func (t *memTable) shardOf(key string) int {
+	return int(maphash.String(t.seed, key) & t.mask)
+}
+
+// decideOne decides one call on one key and commits it when admitted.
+func (t *memTable) decideOne(p *params, key string, now, maxWait int64) outcome {
+	if key == "" {
+		s := &t.one
+		s.mu.Lock()
+		o := t.decideEntry(p, &s.e, s.ok, now, maxWait)
+		if o.allowed {
+			s.ok = true
+		}
+		s.mu.Unlock()
+		return o
+	}
+	sh := &t.shards[t.shardOf(key)]
+	sh.mu.Lock()
+	e, ok := sh.m[key]
+	o := t.decideEntry(p, &e, ok, now, maxWait)
+	if o.allowed {
+		if ok {
+			sh.m[key] = e
+		} else {
+			sh.insert(key, e, now, t.perShard)
+		}
+	}
+	if sh.ops++; sh.ops >= sweepEvery {
+		sh.ops = 0
+		sh.sweep(now, sweepSample)
+	}
+	sh.mu.Unlock()
+	return o
+}
+
+// decideEntry decides on e (present or not) and, when admitted, updates e in
+// place. The caller holds the lock guarding e.
+func (t *memTable) decideEntry(p *params, e *entry, present bool, now, maxWait int64) outcome {
+	fresh := !present || now >= e.exp
+	if p.alg == SlidingWindow {
+		if e.log == nil {
+			var l swLog
+			o := slidingWindow(p, &l, now)
+			if o.allowed {
+				l.push(now, p.q)
+				e.log, e.exp = &l, now+o.ttl
+			}
+			return o
+		}
+		o := slidingWindow(p, e.log, now)
+		if o.allowed {
+			e.log.push(now, p.q)
+			e.exp = now + o.ttl
+		}
+		return o
+	}
+	st, o := decide(p, e.st, fresh, now, maxWait)
+	if o.allowed {
+		e.st, e.exp = st, now+o.ttl
+	}
+	return o
+}
+
+// insert adds a new key. When the shard is at its bound, it first forgets
+// fresh entries among a sample and, if none was, evicts the sampled entry
+// whose state becomes fresh soonest: under a flood of new keys the table
+// stays bounded and forgets first the keys whose limits matter least.
+func (sh *memShard) insert(key string, e entry, now int64, bound int) {
+	if sh.m == nil {
+		sh.m = make(map[string]entry)
+	}
+	sh.sweep(now, sweepSample)
+	if len(sh.m) >= bound {
+		sh.evict(now)
+	}
+	sh.m[key] = e
+	sh.peak = max(sh.peak, len(sh.m))
+}
+
+// sweep looks at up to n entries (map iteration starts at a random place)
+// and forgets those whose state is fresh again.
+func (sh *memShard) sweep(now int64, n int) {
+	deleted := false
+	for k, e := range sh.m {
+		if now >= e.exp {
+			delete(sh.m, k)
+			deleted = true
+		}
+		if n--; n <= 0 {
+			break
+		}
+	}
+	if deleted {
+		sh.maybeShrink()
+	}
+}
+
+// evict forgets the entry closest to fresh among a random sample.
+func (sh *memShard) evict(now int64) {
+	var victim string
+	best := int64(maxInt64)
+	n := evictSample
+	for k, e := range sh.m {
+		if e.exp < best {
+			victim, best = k, e.exp
+		}
+		if n--; n <= 0 {
+			break
+		}
+	}
+	delete(sh.m, victim)
+}
+
+// maybeShrink rebuilds the map when it holds less than a quarter of its
+// peak: Go maps do not give memory back on delete. The cost is one shard's
+// live entries, paid by the decision that crosses the threshold.
+func (sh *memShard) maybeShrink() {
+	if sh.peak < 256 || len(sh.m)*4 > sh.peak {
+		return
+	}
+	m := make(map[string]entry, len(sh.m))
+	for k, e := range sh.m {
+		m[k] = e
+	}
+	sh.m, sh.peak = m, len(m)
+}
