@@ -1,0 +1,274 @@
+package generator
+
+import (
+	"fmt"
+	"strings"
+)
+
+// This file holds the one table of directives. The parser, the checks,
+// `throttlegen -h` and the README reference are all driven by it.
+
+// kind groups policies by where they sit in a wrapper.
+type kind uint8
+
+const (
+	kindRate kind = iota + 1
+	kindConcurrency
+	kindRetry
+	kindTimeout
+	kindCache
+)
+
+// argType says how an argument's value is read and checked.
+type argType uint8
+
+const (
+	argInt      argType = iota + 1 // a whole number >= min
+	argFraction                    // a number in (0, 1]
+	argDuration                    // time.ParseDuration syntax, > 0 unless zero is allowed
+	argEnum                        // one of values
+	argExpr                        // a Go expression over the parameters
+	argName                        // an identity string
+	argQuotas                      // F or NAME:F, comma-separated
+	argOn                          // throttled, timeout, error or Go expressions, comma-separated
+)
+
+var argTypeText = map[argType]string{
+	argInt:      "integer",
+	argFraction: "fraction",
+	argDuration: "duration",
+	argEnum:     "enum",
+	argExpr:     "Go expression",
+	argName:     "string",
+	argQuotas:   "quota list",
+	argOn:       "list",
+}
+
+// argSpec describes one argument of a policy.
+type argSpec struct {
+	name     string
+	typ      argType
+	required bool
+	def      string   // the default, as documented; "" when none
+	values   []string // argEnum: the accepted values
+	min      int64    // argInt: the smallest accepted value
+	zeroOK   bool     // argDuration: 0 is accepted
+	doc      string
+}
+
+// policySpec describes one policy: the word after //throttle:.
+type policySpec struct {
+	name string
+	kind kind
+	args []argSpec
+	doc  string
+}
+
+func (p *policySpec) arg(name string) *argSpec {
+	for i := range p.args {
+		if p.args[i].name == name {
+			return &p.args[i]
+		}
+	}
+	return nil
+}
+
+func (p *policySpec) argNames() []string {
+	names := make([]string, len(p.args))
+	for i, a := range p.args {
+		names[i] = a.name
+	}
+	return names
+}
+
+// commonRate are the optional arguments every rate policy accepts.
+var commonRate = []argSpec{
+	{name: "key", typ: argExpr, doc: "the caller's key: a string, integer, []byte or fmt.Stringer expression over the parameters; default: one limit for all callers"},
+	{name: "name", typ: argName, doc: "the limit's identity; functions with the same name and policy share one limit", def: "importpath.Func"},
+	{name: "wait", typ: argDuration, zeroOK: true, def: "0", doc: "when rejected, wait up to this long (never past the context's deadline) instead of failing"},
+	{name: "fail", typ: argEnum, values: []string{"open", "closed"}, def: "open", doc: "what happens when the store cannot answer"},
+	{name: "scope", typ: argEnum, values: []string{"local", "global"}, def: "global", doc: "local always uses the in-memory store; global uses the configured store"},
+}
+
+func rateArgs(extra ...argSpec) []argSpec {
+	args := []argSpec{
+		{name: "quota", typ: argInt, min: 1, required: true, doc: "calls admitted per duration"},
+		{name: "duration", typ: argDuration, required: true, doc: "the period quota applies to"},
+	}
+	args = append(args, extra...)
+	return append(args, commonRate...)
+}
+
+// policies is the table of directives, in the order the reference lists them.
+var policies = []policySpec{
+	{name: "fixed_window", kind: kindRate, args: rateArgs(),
+		doc: "at most quota calls per window; windows aligned to multiples of duration since the Unix epoch"},
+	{name: "sliding_window", kind: kindRate, args: rateArgs(),
+		doc: "at most quota calls in any interval of length duration"},
+	{name: "token_bucket", kind: kindRate, args: rateArgs(
+		argSpec{name: "burst", typ: argInt, min: 1, def: "quota", doc: "the most calls admitted at once"}),
+		doc: "refills quota tokens per duration, fractional refill kept"},
+	{name: "gcra", kind: kindRate, args: rateArgs(
+		argSpec{name: "burst", typ: argInt, min: 1, def: "quota", doc: "the most calls admitted at once"}),
+		doc: "generic cell rate algorithm: the admissions of token_bucket with one number of state"},
+	{name: "leaky_bucket", kind: kindRate, args: rateArgs(
+		argSpec{name: "bucket", typ: argInt, min: 1, required: true, doc: "the most calls waiting their turn"}),
+		doc: "paces calls duration/quota apart; a call that would find bucket calls waiting is rejected"},
+	{name: "concurrency", kind: kindConcurrency, doc: "at most capacity calls run at once (aio-throttle semantics)", args: []argSpec{
+		{name: "capacity", typ: argInt, min: 1, required: true, doc: "calls running at once"},
+		{name: "queue", typ: argInt, min: 0, def: "0", doc: "calls waiting for a slot"},
+		{name: "consumer", typ: argExpr, doc: "the caller's consumer: a string expression over the parameters"},
+		{name: "priority", typ: argExpr, def: "from the context", doc: "a runtime.Priority or string expression over the parameters"},
+		{name: "consumer_quota", typ: argQuotas, doc: "fractions of capacity per consumer: F or NAME:F, comma-separated"},
+		{name: "priority_quota", typ: argQuotas, doc: "fractions of capacity per priority (high, normal, low): F or NAME:F, comma-separated"},
+		{name: "pool", typ: argName, def: "importpath.Func", doc: "shares one limiter among the functions naming it; their settings must agree"},
+		{name: "order", typ: argEnum, values: []string{"lifo", "fifo"}, def: "lifo", doc: "the order waiters are served in"},
+		{name: "max_wait", typ: argDuration, zeroOK: true, def: "0 (no bound)", doc: "a longer wait is rejected as deadline"},
+		{name: "scope", typ: argEnum, values: []string{"local", "global"}, def: "local", doc: "global enforces capacity across processes through the configured store"},
+	}},
+	{name: "retry", kind: kindRetry, doc: "retries the call and returns the last error", args: []argSpec{
+		{name: "attempts", typ: argInt, min: 1, required: true, doc: "total attempts, the first included"},
+		{name: "backoff", typ: argEnum, values: []string{"constant", "exponential"}, def: "exponential", doc: "how the wait grows between attempts"},
+		{name: "base", typ: argDuration, def: "100ms", doc: "the first wait"},
+		{name: "max", typ: argDuration, def: "10s", doc: "the longest wait"},
+		{name: "jitter", typ: argEnum, values: []string{"none", "full"}, def: "full", doc: "randomises each wait in [0, wait]"},
+		{name: "on", typ: argOn, def: "throttled,timeout", doc: "what is retried: throttled, timeout, error (any) or Go error expressions matched with errors.Is, comma-separated"},
+		{name: "budget", typ: argFraction, doc: "caps retries at this fraction of recent calls"},
+	}},
+	{name: "timeout", kind: kindTimeout, doc: "bounds the call; the wrapper returns an error satisfying runtime.ErrTimeout once the deadline passes", args: []argSpec{
+		{name: "duration", typ: argDuration, required: true, doc: "the bound"},
+	}},
+	{name: "cache", kind: kindCache, doc: "returns the stored result of an earlier successful call with the same key", args: []argSpec{
+		{name: "ttl", typ: argDuration, required: true, doc: "how long a result is kept"},
+		{name: "key", typ: argExpr, def: "all parameters", doc: "the cache key: an expression over the parameters"},
+		{name: "size", typ: argInt, min: 1, def: "unbounded", doc: "the most results kept"},
+		{name: "store", typ: argEnum, values: []string{"local", "shared"}, def: "local", doc: "shared keeps results in the configured store"},
+	}},
+}
+
+func lookupPolicy(name string) *policySpec {
+	for i := range policies {
+		if policies[i].name == name {
+			return &policies[i]
+		}
+	}
+	return nil
+}
+
+func policyNames() []string {
+	names := make([]string, len(policies))
+	for i, p := range policies {
+		names[i] = p.name
+	}
+	return names
+}
+
+// DirectiveReference renders the directive table as Markdown: one section
+// per policy with a table of its arguments. The README embeds it; a test
+// keeps the two in sync.
+func DirectiveReference() string {
+	var b strings.Builder
+	b.WriteString("Directive grammar: `//throttle:POLICY name=value ...`, on a line of a function's doc comment. ")
+	b.WriteString("Values are bare words, Go-quoted strings or raw strings; quote expressions that hold spaces.\n")
+	for _, p := range policies {
+		fmt.Fprintf(&b, "\n### `%s`\n\n%s.\n\n", p.name, capitalize(p.doc))
+		b.WriteString("| argument | type | required | default | meaning |\n|---|---|---|---|---|\n")
+		for _, a := range p.args {
+			typ := argTypeText[a.typ]
+			if a.typ == argEnum {
+				typ = "`" + strings.Join(a.values, "` \\| `") + "`"
+			}
+			req := ""
+			if a.required {
+				req = "yes"
+			}
+			def := a.def
+			if def != "" {
+				def = "`" + def + "`"
+			}
+			fmt.Fprintf(&b, "| `%s` | %s | %s | %s | %s |\n", a.name, typ, req, def, a.doc)
+		}
+	}
+	return b.String()
+}
+
+// usageReference renders the table as plain text for throttlegen -h.
+func usageReference() string {
+	var b strings.Builder
+	b.WriteString("Directives (//throttle:POLICY name=value ...):\n")
+	for _, p := range policies {
+		fmt.Fprintf(&b, "\n  %s: %s\n", p.name, p.doc)
+		for _, a := range p.args {
+			extra := argTypeText[a.typ]
+			if a.typ == argEnum {
+				extra = strings.Join(a.values, "|")
+			}
+			if a.required {
+				extra += ", required"
+			}
+			if a.def != "" {
+				extra += ", default " + a.def
+			}
+			fmt.Fprintf(&b, "    %-15s %s (%s)\n", a.name, a.doc, extra)
+		}
+	}
+	return b.String()
+}
+
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// suggest returns the candidate closest to word, or "" when none is close
+// enough to be a likely misspelling.
+func suggest(word string, candidates []string) string {
+	best, bestDist := "", -1
+	for _, c := range candidates {
+		d := editDistance(strings.ToLower(word), c)
+		limit := 2
+		if len(c) <= 4 {
+			limit = 1
+		}
+		if d <= limit && (bestDist < 0 || d < bestDist) {
+			best, bestDist = c, d
+		}
+	}
+	return best
+}
+
+// didYouMean formats a suggestion suffix for an error message.
+func didYouMean(word string, candidates []string) string {
+	if s := suggest(word, candidates); s != "" {
+		return fmt.Sprintf("; did you mean %q?", s)
+	}
+	return ""
+}
+
+// editDistance is the Damerau-Levenshtein (optimal string alignment)
+// distance between a and b, counting bytes.
+func editDistance(a, b string) int {
+	prev2 := make([]int, len(b)+1)
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				cur[j] = min(cur[j], prev2[j-2]+1)
+			}
+		}
+		prev2, prev, cur = prev, cur, prev2
+	}
+	return prev[len(b)]
+}
