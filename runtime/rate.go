@@ -2,6 +2,8 @@ package runtime
 
 import (
 	"context"
+	"fmt"
+	"sync/atomic"
 	"time"
 )
 
@@ -43,22 +45,153 @@ type RateSpec struct {
 
 // Rate holds every rate directive of one function. Generated code creates one
 // per function at package initialisation and calls Allow or AllowKeys on each
-// call. A Rate is safe for concurrent use.
+// call.
+//
+// Model: a call is admitted only if every directive admits it, and a rejected
+// call consumes from none of them. Each directive's limit is identified by its
+// name and algorithm; Rates naming the same identity share its state. The
+// configuration (store, keyspace, hook, clock) is read at call time; what a
+// Rate derives from it is cached until the next Configure. Limits decided in
+// memory (no store configured, a *MemoryStore configured, or scope=local) take
+// a path without interface calls or allocations; others make one Store.Decide
+// per attempt.
+//
+// Waiting: token_bucket and gcra with wait=, and leaky_bucket always, reserve
+// a future turn in the store and sleep until it; a wait the context's deadline
+// cannot cover fails at once, and a wait cut short by the context gives its
+// reservation back (Store.Cancel). fixed_window and sliding_window with wait=
+// sleep the RetryAfter and decide again, within wait= and the deadline. Sleeps
+// use the configured Clock.
+//
+// A Rate is safe for concurrent use.
 type Rate struct {
 	function string
-	specs    []RateSpec
+	specs    []rateSpec
+	res      atomic.Pointer[rateRes]
+}
+
+// rateSpec is a RateSpec resolved at NewRate.
+type rateSpec struct {
+	RateSpec
+	limit   *Limit
+	p       params
+	policy  string
+	reserve bool  // token_bucket, gcra, leaky_bucket: waits are reservations
+	bound   int64 // µs this limit lets a call wait; -1 unbounded
 }
 
 // NewRate returns the limiter of function (its full name, importpath.Func)
-// for specs. It panics on invalid specs; the generator validates them first.
+// for specs. It panics on invalid specs (the generator validates them
+// first), and when a spec's identity (name and algorithm) was registered
+// before with other parameters.
 func NewRate(function string, specs ...RateSpec) *Rate {
-	return &Rate{function: function, specs: specs}
+	if len(specs) == 0 {
+		panic("throttle: NewRate(" + function + "): no rate spec")
+	}
+	r := &Rate{function: function, specs: make([]rateSpec, len(specs))}
+	for i, s := range specs {
+		if s.Name == "" {
+			s.Name = function
+		}
+		if s.Wait < 0 || s.Burst < 0 || s.Bucket < 0 || s.Fail > FailClosed || s.Scope > ScopeGlobal {
+			panic(fmt.Sprintf("throttle: NewRate(%s): invalid spec %+v", function, s))
+		}
+		l := registerLimit(function, Limit{Name: s.Name, Algorithm: s.Algorithm, Quota: s.Quota,
+			Duration: s.Duration, Burst: s.Burst, Bucket: s.Bucket})
+		p, ok := newParams(l)
+		if !ok {
+			panic(fmt.Sprintf("throttle: NewRate(%s): invalid spec %+v", function, s))
+		}
+		rs := rateSpec{RateSpec: s, limit: l, p: p, policy: s.Algorithm.String(),
+			reserve: s.Algorithm >= TokenBucket, bound: durMicros(s.Wait)}
+		if s.Algorithm == LeakyBucket && s.Wait == 0 {
+			rs.bound = -1
+		}
+		r.specs[i] = rs
+	}
+	return r
 }
 
 // Allow decides a call of a function with exactly one rate directive; key is
-// the caller's key ("" for an unkeyed limit).
-func (r *Rate) Allow(ctx context.Context, key string) error { return nil }
+// the caller's key ("" for an unkeyed limit). It returns nil when the call
+// may go ahead (after waiting, if the directive waits), a *ThrottledError
+// when it is rejected, the context's error when a wait was cut short, or,
+// under fail=closed, an error wrapping ErrStoreUnavailable.
+func (r *Rate) Allow(ctx context.Context, key string) error {
+	if len(r.specs) != 1 {
+		keys := make([]string, len(r.specs))
+		for i := range keys {
+			keys[i] = key
+		}
+		return r.AllowKeys(ctx, keys...)
+	}
+	cfg := loadConfig()
+	res := r.res.Load()
+	if res == nil || res.cfg != cfg {
+		res = r.resolve(cfg)
+	}
+	if res.allMem && cfg.hook == nil {
+		s := &r.specs[0]
+		var maxWait int64
+		if s.bound != 0 {
+			maxWait = clipWait(ctx, s.bound, 0)
+		}
+		o := res.memRefs[0].t.decideOne(&s.p, key, res.now(), maxWait)
+		if o.allowed && o.delay == 0 {
+			return nil
+		}
+		if !o.allowed && (s.reserve || s.Wait == 0) {
+			return r.reject(ctx, s, key, o.reason, time.Duration(o.retryAfter)*time.Microsecond, 0)
+		}
+		keys := []string{key}
+		var waited int64
+		if err, again := r.finish(ctx, cfg, res, keys, toDecision(o), nil, &waited); !again {
+			return err
+		}
+		return r.allow(ctx, cfg, res, keys, waited)
+	}
+	return r.allow(ctx, cfg, res, []string{key}, 0)
+}
 
 // AllowKeys decides a call of a function with several rate directives; keys
-// holds one key per directive, in order.
-func (r *Rate) AllowKeys(ctx context.Context, keys ...string) error { return nil }
+// holds one key per directive, in order. See Allow for the results.
+func (r *Rate) AllowKeys(ctx context.Context, keys ...string) error {
+	if len(keys) != len(r.specs) {
+		panic(fmt.Sprintf("throttle: %s: AllowKeys got %d keys for %d rate directives",
+			r.function, len(keys), len(r.specs)))
+	}
+	cfg := loadConfig()
+	res := r.res.Load()
+	if res == nil || res.cfg != cfg {
+		res = r.resolve(cfg)
+	}
+	return r.allow(ctx, cfg, res, keys, 0)
+}
+
+// clipWait bounds a limit's wait (µs, -1 unbounded), less what the call has
+// waited already, by the time left before ctx's deadline.
+func clipWait(ctx context.Context, bound, waited int64) int64 {
+	if bound > 0 {
+		bound = max(bound-waited, 0)
+	}
+	if dl, ok := ctx.Deadline(); ok {
+		left := max(int64(time.Until(dl)/time.Microsecond), 0)
+		if bound < 0 || left < bound {
+			return left
+		}
+	}
+	return bound
+}
+
+// reject builds the rejection of the call by spec s. A limit whose own wait
+// bound would have covered RetryAfter, where the context's deadline did not,
+// rejects for ReasonDeadline.
+func (r *Rate) reject(ctx context.Context, s *rateSpec, key string, reason Reason, retryAfter time.Duration, waited int64) error {
+	if reason == ReasonQuota && s.bound != 0 {
+		ra := durMicros(retryAfter)
+		if (s.bound < 0 || ra <= s.bound-waited) && clipWait(ctx, s.bound, waited) < ra {
+			reason = ReasonDeadline
+		}
+	}
+	return &ThrottledError{Policy: s.policy, Name: s.Name, Key: key, Reason: reason, RetryAfter: retryAfter}
+}
