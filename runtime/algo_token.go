@@ -10,7 +10,8 @@ func tokenBucket(p *params, st state, fresh bool, now, maxWait int64) (state, ou
 		st = state{a: p.c, b: now}
 	}
 	if elapsed := now - st.b; elapsed > 0 {
-		if full := ceilDiv(p.c, p.q); elapsed > full {
+		// Clamp before multiplying (no overflow): past full, the level is c.
+		if full := ceilDiv(p.c-st.a, p.q); elapsed > full {
 			elapsed = full
 		}
 		st.a = min(p.c, st.a+elapsed*p.q)
