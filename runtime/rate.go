@@ -187,9 +187,9 @@ func clipWait(ctx context.Context, bound, waited int64) int64 {
 // bound would have covered RetryAfter, where the context's deadline did not,
 // rejects for ReasonDeadline.
 func (r *Rate) reject(ctx context.Context, s *rateSpec, key string, reason Reason, retryAfter time.Duration, waited int64) error {
-	if reason == ReasonQuota && s.bound != 0 {
+	if reason == ReasonQuota && s.bound > 0 && s.Algorithm != LeakyBucket {
 		ra := durMicros(retryAfter)
-		if (s.bound < 0 || ra <= s.bound-waited) && clipWait(ctx, s.bound, waited) < ra {
+		if ra <= s.bound-waited && clipWait(ctx, s.bound, waited) < ra {
 			reason = ReasonDeadline
 		}
 	}
