@@ -3,8 +3,10 @@ package runtime
 import (
 	"context"
 	"errors"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -266,12 +268,21 @@ func (f *rateFailingStore) Decide(context.Context, *Request) (Decision, error) {
 }
 func (f *rateFailingStore) Cancel(context.Context, *Request) error { return nil }
 
+// rateRun makes names unique per run of a test that uses the default
+// memory store, whose state outlives the test (go test -count).
+var rateRun atomic.Int64
+
+func rateUnique(t *testing.T) string {
+	return t.Name() + "#" + strconv.FormatInt(rateRun.Add(1), 10)
+}
+
 func TestRateFailPolicies(t *testing.T) {
 	fs := &rateFailingStore{}
 	useRateConfig(t, WithStore(fs))
-	open := NewRate(t.Name()+"open", RateSpec{Algorithm: GCRA, Quota: 1, Duration: time.Hour})
-	closed := NewRate(t.Name()+"closed", RateSpec{Algorithm: GCRA, Quota: 1, Duration: time.Hour, Fail: FailClosed})
-	local := NewRate(t.Name()+"local", RateSpec{Algorithm: GCRA, Quota: 1, Duration: time.Hour, Fail: FailClosed, Scope: ScopeLocal})
+	name := rateUnique(t)
+	open := NewRate(name+"open", RateSpec{Algorithm: GCRA, Quota: 1, Duration: time.Hour})
+	closed := NewRate(name+"closed", RateSpec{Algorithm: GCRA, Quota: 1, Duration: time.Hour, Fail: FailClosed})
+	local := NewRate(name+"local", RateSpec{Algorithm: GCRA, Quota: 1, Duration: time.Hour, Fail: FailClosed, Scope: ScopeLocal})
 	ctx := context.Background()
 	for i := 0; i < 3; i++ {
 		if err := open.Allow(ctx, ""); err != nil {
@@ -312,9 +323,10 @@ func (s *rateRecordingStore) Cancel(ctx context.Context, req *Request) error {
 
 func TestRateReadsConfigurationAtCallTime(t *testing.T) {
 	useRateConfig(t)
-	r := NewRate(t.Name(),
-		RateSpec{Name: t.Name() + "/a", Algorithm: FixedWindow, Quota: 1, Duration: time.Hour},
-		RateSpec{Name: t.Name() + "/b", Algorithm: GCRA, Quota: 5, Duration: time.Hour, Scope: ScopeLocal})
+	name := rateUnique(t)
+	r := NewRate(name,
+		RateSpec{Name: name + "/a", Algorithm: FixedWindow, Quota: 1, Duration: time.Hour},
+		RateSpec{Name: name + "/b", Algorithm: GCRA, Quota: 5, Duration: time.Hour, Scope: ScopeLocal})
 	ctx := context.Background()
 	if err := r.AllowKeys(ctx, "k", "k"); err != nil {
 		t.Fatal(err)
@@ -330,7 +342,7 @@ func TestRateReadsConfigurationAtCallTime(t *testing.T) {
 		t.Fatalf("store saw %d requests, want 2", len(rs.reqs))
 	}
 	req := rs.reqs[0]
-	if req.Keyspace != "myapp" || len(req.Limits) != 1 || req.Limits[0].Name != t.Name()+"/a" || req.Keys[0] != "k" {
+	if req.Keyspace != "myapp" || len(req.Limits) != 1 || req.Limits[0].Name != name+"/a" || req.Keys[0] != "k" {
 		t.Fatalf("request %+v", req)
 	}
 	// In keyspace myapp, /b counted the admitted call only (the rejected
