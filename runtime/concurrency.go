@@ -107,7 +107,8 @@ type Concurrency struct {
 	mu         sync.Mutex
 	running    int
 	queue      waitList
-	byConsumer map[string]int // running calls per consumer; only with consumer quotas
+	byConsumer map[string]*consumerCount // only with consumer quotas; see consumerLocked
+	sweepAt    int                       // len(byConsumer) that triggers a sweep of idle consumers
 	byPrio     [numPrioClasses]int
 
 	global *globalState // scope=global; nil otherwise
@@ -195,7 +196,8 @@ func newConcurrency(spec ConcurrencySpec) *Concurrency {
 	}
 	c.hasConsumerQ = len(spec.ConsumerQuotas) > 0
 	if c.hasConsumerQ {
-		c.byConsumer = map[string]int{}
+		c.byConsumer = map[string]*consumerCount{}
+		c.sweepAt = minSweep
 	}
 	for i := range c.prioMax {
 		c.prioMax[i] = math.MaxInt
@@ -331,10 +333,10 @@ func (c *Concurrency) Spec() ConcurrencySpec {
 // a nil error (generated wrappers defer it, so a panic releases it too).
 // The zero Slot's Release does nothing.
 type Slot struct {
-	c        *Concurrency
-	consumer string
-	cls      prioClass
-	lease    uint64 // scope=global: the lease held, 0 when local
+	c     *Concurrency
+	cc    *consumerCount // the consumer's count; nil without consumer quotas
+	cls   prioClass
+	lease uint64 // scope=global: the lease held, 0 when local
 }
 
 // Release gives the slot back: the next waiting call, if any, takes it.
@@ -346,7 +348,7 @@ func (s Slot) Release() {
 		s.c.global.release(s)
 		return
 	}
-	s.c.release(s.consumer, s.cls)
+	s.c.release(s.cc, s.cls)
 }
 
 // Acquire waits for a slot for consumer, with the priority carried by ctx
@@ -387,19 +389,21 @@ func (c *Concurrency) acquire(ctx context.Context, consumer string, cls prioClas
 		}
 	}
 	c.mu.Lock()
-	if r := c.admissionLocked(consumer, cls); r != 0 {
+	cc, r := c.admissionLocked(consumer, cls)
+	if r != 0 {
 		running, queued := c.running, c.queue.n
 		c.mu.Unlock()
 		return Slot{}, c.reject(cfg, consumer, r, 0, running, queued)
 	}
 	if c.queue.n == 0 && c.running < c.spec.Capacity {
-		c.takeLocked(consumer, cls)
+		c.running++
+		c.countLocked(cc, cls)
 		running, queued := c.running, c.queue.n
 		c.mu.Unlock()
 		if cfg.hook != nil {
 			cfg.hook.OnDecision(Event{Policy: "concurrency", Name: c.spec.Name, Key: consumer, Allowed: true, Running: running, Queued: queued})
 		}
-		return Slot{c: c, consumer: consumer, cls: cls}, nil
+		return Slot{c: c, cc: cc, cls: cls}, nil
 	}
 	w := &waiter{consumer: consumer, cls: cls, done: make(chan struct{})}
 	c.queue.push(w)
@@ -409,25 +413,58 @@ func (c *Concurrency) acquire(ctx context.Context, consumer string, cls prioClas
 
 // admissionLocked applies checks (1) to (3) and returns the reason of a
 // rejection, or 0.
-func (c *Concurrency) admissionLocked(consumer string, cls prioClass) Reason {
+func (c *Concurrency) admissionLocked(consumer string, cls prioClass) (*consumerCount, Reason) {
 	if cls == prioLow && c.queue.n > 0 {
-		return ReasonFullQueue
+		return nil, ReasonFullQueue
 	}
 	if c.running >= c.spec.Capacity && c.queue.n >= c.spec.Queue {
-		return ReasonFullQueue
+		return nil, ReasonFullQueue
 	}
 	return c.quotasLocked(consumer, cls)
 }
 
-// quotasLocked applies the priority and then the consumer quotas.
-func (c *Concurrency) quotasLocked(consumer string, cls prioClass) Reason {
+// quotasLocked applies the priority and then the consumer quotas. It
+// returns the consumer's count (nil without consumer quotas), so that the
+// caller need not look it up again.
+func (c *Concurrency) quotasLocked(consumer string, cls prioClass) (*consumerCount, Reason) {
 	if c.hasPrioQ && c.byPrio[cls]+1 > c.prioMax[cls] {
-		return ReasonPriorityQuota
+		return nil, ReasonPriorityQuota
 	}
-	if c.hasConsumerQ && c.byConsumer[consumer]+1 > c.consumerMax(consumer) {
-		return ReasonConsumerQuota
+	if !c.hasConsumerQ {
+		return nil, 0
 	}
-	return 0
+	cc := c.consumerLocked(consumer)
+	if cc.running+1 > cc.max {
+		return nil, ReasonConsumerQuota
+	}
+	return cc, 0
+}
+
+// consumerCount is one consumer's running calls and quota. Entries stay in
+// byConsumer while idle, so that a steady stream of calls does not allocate;
+// consumerLocked sweeps idle ones when the map has grown.
+type consumerCount struct {
+	running int
+	max     int
+}
+
+const minSweep = 256
+
+func (c *Concurrency) consumerLocked(consumer string) *consumerCount {
+	if cc := c.byConsumer[consumer]; cc != nil {
+		return cc
+	}
+	if len(c.byConsumer) >= c.sweepAt {
+		for k, cc := range c.byConsumer {
+			if cc.running == 0 {
+				delete(c.byConsumer, k)
+			}
+		}
+		c.sweepAt = max(minSweep, 2*len(c.byConsumer))
+	}
+	cc := &consumerCount{max: c.consumerMax(consumer)}
+	c.byConsumer[consumer] = cc
+	return cc
 }
 
 func (c *Concurrency) consumerMax(consumer string) int {
@@ -439,29 +476,19 @@ func (c *Concurrency) consumerMax(consumer string) int {
 	return c.consumerAll
 }
 
-// takeLocked counts a running call.
-func (c *Concurrency) takeLocked(consumer string, cls prioClass) {
-	c.running++
-	c.countLocked(consumer, cls)
-}
-
-// countLocked counts a call in its consumer and priority.
-func (c *Concurrency) countLocked(consumer string, cls prioClass) {
+// countLocked counts a running call in its consumer and priority.
+func (c *Concurrency) countLocked(cc *consumerCount, cls prioClass) {
 	c.byPrio[cls]++
-	if c.hasConsumerQ {
-		c.byConsumer[consumer]++
+	if cc != nil {
+		cc.running++
 	}
 }
 
-func (c *Concurrency) release(consumer string, cls prioClass) {
+func (c *Concurrency) release(cc *consumerCount, cls prioClass) {
 	c.mu.Lock()
 	c.byPrio[cls]--
-	if c.hasConsumerQ {
-		if n := c.byConsumer[consumer] - 1; n > 0 {
-			c.byConsumer[consumer] = n
-		} else {
-			delete(c.byConsumer, consumer)
-		}
+	if cc != nil {
+		cc.running--
 	}
 	c.handOffLocked()
 	c.mu.Unlock()
@@ -473,12 +500,14 @@ func (c *Concurrency) release(consumer string, cls prioClass) {
 func (c *Concurrency) handOffLocked() {
 	for c.queue.n > 0 {
 		w := c.queue.pop(c.spec.Order)
-		if r := c.quotasLocked(w.consumer, w.cls); r != 0 {
+		cc, r := c.quotasLocked(w.consumer, w.cls)
+		if r != 0 {
 			w.reason = r
 			close(w.done)
 			continue
 		}
-		c.countLocked(w.consumer, w.cls)
+		c.countLocked(cc, w.cls)
+		w.cc = cc
 		close(w.done)
 		return
 	}
@@ -526,7 +555,7 @@ func (c *Concurrency) wait(ctx context.Context, cfg *config, w *waiter) (Slot, e
 		// that the caller no longer wants.
 		<-w.done
 		if w.reason == 0 {
-			c.release(w.consumer, w.cls)
+			c.release(w.cc, w.cls)
 			c.mu.Lock()
 			running, queued := c.running, c.queue.n
 			c.mu.Unlock()
@@ -545,7 +574,7 @@ func (c *Concurrency) wait(ctx context.Context, cfg *config, w *waiter) (Slot, e
 		return Slot{}, c.reject(cfg, w.consumer, w.reason, waited, running, queued)
 	}
 	c.observe(cfg, w.consumer, true, 0, nil, waited, running, queued)
-	return Slot{c: c, consumer: w.consumer, cls: w.cls}, nil
+	return Slot{c: c, cc: w.cc, cls: w.cls}, nil
 }
 
 // reject builds a rejection and reports it to the hook.

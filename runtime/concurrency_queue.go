@@ -6,6 +6,7 @@ type waiter struct {
 	prev, next *waiter
 	consumer   string
 	cls        prioClass
+	cc         *consumerCount // set when granted
 	reason     Reason
 	done       chan struct{}
 	queued     bool

@@ -550,3 +550,25 @@ func TestConcurrencyUncontendedAllocs(t *testing.T) {
 		t.Fatalf("%v allocs per acquire+release, want 0", allocs)
 	}
 }
+
+func TestConcurrencyIdleConsumersAreSwept(t *testing.T) {
+	c := NewConcurrency(ConcurrencySpec{Capacity: 4, ConsumerQuotas: []Quota{{Fraction: 0.5}}})
+	held, _ := c.Acquire(context.Background(), "keeper")
+	for i := range 10_000 {
+		s, err := c.Acquire(context.Background(), fmt.Sprint("consumer-", i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Release()
+	}
+	c.mu.Lock()
+	n, keeper := len(c.byConsumer), c.byConsumer["keeper"]
+	c.mu.Unlock()
+	if n > 2*minSweep {
+		t.Fatalf("%d consumer entries kept for 1 running consumer", n)
+	}
+	if keeper == nil || keeper.running != 1 {
+		t.Fatal("the sweep dropped a running consumer")
+	}
+	held.Release()
+}
