@@ -1,0 +1,101 @@
+package redisstore_test
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/throttlegen/throttlegen/runtime"
+	"github.com/throttlegen/throttlegen/runtime/redisstore"
+)
+
+// randomLimit draws a limit with small parameters, so that traces hit every
+// branch (windows rolling over, buckets full and empty, queues full).
+func randomLimit(r *rand.Rand, name string) *runtime.Limit {
+	alg := runtime.Algorithm(1 + r.IntN(5))
+	l := &runtime.Limit{
+		Name:      name,
+		Algorithm: alg,
+		Quota:     int64(1 + r.IntN(5)),
+		Duration:  time.Duration(1+r.IntN(2000)) * time.Millisecond / 7, // not a whole µs multiple of quota
+	}
+	if r.IntN(2) == 0 && (alg == runtime.TokenBucket || alg == runtime.GCRA) {
+		l.Burst = int64(1 + r.IntN(6))
+	}
+	if alg == runtime.LeakyBucket {
+		l.Bucket = int64(r.IntN(4))
+	}
+	return l
+}
+
+// TestDifferential runs random traces against the in-memory store and the
+// Redis store, passing the same Request.Now to both, and requires identical
+// decisions: single limits of every algorithm, several limits at once,
+// wait bounds and cancels.
+func TestDifferential(t *testing.T) {
+	s, _ := newStore(t)
+	ctx := context.Background()
+	for seed := uint64(1); seed <= 40; seed++ {
+		t.Run(fmt.Sprint(seed), func(t *testing.T) {
+			r := rand.New(rand.NewPCG(seed, 99))
+			mem := runtime.NewMemoryStore()
+			ks := fmt.Sprintf("diff%d", seed)
+			nlim := 1
+			if seed%3 == 0 {
+				nlim = 2 + r.IntN(2)
+			}
+			limits := make([]*runtime.Limit, nlim)
+			for i := range limits {
+				limits[i] = randomLimit(r, fmt.Sprintf("ex.com/p.F%d", i))
+			}
+			keys := []string{"", "a", "b:{x}", "\n"}
+			now := time.Date(2026, 11, 24, 3, 0, 0, 0, time.UTC).Add(time.Duration(r.IntN(1e6)) * time.Microsecond)
+			for step := 0; step < 300; step++ {
+				now = now.Add(time.Duration(r.ExpFloat64()*float64(limits[0].Duration)/4) + time.Duration(r.IntN(3))*time.Microsecond)
+				req := &runtime.Request{Keyspace: ks, Limits: limits, Keys: make([]string, nlim), Now: now}
+				for i := range req.Keys {
+					req.Keys[i] = keys[r.IntN(len(keys))]
+				}
+				switch r.IntN(4) {
+				case 0:
+					req.MaxWait = -1
+				case 1:
+					req.MaxWait = time.Duration(r.IntN(int(limits[0].Duration)))
+				}
+				if r.IntN(10) == 0 {
+					if err := mem.Cancel(ctx, req); err != nil {
+						t.Fatal(err)
+					}
+					if err := s.Cancel(ctx, req); err != nil {
+						t.Fatal(err)
+					}
+					continue
+				}
+				want, err := mem.Decide(ctx, req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, err := s.Decide(ctx, req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got != want {
+					t.Fatalf("step %d at %v, limits %s, keys %q, maxWait %v:\nredis  %+v\nmemory %+v",
+						step, now.UnixMicro(), describe(limits), req.Keys, req.MaxWait, got, want)
+				}
+			}
+		})
+	}
+}
+
+func describe(ls []*runtime.Limit) string {
+	s := ""
+	for _, l := range ls {
+		s += fmt.Sprintf("[%v q=%d d=%v b=%d k=%d] ", l.Algorithm, l.Quota, l.Duration, l.Burst, l.Bucket)
+	}
+	return s
+}
+
+var _ = redisstore.New

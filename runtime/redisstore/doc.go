@@ -1,0 +1,41 @@
+// Package redisstore is throttlegen's Redis backend: a runtime.Store that
+// decides rate limits for any number of processes through
+// github.com/redis/go-redis/v9, with a single node, a Redis Cluster or a
+// Sentinel-managed master.
+//
+//	rdb := redis.NewClient(&redis.Options{Addr: "localhost:6379"})
+//	store := redisstore.New(rdb)
+//	defer store.Close()
+//	runtime.Configure(runtime.WithStore(store), runtime.WithKeyspace("myapp"))
+//
+// # Model
+//
+// The five rate algorithms run as one Lua script (lua/*.lua, one file per
+// algorithm, each mirroring its Go twin in the runtime package line by line
+// over integer microseconds). A decision is one EVALSHA: every limit of the
+// request is one key in KEYS, the script reads the Redis server's clock,
+// decides every limit and commits all or none, and gives every key it writes
+// a TTL after which the state is as good as fresh. The in-memory store and
+// this one make the same decisions for the same calls at the same times.
+//
+// Keys are "<keyspace>:{<tag>}:<policy>:<name>:<key>" with the name and
+// the user key encoded so that no characters can make two limits share a
+// key or move a decision across Cluster slots. A decision over one limit
+// hashes to a slot by that limit's name and key; decisions over several
+// limits share one slot per keyspace, so a limit common to several of them
+// has one state. A limit named both by a function that has only that limit
+// and by a function with several keeps one state for each kind of decision.
+//
+// # Failure
+//
+// Every Decide and Cancel is bounded by WithTimeout (100ms by default); an
+// error wraps runtime.ErrStoreUnavailable and the caller follows its fail
+// policy. Stats counts errors. Nothing is cached about the server, so
+// decisions resume as soon as it answers again (a restarted server gets the
+// script again on the first NOSCRIPT).
+//
+// # Throughput
+//
+// Concurrent decisions are coalesced into pipelines by a batcher goroutine
+// (WithPipelining(false) turns it off); Close stops it.
+package redisstore

@@ -1,0 +1,40 @@
+-- common.lua: integer helpers shared by the algorithms. Lua numbers are
+-- doubles, exact for integers up to 2^53; every value here (microseconds
+-- since the epoch, burst·duration) stays below that bound. Division is
+-- corrected so that it is exact, not merely rounded.
+
+-- floor_div is ⌊a/b⌋ for b > 0.
+local function floor_div(a, b)
+  local q = math.floor(a / b)
+  if q * b > a then
+    q = q - 1
+  elseif (q + 1) * b <= a then
+    q = q + 1
+  end
+  return q
+end
+
+-- ceil_div is ⌈a/b⌉ for b > 0 (Go: ceilDiv).
+local function ceil_div(a, b)
+  return -floor_div(-a, b)
+end
+
+-- floor_mod is a mod b in [0, b) for b > 0 (Go: floorMod).
+local function floor_mod(a, b)
+  return a - floor_div(a, b) * b
+end
+
+-- int renders an integer exactly (tostring would print %.14g).
+local function int(x)
+  return string.format('%d', x)
+end
+
+-- put writes value under key with a TTL of ttl µs (rounded up to ms, plus
+-- the test slack), or deletes the key when the state is fresh already.
+local function put(key, value, ttl)
+  if ttl <= 0 then
+    redis.call('DEL', key)
+    return
+  end
+  redis.call('SET', key, value, 'PX', int(ceil_div(ttl, 1000) + TTL_SLACK_MS))
+end

@@ -1,0 +1,33 @@
+-- gcra.lua mirrors runtime/algo_gcra.go. t = ⌈d/q⌉; bt = b·t. State: "tat".
+
+local function gcra_decide(key, p, now, maxwait)
+  local v = redis.call('GET', key)
+  local tat = now
+  if v then
+    tat = tonumber(v)
+    if tat < now then
+      tat = now
+    end
+  end
+  local nxt = tat + p.t
+  local over = nxt - now - p.bt
+  if maxwait >= 0 and over > maxwait then
+    return { allowed = false, reason = REASON_QUOTA, retry = over, remaining = 0, delay = 0 }
+  end
+  return { allowed = true, remaining = floor_div(math.max(p.bt - (nxt - now), 0), p.t),
+    delay = math.max(over, 0), ttl = nxt - now, a = nxt }
+end
+
+local function gcra_commit(key, p, o, now)
+  put(key, int(o.a), o.ttl)
+end
+
+-- gcra_cancel gives back one emission interval.
+local function gcra_cancel(key, p, now)
+  local v = redis.call('GET', key)
+  if not v then
+    return
+  end
+  local tat = math.max(tonumber(v) - p.t, now)
+  put(key, int(tat), tat - now)
+end

@@ -1,0 +1,44 @@
+-- leaky_bucket.lua mirrors runtime/algo_leaky.go. t = ⌈d/q⌉; k is the
+-- bucket. State: "last", the time the latest admitted call runs.
+
+local function leaky_bucket_decide(key, p, now, maxwait)
+  local v = redis.call('GET', key)
+  local last = now - p.t
+  if v then
+    last = tonumber(v)
+  end
+  local nxt = math.max(now, last + p.t)
+  local ahead = 0
+  if last > now then
+    ahead = ceil_div(last - now, p.t)
+  end
+  if nxt ~= now and ahead >= p.k then
+    return { allowed = false, reason = REASON_QUOTA, retry = (last - now) - (p.k - 1) * p.t,
+      remaining = 0, delay = 0 }
+  end
+  if maxwait >= 0 and nxt - now > maxwait then
+    return { allowed = false, reason = REASON_DEADLINE, retry = nxt - now, remaining = 0, delay = 0 }
+  end
+  local rem = p.k
+  if nxt ~= now then
+    rem = p.k - (ahead + 1)
+  end
+  return { allowed = true, remaining = rem, delay = nxt - now, ttl = nxt - now + p.t, a = nxt }
+end
+
+local function leaky_bucket_commit(key, p, o, now)
+  put(key, int(o.a), o.ttl)
+end
+
+-- leaky_bucket_cancel frees the latest turn when it is still in the future.
+local function leaky_bucket_cancel(key, p, now)
+  local v = redis.call('GET', key)
+  if not v then
+    return
+  end
+  local last = tonumber(v)
+  if last - p.t >= now then
+    last = last - p.t
+  end
+  put(key, int(last), math.max(last - now + p.t, 0))
+end

@@ -1,0 +1,70 @@
+package redisstore
+
+import "time"
+
+// Defaults of the options.
+const (
+	DefaultTimeout   = 100 * time.Millisecond
+	DefaultMaxBatch  = 256
+	DefaultQueueSize = 4096
+)
+
+// Option configures a Store; see New.
+type Option func(*options)
+
+type options struct {
+	timeout    time.Duration
+	pipelining bool
+	window     time.Duration
+	maxBatch   int
+	pipelines  int
+	queue      int
+}
+
+func defaultOptions() options {
+	return options{
+		timeout:    DefaultTimeout,
+		pipelining: true,
+		maxBatch:   DefaultMaxBatch,
+		pipelines:  1,
+		queue:      DefaultQueueSize,
+	}
+}
+
+// WithTimeout bounds each decision (default DefaultTimeout): a Decide or
+// Cancel that gets no answer within d returns an error wrapping
+// runtime.ErrStoreUnavailable, so a dead or stalled Redis never hangs a
+// caller. The caller's context bounds it further. d <= 0 restores the
+// default.
+func WithTimeout(d time.Duration) Option {
+	return func(o *options) {
+		if d <= 0 {
+			d = DefaultTimeout
+		}
+		o.timeout = d
+	}
+}
+
+// WithPipelining turns the coalescing of concurrent decisions into shared
+// pipelines on (the default) or off. Off, every decision is its own round
+// trip on the caller's goroutine, and the time bound of WithTimeout is
+// enforced through the context, which go-redis honours for socket reads and
+// writes only with ContextTimeoutEnabled (otherwise its own read and write
+// timeouts apply).
+func WithPipelining(on bool) Option { return func(o *options) { o.pipelining = on } }
+
+// WithPipelineWindow makes the batcher wait up to d for more decisions before
+// sending a pipeline that is not full (default 0: it sends whatever is queued
+// at once, which already coalesces every decision that arrives while the
+// previous pipeline is in flight, and adds no latency when idle).
+func WithPipelineWindow(d time.Duration) Option {
+	return func(o *options) { o.window = max(d, 0) }
+}
+
+// WithMaxBatch bounds how many decisions one pipeline carries (default
+// DefaultMaxBatch). n < 1 means 1.
+func WithMaxBatch(n int) Option { return func(o *options) { o.maxBatch = max(n, 1) } }
+
+// WithPipelines sets how many pipelines may be in flight at once (default 1);
+// each is sent by its own batcher goroutine. n < 1 means 1.
+func WithPipelines(n int) Option { return func(o *options) { o.pipelines = max(n, 1) } }

@@ -1,0 +1,298 @@
+package redisstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/throttlegen/throttlegen/runtime"
+)
+
+// Store is a runtime.Store over Redis: a single node, a Redis Cluster or a
+// Sentinel-managed master, through any redis.UniversalClient.
+//
+// Every decision is one EVALSHA of one script holding the five algorithms:
+// all keys of the request go in KEYS (one per limit, all in one Cluster
+// slot), the script reads the server's clock (TIME) unless the request
+// carries Now, decides every limit and commits all of them or none, and sets
+// a TTL on every key it writes. A NOSCRIPT answer (a restarted or new server)
+// is answered by sending the script with EVAL once; nothing else is replayed.
+//
+// Concurrent decisions are coalesced: they queue for a batcher goroutine that
+// sends everything queued in one pipeline, so many goroutines share round
+// trips (WithPipelining turns this off). Each decision is bounded by
+// WithTimeout whatever the server does; an error wraps
+// runtime.ErrStoreUnavailable, and the limiter then follows the limit's fail
+// policy. Nothing is remembered between decisions, so decisions resume by
+// themselves when Redis comes back.
+//
+// A Store is safe for concurrent use. Close stops its batcher goroutines.
+type Store struct {
+	client redis.UniversalClient
+	opt    options
+
+	queue   chan *call
+	quit    chan struct{}
+	wg      sync.WaitGroup
+	closing sync.Once
+	closed  atomic.Bool
+
+	calls sync.Pool
+	stats counters
+}
+
+// New returns a Store deciding through client. The client stays the
+// caller's: Close does not close it.
+func New(client redis.UniversalClient, opts ...Option) *Store {
+	s := &Store{client: client, opt: defaultOptions(), quit: make(chan struct{})}
+	for _, o := range opts {
+		o(&s.opt)
+	}
+	if s.opt.pipelining {
+		s.queue = make(chan *call, s.opt.queue)
+		for i := 0; i < s.opt.pipelines; i++ {
+			b := &batcher{s: s, pipe: client.Pipeline()}
+			s.wg.Add(1)
+			go b.run()
+		}
+	}
+	return s
+}
+
+// Client returns the client the store decides through, for code that keeps
+// other state next to the limits (leases, shared caches).
+func (s *Store) Client() redis.UniversalClient { return s.client }
+
+// Close stops the batcher goroutines; decisions queued or made afterwards
+// fail with an error wrapping runtime.ErrStoreUnavailable. It does not close
+// the client. Close is idempotent.
+func (s *Store) Close() error {
+	s.closing.Do(func() {
+		s.closed.Store(true)
+		close(s.quit)
+		s.wg.Wait()
+	})
+	return nil
+}
+
+var (
+	errClosed  = errors.New("redisstore: store closed")
+	errTimeout = errors.New("redisstore: no answer within the decision timeout")
+)
+
+// unavailable wraps cause so that errors.Is(err, runtime.ErrStoreUnavailable)
+// and errors.Is(err, cause) both hold.
+func unavailable(cause error) error {
+	return fmt.Errorf("%w: %w", runtime.ErrStoreUnavailable, cause)
+}
+
+// Decide implements runtime.Store.
+func (s *Store) Decide(ctx context.Context, req *runtime.Request) (runtime.Decision, error) {
+	if err := validate(req); err != nil {
+		return runtime.Decision{}, err
+	}
+	c := s.getCall()
+	c.prepare(req, modeDecide)
+	if err := s.do(ctx, c); err != nil {
+		s.stats.errors.Add(1)
+		return runtime.Decision{}, err
+	}
+	d, err := parseDecision(c.reply)
+	s.putCall(c)
+	if err != nil {
+		s.stats.errors.Add(1)
+		return runtime.Decision{}, unavailable(err)
+	}
+	if d.Allowed {
+		s.stats.allowed.Add(1)
+	} else {
+		s.stats.rejected.Add(1)
+	}
+	return d, nil
+}
+
+// Cancel implements runtime.Store: it gives back, on every limit of req, the
+// reservation of one admitted call with a delay.
+func (s *Store) Cancel(ctx context.Context, req *runtime.Request) error {
+	if err := validate(req); err != nil {
+		return err
+	}
+	c := s.getCall()
+	c.prepare(req, modeCancel)
+	if err := s.do(ctx, c); err != nil {
+		s.stats.errors.Add(1)
+		return err
+	}
+	s.putCall(c)
+	s.stats.cancels.Add(1)
+	return nil
+}
+
+// do runs c and returns its error; on success the caller owns c again. On
+// failure c is recycled here or by the batcher that still holds it.
+func (s *Store) do(ctx context.Context, c *call) error {
+	if !s.opt.pipelining {
+		tctx, cancel := context.WithTimeout(ctx, s.opt.timeout)
+		s.process(tctx, c)
+		cancel()
+		if c.err != nil {
+			err := s.classify(ctx, c.err)
+			s.putCall(c)
+			return err
+		}
+		return nil
+	}
+	if s.closed.Load() {
+		s.putCall(c)
+		return unavailable(errClosed)
+	}
+	c.timer.Reset(s.opt.timeout)
+	select {
+	case s.queue <- c:
+	case <-c.timer.C:
+		s.putCall(c)
+		s.stats.timeouts.Add(1)
+		return unavailable(errTimeout)
+	case <-ctx.Done():
+		c.timer.Stop()
+		s.putCall(c)
+		return unavailable(ctx.Err())
+	}
+	var cause error
+	select {
+	case <-c.done:
+		c.timer.Stop()
+		if c.err != nil {
+			err := s.classify(ctx, c.err)
+			s.putCall(c)
+			return err
+		}
+		return nil
+	case <-c.timer.C:
+		cause = errTimeout
+		s.stats.timeouts.Add(1)
+	case <-ctx.Done():
+		c.timer.Stop()
+		cause = ctx.Err()
+	}
+	if c.state.CompareAndSwap(callPending, callAbandoned) {
+		return unavailable(cause) // the batcher recycles c
+	}
+	<-c.done // the answer raced the deadline; take it
+	if c.err != nil {
+		err := s.classify(ctx, c.err)
+		s.putCall(c)
+		return err
+	}
+	return nil
+}
+
+// classify wraps a failed command's error.
+func (s *Store) classify(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return unavailable(ctx.Err())
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		s.stats.timeouts.Add(1)
+	}
+	return unavailable(err)
+}
+
+// process runs one call as its own round trip, replaying it with EVAL once
+// if the server does not know the script.
+func (s *Store) process(ctx context.Context, c *call) {
+	c.cmd = redis.NewStringCmd(ctx, c.args...)
+	_ = s.client.Process(ctx, c.cmd)
+	if isNoScript(c.cmd.Err()) {
+		s.stats.scriptLoads.Add(1)
+		c.useEval()
+		c.cmd = redis.NewStringCmd(ctx, c.args...)
+		_ = s.client.Process(ctx, c.cmd)
+	}
+	c.reply, c.err = c.cmd.Val(), c.cmd.Err()
+	c.cmd = nil
+}
+
+func isNoScript(err error) bool {
+	return err != nil && redis.HasErrorPrefix(err, "NOSCRIPT")
+}
+
+// States of a call handed to a batcher.
+const (
+	callPending   = iota // queued or in flight
+	callDone             // answered; the caller reads it
+	callAbandoned        // the caller gave up; the batcher recycles it
+)
+
+// call is one decision on its way to Redis. Calls are pooled with their
+// buffers, timer and channel, so a decision allocates little.
+type call struct {
+	args  []interface{}
+	buf   []byte
+	ends  []int
+	cmd   *redis.StringCmd
+	reply string
+	err   error
+	done  chan struct{}
+	timer *time.Timer
+	state atomic.Uint32
+}
+
+var (
+	evalshaArg interface{} = "evalsha"
+	evalArg    interface{} = "eval"
+	shaArg     interface{} = scriptSHA
+	scriptArg  interface{} = script
+	numKeyArgs             = func() (a [17]interface{}) {
+		for i := range a {
+			a[i] = strconv.Itoa(i)
+		}
+		return a
+	}()
+)
+
+func (s *Store) getCall() *call {
+	if c, ok := s.calls.Get().(*call); ok {
+		c.state.Store(callPending)
+		return c
+	}
+	c := &call{done: make(chan struct{}, 1), timer: time.NewTimer(time.Hour)}
+	c.timer.Stop()
+	return c
+}
+
+func (s *Store) putCall(c *call) {
+	c.cmd, c.err, c.reply = nil, nil, ""
+	clear(c.args)
+	s.calls.Put(c)
+}
+
+// prepare fills c's arguments for req.
+func (c *call) prepare(req *runtime.Request, mode int) {
+	var all string
+	all, c.ends, c.buf = encode(c.buf[:0], c.ends[:0], req, mode)
+	n := len(req.Limits)
+	c.args = append(c.args[:0], evalshaArg, shaArg, nil)
+	if n < len(numKeyArgs) {
+		c.args[2] = numKeyArgs[n]
+	} else {
+		c.args[2] = strconv.Itoa(n)
+	}
+	start := 0
+	for _, end := range c.ends {
+		c.args = append(c.args, all[start:end])
+		start = end
+	}
+	c.args = append(c.args, all[start:])
+}
+
+// useEval turns c's EVALSHA into an EVAL carrying the script.
+func (c *call) useEval() {
+	c.args[0], c.args[1] = evalArg, scriptArg
+}
