@@ -21,14 +21,15 @@ import (
 // triples never share a key, whatever bytes the user key holds, and no user
 // byte can be a brace, so the Cluster hash tag is always <tag>.
 //
-// The tag routes a decision to one Cluster slot. A request over one limit
-// uses a hash of that limit's policy, name and key, so keyed limits spread
-// over the cluster. A request over several limits uses the fixed tag
-// multiTag, so that a limit shared by several callers' decisions (say a
-// per-tenant limit and a global one) has one state whatever the other keys
-// of the decision are; those decisions all go to one slot. As a result, a
-// limit named by one function alone and by another function together with
-// other limits keeps two states (see the package documentation).
+// The tag routes a decision to one Cluster slot. A request over one keyed
+// limit uses a hash of that limit's policy, name and user key, so keyed
+// limits spread over the cluster. Every other key (unkeyed limits, and every
+// limit of a request over several limits) uses the fixed tag multiTag, so
+// that a limit shared by several decisions (say a global limit decided alone
+// by one function and together with a per-tenant limit by another) has one
+// state whatever the other keys of those decisions are. The one case this
+// cannot cover: a keyed limit decided alone by one function and together with
+// other limits by another keeps one state for each kind of decision.
 const (
 	maxPlain = 64
 	multiTag = "m"
@@ -113,12 +114,16 @@ func appendKey(b []byte, pfx, tag string, l *runtime.Limit, key string) []byte {
 // in keyspace ks when l is decided alone (a request with one limit). It is
 // meant for tests and tools; the store builds keys itself.
 func Key(ks string, l *runtime.Limit, key string) string {
+	if key == "" {
+		return MultiKey(ks, l, key)
+	}
 	tag := string(appendTag(nil, l, key))
 	return string(appendKey(nil, prefix(ks), tag, l, key))
 }
 
 // MultiKey returns the Redis key that holds the state of limit l for user key
-// key in keyspace ks when l is decided together with other limits.
+// key in keyspace ks when l is decided together with other limits (or is
+// unkeyed).
 func MultiKey(ks string, l *runtime.Limit, key string) string {
 	return string(appendKey(nil, prefix(ks), multiTag, l, key))
 }

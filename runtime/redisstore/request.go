@@ -50,7 +50,7 @@ func encode(buf []byte, ends []int, req *runtime.Request, mode int) (string, []i
 	pfx := prefix(req.Keyspace)
 	var tagBuf [8]byte
 	tag := multiTag
-	if len(req.Limits) == 1 {
+	if len(req.Limits) == 1 && req.Keys[0] != "" {
 		tag = string(appendTag(tagBuf[:0], req.Limits[0], req.Keys[0])) // does not escape
 	}
 	for i, l := range req.Limits {
