@@ -130,7 +130,7 @@ var policies = []policySpec{
 		{name: "attempts", typ: argInt, min: 1, required: true, doc: "total attempts, the first included"},
 		{name: "backoff", typ: argEnum, values: []string{"constant", "exponential"}, def: "exponential", doc: "how the wait grows between attempts"},
 		{name: "base", typ: argDuration, def: "100ms", doc: "the first wait"},
-		{name: "max", typ: argDuration, def: "10s", doc: "the longest wait"},
+		{name: "max", typ: argDuration, def: "no cap", doc: "the longest wait, before jitter"},
 		{name: "jitter", typ: argEnum, values: []string{"none", "full"}, def: "full", doc: "randomises each wait in [0, wait]"},
 		{name: "on", typ: argOn, def: "throttled,timeout", doc: "what is retried: throttled, timeout, error (any) or Go error expressions matched with errors.Is, comma-separated"},
 		{name: "budget", typ: argFraction, doc: "caps retries at this fraction of recent calls"},
@@ -141,7 +141,7 @@ var policies = []policySpec{
 	{name: "cache", kind: kindCache, doc: "returns the stored result of an earlier successful call with the same key", args: []argSpec{
 		{name: "ttl", typ: argDuration, required: true, doc: "how long a result is kept"},
 		{name: "key", typ: argExpr, def: "all parameters", doc: "the cache key: an expression over the parameters"},
-		{name: "size", typ: argInt, min: 1, def: "unbounded", doc: "the most results kept"},
+		{name: "size", typ: argInt, min: 1, def: "1024", doc: "the most results kept in memory"},
 		{name: "store", typ: argEnum, values: []string{"local", "shared"}, def: "local", doc: "shared keeps results in the configured store"},
 	}},
 }

@@ -17,6 +17,7 @@ const directivePrefix = "//throttle:"
 // count bytes from the start of the line, as go/token does.
 type directive struct {
 	pos    token.Position // of the leading "//"
+	text   string         // the line, from the policy on
 	spec   *policySpec
 	policy string
 	polPos token.Position
@@ -112,7 +113,7 @@ func parseDirective(text string, pos token.Position) (*directive, ErrorList) {
 		errs.add(pos, "not a //throttle: directive")
 		return nil, errs
 	}
-	d := &directive{pos: pos}
+	d := &directive{pos: pos, text: strings.TrimSpace(text[len(directivePrefix):])}
 	i := len(directivePrefix)
 	end := i
 	for end < len(text) && !isSpace(text[end]) {

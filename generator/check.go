@@ -1,0 +1,519 @@
+package generator
+
+import (
+	"go/ast"
+	"go/printer"
+	"go/token"
+	"go/types"
+	"strings"
+)
+
+// runtimePath is the import path of the package generated code calls.
+const runtimePath = "github.com/throttlegen/throttlegen/runtime"
+
+// conv is how a checked expression becomes what the runtime takes.
+type conv uint8
+
+const (
+	convAsIs          conv = iota // a string used as is, or a value (cache keys, priorities, errors)
+	convString                    // string(x): named string types and []byte
+	convInt                       // strconv.FormatInt(int64(x), 10)
+	convUint                      // strconv.FormatUint(uint64(x), 10)
+	convStringer                  // x.String()
+	convParsePriority             // throttle.ParsePriority(x)
+)
+
+// keyExpr is a type-checked expression of a directive.
+type keyExpr struct {
+	arg  *arg
+	expr ast.Expr
+	info *types.Info
+	typ  types.Type
+	conv conv
+}
+
+// check type-checks fn: its signature and shape, the combination of its
+// directives, and every expression they hold.
+func check(fn *function, fset *token.FileSet, cfg *Config) ErrorList {
+	var errs ErrorList
+	p := fn.pkg
+	obj, _ := p.TypesInfo.Defs[fn.decl.Name].(*types.Func)
+	if obj == nil {
+		errs.add(fn.pos, "cannot throttle %s: it has no type information (does the package type-check?)", fn.decl.Name.Name)
+		return errs
+	}
+	fn.obj = obj
+	fn.sig = obj.Type().(*types.Signature)
+	name := fn.decl.Name.Name
+	if fn.sig.Recv() != nil {
+		t := fn.sig.Recv().Type()
+		if ptr, ok := t.(*types.Pointer); ok {
+			t = ptr.Elem()
+		}
+		if n, ok := types.Unalias(t).(*types.Named); ok {
+			fn.recvName = n.Obj().Name()
+		}
+	}
+	fn.fullName = p.PkgPath + "." + name
+	if fn.recvName != "" {
+		fn.fullName = p.PkgPath + "." + fn.recvName + "." + name
+	}
+	if name == "init" || name == "_" {
+		errs.add(fn.pos, "cannot throttle %s: it cannot be called", name)
+		return errs
+	}
+	if bad := invalidSignature(fn.sig); bad {
+		errs.add(fn.pos, "cannot throttle %s: its signature does not type-check", fn)
+		for _, te := range p.TypeErrors {
+			if te.Pos >= fn.decl.Type.Pos() && te.Pos < fn.decl.Type.End() {
+				errs.add(fset.Position(te.Pos), "%s", te.Msg)
+			}
+		}
+		return errs
+	}
+	params, results := fn.sig.Params(), fn.sig.Results()
+	fn.ctxFirst = params.Len() > 0 && isNamed(params.At(0).Type(), "context", "Context")
+	fn.errLast = results.Len() > 0 && isError(results.At(results.Len()-1).Type())
+	fn.http = params.Len() == 2 && results.Len() == 0 && !fn.sig.Variadic() &&
+		isNamed(params.At(0).Type(), "net/http", "ResponseWriter") &&
+		isPointerTo(params.At(1).Type(), "net/http", "Request")
+
+	// The wrapper's name must be free.
+	wname := name + cfg.suffix()
+	if fn.sig.Recv() != nil {
+		if o, _, _ := types.LookupFieldOrMethod(fn.sig.Recv().Type(), true, p.Types, wname); o != nil {
+			errs.add(fn.pos, "cannot generate %s.%s: %s already has a field or method of that name (%s)", fn.recvName, wname, fn.recvName, fset.Position(o.Pos()))
+		}
+	} else if o := p.Types.Scope().Lookup(wname); o != nil {
+		errs.add(fn.pos, "cannot generate %s: the package already declares it at %s", wname, fset.Position(o.Pos()))
+	}
+
+	// Sort the directives into the layers of the wrapper.
+	for _, d := range fn.dirs {
+		var slot **directive
+		switch d.spec.kind {
+		case kindRate:
+			fn.rates = append(fn.rates, d)
+			continue
+		case kindConcurrency:
+			slot = &fn.conc
+		case kindRetry:
+			slot = &fn.retry
+		case kindTimeout:
+			slot = &fn.timeout
+		case kindCache:
+			slot = &fn.cache
+		}
+		if *slot != nil {
+			errs.add(d.polPos, "%s: only one %s directive per function (the first is at line %d)", fn, d.policy, (*slot).pos.Line)
+			continue
+		}
+		*slot = d
+	}
+	seen := map[string]*directive{}
+	for _, d := range fn.rates {
+		id := d.policy + "\x00" + rateName(fn, d)
+		if prev := seen[id]; prev != nil {
+			errs.add(d.polPos, "%s: two %s directives share the identity %q (line %d): give one a different name=", fn, d.policy, rateName(fn, d), prev.pos.Line)
+		}
+		seen[id] = d
+	}
+	if fn.http {
+		for _, d := range []*directive{fn.retry, fn.timeout, fn.cache} {
+			if d != nil {
+				errs.add(d.polPos, "%s: %s cannot wrap an http handler (func(http.ResponseWriter, *http.Request)); use rate or concurrency policies", fn, d.policy)
+			}
+		}
+	}
+	if fn.cache != nil && isGeneric(fn.sig) {
+		errs.add(fn.cache.polPos, "%s: cache is not supported on generic functions (its entries need one concrete type)", fn)
+	}
+
+	// Expressions.
+	for _, d := range fn.rates {
+		var k *keyExpr
+		if a := d.get("key"); a != nil {
+			var e *Error
+			k, e = checkKey(fn, fset, a, a.expr)
+			if e != nil {
+				errs = append(errs, e)
+			}
+		}
+		fn.rateKeys = append(fn.rateKeys, k)
+	}
+	if d := fn.conc; d != nil {
+		if a := d.get("consumer"); a != nil {
+			k, e := checkKey(fn, fset, a, a.expr)
+			if e != nil {
+				errs = append(errs, e)
+			}
+			fn.consumer = k
+		}
+		if a := d.get("priority"); a != nil {
+			k, e := checkPriority(fn, fset, a)
+			if e != nil {
+				errs = append(errs, e)
+			}
+			fn.priority = k
+		}
+	}
+	if d := fn.retry; d != nil {
+		if a := d.get("on"); a != nil {
+			for _, it := range a.on {
+				if it.expr == nil {
+					continue
+				}
+				k, e := checkErrorValue(fn, fset, a, it)
+				if e != nil {
+					errs = append(errs, e)
+					continue
+				}
+				fn.on = append(fn.on, k)
+			}
+		}
+	}
+	if d := fn.cache; d != nil && !isGeneric(fn.sig) {
+		if a := d.get("key"); a != nil {
+			k, e := typeCheck(fn, fset, a, a.expr, 0)
+			if e == nil && !types.Comparable(k.typ) {
+				e = &Error{Pos: a.valuePos, Msg: "cache key=" + a.raw + " has type " + typeString(fn, k.typ) + ", which is not comparable"}
+			}
+			if e != nil {
+				errs = append(errs, e)
+			}
+			fn.cacheKey = k
+		} else {
+			for i, v := range cacheParams(fn) {
+				if !types.Comparable(v.Type()) {
+					errs.add(d.polPos, "%s: cache: parameter %d (%s) of type %s is not comparable: give key= an expression that identifies the call", fn, i+1, v.Name(), typeString(fn, v.Type()))
+				}
+			}
+		}
+	}
+	return errs
+}
+
+// cacheParams are the parameters that identify a call for the cache by
+// default: the receiver and every parameter but a leading context.
+func cacheParams(fn *function) []*types.Var {
+	var vs []*types.Var
+	if r := fn.sig.Recv(); r != nil {
+		vs = append(vs, r)
+	}
+	params := fn.sig.Params()
+	for i := range params.Len() {
+		if i == 0 && fn.ctxFirst {
+			continue
+		}
+		vs = append(vs, params.At(i))
+	}
+	return vs
+}
+
+// rateName is the identity of a rate directive's limit.
+func rateName(fn *function, d *directive) string {
+	if a := d.get("name"); a != nil {
+		return a.s
+	}
+	return fn.fullName
+}
+
+// typeCheck type-checks e (the value of a, or the item at byte off of it)
+// in the scope of fn's parameters.
+func typeCheck(fn *function, fset *token.FileSet, a *arg, e ast.Expr, off int) (*keyExpr, *Error) {
+	info := &types.Info{
+		Types: map[ast.Expr]types.TypeAndValue{},
+		Uses:  map[*ast.Ident]types.Object{},
+	}
+	pos := fn.decl.Type.End()
+	if fn.decl.Body != nil {
+		pos = fn.decl.Body.Lbrace + 1
+	}
+	if err := types.CheckExpr(fset, fn.pkg.Types, pos, e, info); err != nil {
+		p, msg := a.innerPos(off), err.Error()
+		if te, ok := err.(types.Error); ok {
+			msg = te.Msg
+			if te.Pos.IsValid() {
+				p = a.innerPos(off + int(te.Pos) - 1)
+			}
+		}
+		return nil, &Error{Pos: p, Msg: a.name + "=: " + msg}
+	}
+	tv := info.Types[e]
+	if !tv.IsValue() {
+		return nil, &Error{Pos: a.innerPos(off), Msg: a.name + "=: " + exprText(e) + " is not a value"}
+	}
+	if _, err := exprCode(e, info, fn.pkg.PkgPath); err != nil {
+		return nil, &Error{Pos: a.innerPos(off), Msg: a.name + "=: " + err.Error()}
+	}
+	return &keyExpr{arg: a, expr: e, info: info, typ: tv.Type}, nil
+}
+
+// checkKey checks a key= or consumer= expression and picks its conversion
+// to string.
+func checkKey(fn *function, fset *token.FileSet, a *arg, e ast.Expr) (*keyExpr, *Error) {
+	k, err := typeCheck(fn, fset, a, e, 0)
+	if err != nil {
+		return nil, err
+	}
+	c, ok := keyConv(k.typ, isAddressable(e, k.info))
+	if !ok {
+		msg := a.name + "=" + a.raw + " has type " + typeString(fn, k.typ) +
+			", which cannot be a key: use a string, integer, []byte or fmt.Stringer expression"
+		if f := keyField(k.typ); f != "" {
+			msg += "; did you mean " + a.name + "=" + exprText(e) + "." + f + "?"
+		}
+		return nil, &Error{Pos: a.valuePos, Msg: msg}
+	}
+	k.conv = c
+	return k, nil
+}
+
+// keyConv picks how a value of type t becomes a string key.
+func keyConv(t types.Type, addressable bool) (conv, bool) {
+	t = types.Default(t)
+	if tp, ok := types.Unalias(t).(*types.TypeParam); ok {
+		return typeParamConv(tp)
+	}
+	switch u := t.Underlying().(type) {
+	case *types.Basic:
+		switch {
+		case u.Info()&types.IsString != 0:
+			if types.Identical(t, types.Typ[types.String]) {
+				return convAsIs, true
+			}
+			return convString, true
+		case u.Info()&types.IsInteger != 0 && u.Info()&types.IsUnsigned != 0:
+			return convUint, true
+		case u.Info()&types.IsInteger != 0:
+			return convInt, true
+		}
+	case *types.Slice:
+		if b, ok := types.Unalias(u.Elem()).(*types.Basic); ok && b.Kind() == types.Byte {
+			return convString, true
+		}
+	}
+	if isStringer(t, addressable) {
+		return convStringer, true
+	}
+	return 0, false
+}
+
+// typeParamConv picks the conversion of a type parameter whose type set
+// holds only strings, only signed or only unsigned integers.
+func typeParamConv(tp *types.TypeParam) (conv, bool) {
+	iface, ok := tp.Constraint().Underlying().(*types.Interface)
+	if !ok {
+		return 0, false
+	}
+	if isStringer(tp, true) {
+		return convStringer, true
+	}
+	var kinds []conv
+	for i := range iface.NumEmbeddeds() {
+		u, ok := iface.EmbeddedType(i).(*types.Union)
+		if !ok {
+			if b, ok := iface.EmbeddedType(i).Underlying().(*types.Basic); ok {
+				c, ok := keyConv(b, false)
+				if !ok {
+					return 0, false
+				}
+				kinds = append(kinds, c)
+				continue
+			}
+			return 0, false
+		}
+		for j := range u.Len() {
+			c, ok := keyConv(u.Term(j).Type().Underlying(), false)
+			if !ok || c == convStringer {
+				return 0, false
+			}
+			kinds = append(kinds, c)
+		}
+	}
+	if len(kinds) == 0 {
+		return 0, false
+	}
+	first := kinds[0]
+	if first == convAsIs {
+		first = convString
+	}
+	for _, c := range kinds[1:] {
+		if c == convAsIs {
+			c = convString
+		}
+		if c != first {
+			return 0, false
+		}
+	}
+	return first, true
+}
+
+func isStringer(t types.Type, addressable bool) bool {
+	obj, _, _ := types.LookupFieldOrMethod(t, addressable, nil, "String")
+	f, ok := obj.(*types.Func)
+	if !ok {
+		return false
+	}
+	sig := f.Type().(*types.Signature)
+	return sig.Params().Len() == 0 && sig.Results().Len() == 1 &&
+		types.Identical(sig.Results().At(0).Type(), types.Typ[types.String])
+}
+
+// keyField suggests an exported field of a struct (or pointer to struct)
+// type that could be a key.
+func keyField(t types.Type) string {
+	if p, ok := t.Underlying().(*types.Pointer); ok {
+		t = p.Elem()
+	}
+	s, ok := t.Underlying().(*types.Struct)
+	if !ok {
+		return ""
+	}
+	for i := range s.NumFields() {
+		f := s.Field(i)
+		if !f.Exported() {
+			continue
+		}
+		if _, ok := keyConv(f.Type(), true); ok {
+			return f.Name()
+		}
+	}
+	return ""
+}
+
+func isAddressable(e ast.Expr, info *types.Info) bool {
+	id, ok := ast.Unparen(e).(*ast.Ident)
+	if !ok {
+		return false
+	}
+	_, ok = info.Uses[id].(*types.Var)
+	return ok
+}
+
+// checkPriority checks a priority= expression: a runtime.Priority, or a
+// string parsed by runtime.ParsePriority.
+func checkPriority(fn *function, fset *token.FileSet, a *arg) (*keyExpr, *Error) {
+	k, err := typeCheck(fn, fset, a, a.expr, 0)
+	if err != nil {
+		return nil, err
+	}
+	t := types.Default(k.typ)
+	switch {
+	case isNamed(t, runtimePath, "Priority"):
+		k.conv = convAsIs
+	case isStringKind(t):
+		k.conv = convParsePriority
+	default:
+		return nil, &Error{Pos: a.valuePos, Msg: "priority=" + a.raw + " has type " + typeString(fn, k.typ) + ": want a runtime.Priority or a string"}
+	}
+	return k, nil
+}
+
+// checkErrorValue checks an on= item that is a Go expression: an error
+// value matched with errors.Is.
+func checkErrorValue(fn *function, fset *token.FileSet, a *arg, it onItem) (*keyExpr, *Error) {
+	off := 0
+	if d := it.pos.Column - a.innerPos(0).Column; d > 0 {
+		off = d
+	}
+	k, err := typeCheck(fn, fset, a, it.expr, off)
+	if err != nil {
+		return nil, err
+	}
+	if !types.AssignableTo(k.typ, errorType) {
+		return nil, &Error{Pos: it.pos, Msg: "on=: " + it.text + " has type " + typeString(fn, k.typ) + ", not error; on= takes throttled, timeout, error or error values"}
+	}
+	return k, nil
+}
+
+var errorType = types.Universe.Lookup("error").Type()
+
+func isError(t types.Type) bool { return types.Identical(t, errorType) }
+
+func isStringKind(t types.Type) bool {
+	b, ok := t.Underlying().(*types.Basic)
+	return ok && b.Info()&types.IsString != 0
+}
+
+// isNamed reports whether t (through aliases) is the named type path.name.
+func isNamed(t types.Type, path, name string) bool {
+	n, ok := types.Unalias(t).(*types.Named)
+	return ok && n.Obj().Pkg() != nil && n.Obj().Pkg().Path() == path && n.Obj().Name() == name
+}
+
+func isPointerTo(t types.Type, path, name string) bool {
+	p, ok := types.Unalias(t).(*types.Pointer)
+	return ok && isNamed(p.Elem(), path, name)
+}
+
+func isGeneric(sig *types.Signature) bool {
+	return sig.TypeParams().Len() > 0 || sig.RecvTypeParams().Len() > 0
+}
+
+// invalidSignature reports whether a type in sig failed to type-check.
+func invalidSignature(sig *types.Signature) bool {
+	bad := false
+	var walk func(t types.Type)
+	walk = func(t types.Type) {
+		if bad || t == nil {
+			return
+		}
+		switch t := t.(type) {
+		case *types.Basic:
+			bad = t.Kind() == types.Invalid
+		case *types.Pointer:
+			walk(t.Elem())
+		case *types.Slice:
+			walk(t.Elem())
+		case *types.Array:
+			walk(t.Elem())
+		case *types.Map:
+			walk(t.Key())
+			walk(t.Elem())
+		case *types.Chan:
+			walk(t.Elem())
+		case *types.Signature:
+			for _, tu := range []*types.Tuple{t.Params(), t.Results()} {
+				for i := range tu.Len() {
+					walk(tu.At(i).Type())
+				}
+			}
+		case *types.Struct:
+			for i := range t.NumFields() {
+				walk(t.Field(i).Type())
+			}
+		}
+	}
+	if sig.Recv() != nil {
+		walk(sig.Recv().Type())
+	}
+	walk(sig)
+	return bad
+}
+
+// typeString prints t as the user's package would write it.
+func typeString(fn *function, t types.Type) string {
+	return types.TypeString(t, func(p *types.Package) string {
+		if p == fn.pkg.Types {
+			return ""
+		}
+		return p.Name()
+	})
+}
+
+// exprText prints an expression compactly.
+func exprText(e ast.Expr) string {
+	var b strings.Builder
+	_ = printer.Fprint(&b, token.NewFileSet(), e)
+	return b.String()
+}
+
+// isPrimary reports whether e can take a selector without parentheses.
+func isPrimary(e ast.Expr) bool {
+	switch e.(type) {
+	case *ast.Ident, *ast.SelectorExpr, *ast.CallExpr, *ast.IndexExpr, *ast.IndexListExpr, *ast.ParenExpr, *ast.SliceExpr, *ast.TypeAssertExpr, *ast.BasicLit, *ast.CompositeLit:
+		return true
+	}
+	return false
+}

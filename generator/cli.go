@@ -1,0 +1,108 @@
+package generator
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"go/token"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// Exit statuses of Run.
+const (
+	ExitOK    = 0 // generated, or -check found everything up to date
+	ExitFail  = 1 // directive errors, or -check found a stale, missing or left-over file
+	ExitUsage = 2 // bad flags, or -check could not decide
+)
+
+// Run is the throttlegen command: it parses args (without the program
+// name), generates, and writes or checks, reporting to stdout and stderr.
+// It returns the process's exit status.
+func Run(args []string, stdout, stderr io.Writer) int {
+	fl := flag.NewFlagSet("throttlegen", flag.ContinueOnError)
+	fl.SetOutput(stderr)
+	output := fl.String("output", DefaultOutput, "name of the generated `file` in each package")
+	suffix := fl.String("suffix", DefaultSuffix, "`word` appended to a function's name to name its wrapper")
+	tags := fl.String("tags", "", "comma-separated build `tags` for loading the packages")
+	version := fl.Bool("version", false, "print the version and exit")
+	checkOnly := fl.Bool("check", false, "write nothing; exit 0 when every generated file is up to date, 1 when one is stale, missing or left over, 2 on error")
+	fl.Usage = func() {
+		fmt.Fprintf(stderr, "usage: throttlegen [flags] [packages]\n\n")
+		fmt.Fprintf(stderr, "Writes %s in each package (default: the package in the current directory)\n", DefaultOutput)
+		fmt.Fprintf(stderr, "with a throttled wrapper for every function carrying //throttle: directives.\n\nFlags:\n")
+		fl.PrintDefaults()
+		fmt.Fprintf(stderr, "\n%s", usageReference())
+	}
+	if err := fl.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return ExitOK
+		}
+		return ExitUsage
+	}
+	if *version {
+		fmt.Fprintf(stdout, "throttlegen %s (runtime contract %s)\n", Version, contractConst)
+		return ExitOK
+	}
+	if *output == "" || filepath.Base(*output) != *output || !strings.HasSuffix(*output, ".go") || strings.HasSuffix(*output, "_test.go") {
+		fmt.Fprintf(stderr, "throttlegen: -output must be a file name ending in .go (not _test.go), without a directory: %q\n", *output)
+		return ExitUsage
+	}
+	if !token.IsIdentifier("X"+*suffix) || *suffix == "" {
+		fmt.Fprintf(stderr, "throttlegen: -suffix must be a non-empty identifier part: %q\n", *suffix)
+		return ExitUsage
+	}
+	cfg := Config{Patterns: fl.Args(), Output: *output, Suffix: *suffix}
+	if *tags != "" {
+		cfg.Tags = strings.Split(*tags, ",")
+	}
+	wd, _ := os.Getwd()
+	files, err := Generate(cfg)
+	if err != nil {
+		var list ErrorList
+		if errors.As(err, &list) {
+			err = list.Relative(wd)
+		}
+		fmt.Fprintln(stderr, err)
+		if *checkOnly {
+			return ExitUsage
+		}
+		return ExitFail
+	}
+	if *checkOnly {
+		status, err := Check(files)
+		if err != nil {
+			fmt.Fprintf(stderr, "throttlegen: %v\n", err)
+			return ExitUsage
+		}
+		paths := make([]string, 0, len(status))
+		for p, s := range status {
+			if s != UpToDate {
+				paths = append(paths, p)
+			}
+		}
+		sort.Strings(paths)
+		for _, p := range paths {
+			fmt.Fprintf(stderr, "%s: %s (run go generate)\n", relPath(wd, p), status[p])
+		}
+		if len(paths) > 0 {
+			return ExitFail
+		}
+		return ExitOK
+	}
+	if err := Write(files); err != nil {
+		fmt.Fprintf(stderr, "throttlegen: %v\n", err)
+		return ExitFail
+	}
+	return ExitOK
+}
+
+func relPath(wd, p string) string {
+	if rel, err := filepath.Rel(wd, p); err == nil && !strings.HasPrefix(rel, "..") {
+		return rel
+	}
+	return p
+}

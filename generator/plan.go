@@ -1,0 +1,380 @@
+package generator
+
+import (
+	"go/types"
+	"sort"
+	"strconv"
+	"strings"
+
+	"golang.org/x/tools/go/packages"
+)
+
+// filePlan is everything emit needs for one package's file: the names of
+// every generated identifier, local variable and import, chosen so that
+// none collides with the user's names.
+type filePlan struct {
+	cfg      *Config
+	pkg      *packages.Package
+	self     string // the package's import path
+	wrappers []*wrapperPlan
+	pools    []*poolPlan
+	imports  map[string]string // import path → name in the generated file
+	real     map[string]string // import path → the package's own name
+}
+
+// poolPlan is one concurrency limiter variable, shared by the functions
+// naming its pool.
+type poolPlan struct {
+	name string // the pool's identity
+	v    string // the package-level variable
+	dir  *directive
+}
+
+// wrapperPlan is one annotated function's generated code.
+type wrapperPlan struct {
+	fn      *function
+	name    string // the wrapper
+	rateVar string
+	pool    *poolPlan
+	retry   string // the *Retry variable
+	cache   string // the *Cache variable
+	keyType string // cache key struct type
+	valType string // cache value struct type
+	helper  string // the per-attempt (retry) or per-miss (cache) function, "" when inline
+
+	recv    string   // the receiver's name
+	params  []string // the parameters' names in the wrapper
+	ctx     string   // the context variable
+	helpCtx bool     // the helper takes ctx as an extra first parameter
+	results []string // locals for F's results but a trailing error
+	err     string
+	slot    string
+	tctx    string
+	res     string // RunTimeout's result
+	attempt string
+	hit     string
+	flight  string
+	val     string
+	key     string
+}
+
+// namer hands out identifiers not in taken.
+type namer map[string]bool
+
+// fresh returns base, or base followed by a number, whichever is free, and
+// takes it.
+func (n namer) fresh(base string) string {
+	name := base
+	for i := 1; n[name] || name == "_"; i++ {
+		name = base + strconv.Itoa(i)
+	}
+	n[name] = true
+	return name
+}
+
+func (n namer) copy() namer {
+	c := make(namer, len(n))
+	for k := range n {
+		c[k] = true
+	}
+	return c
+}
+
+// planFile names everything of the file for pkg's functions.
+func planFile(cfg *Config, pkg *packages.Package, fns []*function) *filePlan {
+	fp := &filePlan{cfg: cfg, pkg: pkg, self: pkg.PkgPath, imports: map[string]string{}}
+	// Package-level names: the user's, then ours.
+	top := namer{}
+	for _, name := range pkg.Types.Scope().Names() {
+		top[name] = true
+	}
+	for _, fn := range fns {
+		if fn.sig.Recv() == nil {
+			top[fn.decl.Name.Name+cfg.suffix()] = true
+		}
+	}
+	pools := map[string]*poolPlan{}
+	for _, fn := range fns {
+		w := &wrapperPlan{fn: fn, name: fn.decl.Name.Name + cfg.suffix()}
+		base := "_throttle_" + fn.decl.Name.Name
+		if fn.recvName != "" {
+			base = "_throttle_" + fn.recvName + "_" + fn.decl.Name.Name
+		}
+		if len(fn.rates) > 0 {
+			w.rateVar = top.fresh(base + "_rate")
+		}
+		if d := fn.conc; d != nil {
+			if a := d.get("pool"); a != nil {
+				w.pool = pools[a.s]
+				if w.pool == nil {
+					w.pool = &poolPlan{name: a.s, v: top.fresh("_throttle_pool_" + identPart(a.s)), dir: d}
+					pools[a.s] = w.pool
+					fp.pools = append(fp.pools, w.pool)
+				}
+			} else {
+				w.pool = &poolPlan{name: fn.fullName, v: top.fresh(base + "_concurrency"), dir: d}
+			}
+		}
+		if fn.retry != nil {
+			w.retry = top.fresh(base + "_retry")
+		}
+		if fn.cache != nil {
+			w.cache = top.fresh(base + "_cache")
+			w.keyType = top.fresh(base + "_key")
+			w.valType = top.fresh(base + "_value")
+		}
+		switch {
+		case fn.retry != nil:
+			w.helper = top.fresh(base + "_attempt")
+		case fn.cache != nil:
+			w.helper = top.fresh(base + "_call")
+		}
+		fp.wrappers = append(fp.wrappers, w)
+	}
+	// Locals: free of the package's names and of the parameters.
+	taken := top.copy()
+	for _, w := range fp.wrappers {
+		planLocals(w, top)
+		for _, n := range w.locals() {
+			taken[n] = true
+		}
+		for _, n := range typeParamNamesOf(w.fn.sig) {
+			taken[n] = true
+		}
+	}
+	fp.planImports(fns, taken)
+	return fp
+}
+
+// planLocals names the receiver, parameters and locals of one wrapper.
+func planLocals(w *wrapperPlan, top namer) {
+	fn := w.fn
+	n := top.copy()
+	for _, tp := range typeParamNamesOf(fn.sig) {
+		n[tp] = true
+	}
+	// Keep every real name first, then name the blank and unnamed ones.
+	params := fn.sig.Params()
+	if r := fn.sig.Recv(); r != nil && r.Name() != "" && r.Name() != "_" {
+		n[r.Name()] = true
+	}
+	for i := range params.Len() {
+		if name := params.At(i).Name(); name != "" && name != "_" {
+			n[name] = true
+		}
+	}
+	if r := fn.sig.Recv(); r != nil {
+		w.recv = r.Name()
+		if w.recv == "" || w.recv == "_" {
+			w.recv = n.fresh("recv")
+		}
+	}
+	w.params = make([]string, params.Len())
+	for i := range params.Len() {
+		name := params.At(i).Name()
+		if name == "" || name == "_" {
+			base := "p" + strconv.Itoa(i)
+			switch {
+			case i == 0 && fn.ctxFirst:
+				base = "ctx"
+			case fn.http && i == 0:
+				base = "w"
+			case fn.http && i == 1:
+				base = "r"
+			}
+			name = n.fresh(base)
+		}
+		w.params[i] = name
+	}
+	if fn.ctxFirst {
+		w.ctx = w.params[0]
+	} else {
+		w.ctx = n.fresh("ctx")
+		w.helpCtx = w.helper != ""
+	}
+	nres := fn.sig.Results().Len()
+	if fn.errLast {
+		nres--
+	}
+	for i := range nres {
+		w.results = append(w.results, n.fresh("r"+strconv.Itoa(i)))
+	}
+	w.err = n.fresh("err")
+	if w.pool != nil {
+		w.slot = n.fresh("slot")
+	}
+	if fn.timeout != nil {
+		if fn.ctxFirst {
+			w.tctx = n.fresh("tctx")
+		} else {
+			w.res = n.fresh("res")
+		}
+	}
+	if fn.retry != nil {
+		w.attempt = n.fresh("attempt")
+	}
+	if fn.cache != nil {
+		w.key = n.fresh("key")
+		w.val = n.fresh("v")
+		w.hit = n.fresh("hit")
+		w.flight = n.fresh("fl")
+	}
+}
+
+// locals lists every name a wrapper or its helper declares.
+func (w *wrapperPlan) locals() []string {
+	out := append([]string{w.recv, w.ctx, w.err, w.slot, w.tctx, w.res, w.attempt, w.key, w.val, w.hit, w.flight}, w.params...)
+	return append(out, w.results...)
+}
+
+func typeParamNamesOf(sig *types.Signature) []string {
+	var out []string
+	for _, list := range []*types.TypeParamList{sig.RecvTypeParams(), sig.TypeParams()} {
+		for i := range list.Len() {
+			out = append(out, list.At(i).Obj().Name())
+		}
+	}
+	return out
+}
+
+// planImports names every package the file may refer to, avoiding taken.
+func (fp *filePlan) planImports(fns []*function, taken namer) {
+	want := map[string]string{ // path → preferred name
+		runtimePath: "throttle", // the runtime is imported as throttle
+		"context":   "context",
+		"time":      "time",
+		"errors":    "errors",
+		"strconv":   "strconv",
+		"net/http":  "http",
+		"unsafe":    "unsafe",
+	}
+	addPkg := func(p *types.Package) {
+		if p != nil && p.Path() != fp.self && p.Path() != runtimePath {
+			want[p.Path()] = p.Name()
+		}
+	}
+	for _, fn := range fns {
+		walkSigPackages(fn.sig, addPkg)
+		for _, k := range fn.exprs() {
+			for _, obj := range k.info.Uses {
+				if pn, ok := obj.(*types.PkgName); ok {
+					addPkg(pn.Imported())
+				} else if obj.Pkg() != nil {
+					addPkg(obj.Pkg())
+				}
+			}
+			for _, tv := range k.info.Types {
+				if tv.IsType() {
+					walkTypePackages(tv.Type, addPkg, map[types.Type]bool{})
+				}
+			}
+		}
+	}
+	paths := make([]string, 0, len(want))
+	for p := range want {
+		paths = append(paths, p)
+	}
+	sort.Strings(paths) // deterministic: collisions resolve the same way every run
+	fp.real = map[string]string{}
+	for p, name := range want {
+		fp.real[p] = name
+	}
+	fp.real[runtimePath] = "runtime"
+	for _, p := range paths {
+		fp.imports[p] = taken.fresh(want[p])
+	}
+}
+
+// exprs lists fn's checked expressions.
+func (fn *function) exprs() []*keyExpr {
+	var out []*keyExpr
+	for _, k := range append(append([]*keyExpr{fn.consumer, fn.priority, fn.cacheKey}, fn.rateKeys...), fn.on...) {
+		if k != nil {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+func walkSigPackages(sig *types.Signature, add func(*types.Package)) {
+	seen := map[types.Type]bool{}
+	if r := sig.Recv(); r != nil {
+		walkTypePackages(r.Type(), add, seen)
+	}
+	for _, list := range []*types.TypeParamList{sig.RecvTypeParams(), sig.TypeParams()} {
+		for i := range list.Len() {
+			walkTypePackages(list.At(i).Constraint(), add, seen)
+		}
+	}
+	walkTypePackages(sig, add, seen)
+}
+
+// walkTypePackages calls add for every package t names.
+func walkTypePackages(t types.Type, add func(*types.Package), seen map[types.Type]bool) {
+	if t == nil || seen[t] {
+		return
+	}
+	seen[t] = true
+	walk := func(t types.Type) { walkTypePackages(t, add, seen) }
+	switch t := t.(type) {
+	case *types.Basic:
+		if t.Kind() == types.UnsafePointer {
+			add(types.Unsafe)
+		}
+	case *types.Alias:
+		add(t.Obj().Pkg())
+		for i := range t.TypeArgs().Len() {
+			walk(t.TypeArgs().At(i))
+		}
+	case *types.Named:
+		add(t.Obj().Pkg())
+		for i := range t.TypeArgs().Len() {
+			walk(t.TypeArgs().At(i))
+		}
+	case *types.Pointer:
+		walk(t.Elem())
+	case *types.Slice:
+		walk(t.Elem())
+	case *types.Array:
+		walk(t.Elem())
+	case *types.Map:
+		walk(t.Key())
+		walk(t.Elem())
+	case *types.Chan:
+		walk(t.Elem())
+	case *types.Signature:
+		for _, tu := range []*types.Tuple{t.Params(), t.Results()} {
+			for i := range tu.Len() {
+				walk(tu.At(i).Type())
+			}
+		}
+	case *types.Struct:
+		for i := range t.NumFields() {
+			walk(t.Field(i).Type())
+		}
+	case *types.Interface:
+		for i := range t.NumEmbeddeds() {
+			walk(t.EmbeddedType(i))
+		}
+		for i := range t.NumExplicitMethods() {
+			walk(t.ExplicitMethod(i).Type())
+		}
+	case *types.Union:
+		for i := range t.Len() {
+			walk(t.Term(i).Type())
+		}
+	}
+}
+
+// identPart turns a pool name into part of an identifier.
+func identPart(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' {
+			b.WriteRune(r)
+		} else {
+			b.WriteByte('_')
+		}
+	}
+	return b.String()
+}
