@@ -207,9 +207,6 @@ func (e *wrapperEmitter) typ(t types.Type) jen.Code { return typeCode(t, e.self)
 func (e *wrapperEmitter) emit(f *jen.File) {
 	w, fn := e.w, e.fn
 	var defs []jen.Code
-	if !isGeneric(fn.sig) {
-		defs = append(defs, jen.Id("_").Add(e.typ(methodExprType(fn.sig))).Op("=").Add(e.funcRef()))
-	}
 	if w.rateVar != "" {
 		args := []jen.Code{jen.Lit(fn.fullName)}
 		for _, d := range fn.rates {
@@ -227,7 +224,18 @@ func (e *wrapperEmitter) emit(f *jen.File) {
 		defs = append(defs, jen.Id(w.cache).Op("=").Add(rt("NewCache")).Types(jen.Id(w.keyType), jen.Id(w.valType)).Call(cacheSpec(fn, fn.cache)))
 	}
 	f.Line()
-	f.Var().Defs(defs...)
+	if !isGeneric(fn.sig) {
+		f.Commentf("%s must keep the signature this file was generated for.", fn)
+		f.Var().Id("_").Add(e.typ(methodExprType(fn.sig))).Op("=").Add(e.funcRef())
+		f.Line()
+	}
+	switch len(defs) {
+	case 0:
+	case 1:
+		f.Var().Add(defs[0])
+	default:
+		f.Var().Defs(defs...)
+	}
 	if w.cache != "" {
 		e.cacheTypes(f)
 	}
@@ -272,12 +280,12 @@ func (e *wrapperEmitter) emit(f *jen.File) {
 }
 
 // methodExprType is the type of F, or of the method expression (*T).M.
+// Parameters and results are unnamed: only types matter.
 func methodExprType(sig *types.Signature) *types.Signature {
-	if sig.Recv() == nil {
-		return sig
+	var params []*types.Var
+	if sig.Recv() != nil {
+		params = append(params, types.NewParam(0, nil, "", sig.Recv().Type()))
 	}
-	// Unnamed parameters and results: the receiver has no name here.
-	params := []*types.Var{types.NewParam(0, nil, "", sig.Recv().Type())}
 	for i := range sig.Params().Len() {
 		params = append(params, types.NewParam(0, nil, "", sig.Params().At(i).Type()))
 	}
@@ -362,7 +370,7 @@ func (e *wrapperEmitter) helperCall() jen.Code {
 	args = append(args, e.args(false)...)
 	h := jen.Id(e.w.helper)
 	if tps := typeParamNames(e.fn.sig.RecvTypeParams()); len(tps) > 0 || e.fn.sig.TypeParams().Len() > 0 {
-		h = h.Index(append(tps, typeParamNames(e.fn.sig.TypeParams())...)...)
+		h = h.Types(append(tps, typeParamNames(e.fn.sig.TypeParams())...)...)
 	}
 	return h.Call(args...)
 }
@@ -419,7 +427,7 @@ func (e *wrapperEmitter) call(withTimeoutCtx bool) *jen.Statement {
 	} else {
 		f = jen.Id(fn.decl.Name.Name)
 		if tps := fn.sig.TypeParams(); tps.Len() > 0 {
-			f = f.Index(typeParamNames(tps)...)
+			f = f.Types(typeParamNames(tps)...)
 		}
 	}
 	return f.Call(e.args(withTimeoutCtx)...)

@@ -110,7 +110,7 @@ func namedCode(obj *types.TypeName, args *types.TypeList, self string) jen.Code 
 		for i := range args.Len() {
 			list[i] = typeCode(args.At(i), self)
 		}
-		c = c.Index(list...)
+		c = c.Types(list...)
 	}
 	return c
 }
@@ -246,7 +246,7 @@ func exprCode(e ast.Expr, info *types.Info, self string) (jen.Code, error) {
 			c, ierr := exprCode(ix, info, self)
 			idx[i], err = c, firstErr(err, ierr)
 		}
-		return jen.Add(x).Index(idx...), err
+		return jen.Add(x).Types(idx...), err
 	case *ast.SliceExpr:
 		x, err := exprCode(e.X, info, self)
 		s := jen.Null()
