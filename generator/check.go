@@ -82,10 +82,10 @@ func check(fn *function, fset *token.FileSet, cfg *Config) ErrorList {
 	wname := name + cfg.suffix()
 	if fn.sig.Recv() != nil {
 		if o, _, _ := types.LookupFieldOrMethod(fn.sig.Recv().Type(), true, p.Types, wname); o != nil {
-			errs.add(fn.pos, "cannot generate %s.%s: %s already has a field or method of that name (%s)", fn.recvName, wname, fn.recvName, fset.Position(o.Pos()))
+			errs.add(fn.pos, "cannot generate %s.%s: %s already has a field or method of that name (%s)", fn.recvName, wname, fn.recvName, where(fset.Position(o.Pos()), fn.pos))
 		}
 	} else if o := p.Types.Scope().Lookup(wname); o != nil {
-		errs.add(fn.pos, "cannot generate %s: the package already declares it at %s", wname, fset.Position(o.Pos()))
+		errs.add(fn.pos, "cannot generate %s: the package already declares it at %s", wname, where(fset.Position(o.Pos()), fn.pos))
 	}
 
 	// Sort the directives into the layers of the wrapper.

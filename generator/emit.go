@@ -620,13 +620,19 @@ func (e *wrapperEmitter) gatesAndCall(g *jen.Group) {
 			inner = append(inner, e.call(false))
 		}
 		inner = append(inner, jen.Return())
-		op := ":="
-		if errDeclared {
+		op, res := ":=", jen.Id(w.res)
+		switch {
+		case len(fields) == 0:
+			res = jen.Id("_")
+			if errDeclared {
+				op = "="
+			}
+		case errDeclared:
 			g.Var().Id(w.res).Struct(fields...)
 			op = "="
 		}
 		fnLit := jen.Func().Params().Params(jen.Id(w.res).Struct(fields...)).Block(inner...)
-		g.List(jen.Id(w.res), jen.Id(w.err)).Op(op).Add(rt("RunTimeout")).Call(jen.Id(w.ctx), durationCode(fn.timeout.get("duration").d), fnLit)
+		g.List(res, jen.Id(w.err)).Op(op).Add(rt("RunTimeout")).Call(jen.Id(w.ctx), durationCode(fn.timeout.get("duration").d), fnLit)
 		g.If(jen.Id(w.err).Op("!=").Nil()).Block(jen.Return(append(e.zeros(), jen.Id(w.err))...))
 		g.Return(out...)
 	case fn.errLast:

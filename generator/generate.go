@@ -141,29 +141,28 @@ func generate(cfg *Config, pkgs []*packages.Package, fset *token.FileSet) ([]Fil
 func checkShared(fns []*function) ErrorList {
 	var errs ErrorList
 	type def struct {
-		fn  *function
-		d   *directive
-		sig string
+		fn *function
+		d  *directive
 	}
 	rates := map[string]def{}
 	pools := map[string]def{}
+	rateArgs := []string{"quota", "duration", "burst", "bucket"}
+	poolArgs := []string{"capacity", "queue", "consumer_quota", "priority_quota", "order", "max_wait", "scope"}
 	for _, fn := range fns {
 		for _, d := range fn.rates {
 			id := d.policy + " name=" + rateName(fn, d)
-			sig := argsSig(d, "quota", "duration", "burst", "bucket")
-			if prev, ok := rates[id]; ok && prev.sig != sig {
-				errs.add(d.polPos, "%s: the limit %s is defined differently by %s at %s: %s here, %s there", fn, id, prev.fn, prev.d.pos, sig, prev.sig)
-			} else if !ok {
-				rates[id] = def{fn, d, sig}
+			if prev, ok := rates[id]; !ok {
+				rates[id] = def{fn, d}
+			} else if here, there := argsDiff(d, prev.d, rateArgs); here != "" {
+				errs.add(d.polPos, "%s: the limit %s is defined differently by %s at %s: %s here, %s there", fn, id, prev.fn, where(prev.d.pos, d.pos), here, there)
 			}
 		}
 		if d := fn.conc; d != nil {
 			if a := d.get("pool"); a != nil {
-				sig := argsSig(d, "capacity", "queue", "consumer_quota", "priority_quota", "order", "max_wait", "scope")
-				if prev, ok := pools[a.s]; ok && prev.sig != sig {
-					errs.add(d.polPos, "%s: pool %q is defined differently by %s at %s: %s here, %s there", fn, a.s, prev.fn, prev.d.pos, sig, prev.sig)
-				} else if !ok {
-					pools[a.s] = def{fn, d, sig}
+				if prev, ok := pools[a.s]; !ok {
+					pools[a.s] = def{fn, d}
+				} else if here, there := argsDiff(d, prev.d, poolArgs); here != "" {
+					errs.add(d.polPos, "%s: pool %q is defined differently by %s at %s: %s here, %s there", fn, a.s, prev.fn, where(prev.d.pos, d.pos), here, there)
 				}
 			}
 		}
@@ -171,25 +170,37 @@ func checkShared(fns []*function) ErrorList {
 	return errs
 }
 
-// argsSig renders the named arguments of d, defaults applied, for
-// comparison and messages.
-func argsSig(d *directive, names ...string) string {
-	var parts []string
-	for _, n := range names {
-		spec := d.spec.arg(n)
-		if spec == nil {
-			continue
-		}
-		v := spec.def
-		if a := d.get(n); a != nil {
-			v = canonical(a)
-		}
-		if v == "" {
-			continue
-		}
-		parts = append(parts, n+"="+v)
+// where prints pos for a message about from: without the directory when
+// both are in the same one.
+func where(pos, from token.Position) string {
+	if filepath.Dir(pos.Filename) == filepath.Dir(from.Filename) {
+		pos.Filename = filepath.Base(pos.Filename)
 	}
-	return strings.Join(parts, " ")
+	return pos.String()
+}
+
+// argsDiff renders the named arguments where a and b differ, defaults
+// applied; "" when they agree.
+func argsDiff(a, b *directive, names []string) (string, string) {
+	var as, bs []string
+	for _, n := range names {
+		av, bv := argValue(a, n), argValue(b, n)
+		if av != bv {
+			as, bs = append(as, n+"="+av), append(bs, n+"="+bv)
+		}
+	}
+	return strings.Join(as, " "), strings.Join(bs, " ")
+}
+
+// argValue is d's canonical value of argument n, or its default.
+func argValue(d *directive, n string) string {
+	if a := d.get(n); a != nil {
+		return canonical(a)
+	}
+	if spec := d.spec.arg(n); spec != nil {
+		return spec.def
+	}
+	return ""
 }
 
 // canonical renders an argument's value so that equal values compare equal
