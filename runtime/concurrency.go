@@ -65,6 +65,10 @@ type ConcurrencySpec struct {
 	// this process; ScopeGlobal means every process sharing the configured
 	// store, when that store implements LeaseStore.
 	Scope Scope
+	// LeaseTTL is, with ScopeGlobal, how long a slot held by a process that
+	// died stays taken (DefaultLeaseTTL when 0). Held slots are renewed
+	// every third of it.
+	LeaseTTL time.Duration
 }
 
 // Concurrency is a concurrency limiter with aio-throttle semantics: at most
@@ -255,6 +259,9 @@ func validateConcurrencySpec(s ConcurrencySpec) error {
 	if s.Queue < 0 {
 		return fmt.Errorf("%s: queue must not be negative, got %d", prefix, s.Queue)
 	}
+	if s.LeaseTTL < 0 {
+		return fmt.Errorf("%s: lease TTL must not be negative, got %v", prefix, s.LeaseTTL)
+	}
 	if s.MaxWait < 0 {
 		return fmt.Errorf("%s: max_wait must not be negative, got %v", prefix, s.MaxWait)
 	}
@@ -304,6 +311,8 @@ func specDiff(a, b ConcurrencySpec) string {
 		return fmt.Sprintf("max_wait (%v and %v)", a.MaxWait, b.MaxWait)
 	case a.Scope != b.Scope:
 		return fmt.Sprintf("scope (%d and %d)", a.Scope, b.Scope)
+	case a.LeaseTTL != b.LeaseTTL:
+		return fmt.Sprintf("lease TTL (%v and %v)", a.LeaseTTL, b.LeaseTTL)
 	}
 	return ""
 }
@@ -388,6 +397,11 @@ func (c *Concurrency) acquire(ctx context.Context, consumer string, cls prioClas
 			return c.global.acquire(ctx, cfg, ls, consumer, cls)
 		}
 	}
+	return c.acquireWith(ctx, cfg, consumer, cls)
+}
+
+// acquireWith decides a call in this process.
+func (c *Concurrency) acquireWith(ctx context.Context, cfg *config, consumer string, cls prioClass) (Slot, error) {
 	c.mu.Lock()
 	cc, r := c.admissionLocked(consumer, cls)
 	if r != 0 {
