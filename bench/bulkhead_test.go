@@ -51,6 +51,9 @@ func BenchmarkBulkhead(b *testing.B) {
 	for _, im := range impls {
 		b.Run("uncontended/"+im.name, func(b *testing.B) {
 			call := im.mk()
+			if err := call(); err != nil {
+				b.Fatal(err)
+			}
 			b.ReportAllocs()
 			for b.Loop() {
 				if err := call(); err != nil {

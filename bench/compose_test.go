@@ -47,6 +47,9 @@ func BenchmarkCompose(b *testing.B) {
 	for _, im := range impls {
 		b.Run("success/"+im.name, func(b *testing.B) {
 			call := im.mk()
+			if _, err := call(ctx); err != nil {
+				b.Fatal(err)
+			}
 			b.ReportAllocs()
 			for b.Loop() {
 				if v, err := call(ctx); err != nil || v != "x" {

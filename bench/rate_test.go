@@ -130,6 +130,9 @@ func throttledLimiter(b *testing.B, r throttled.Rate, burst int) *throttled.GCRA
 	if err != nil {
 		b.Fatal(err)
 	}
+	// Under contention throttled retries its compare-and-swap up to 10
+	// times and then fails the call; let it retry as long as it needs.
+	l.SetMaxCASAttemptsLimit(1 << 30)
 	return l
 }
 
@@ -165,6 +168,9 @@ func BenchmarkRate(b *testing.B) {
 			}
 			b.Run("const/"+path+"/seq/"+d.name, func(b *testing.B) {
 				decide := mk(b)
+				if decide() != want {
+					b.Fatalf("%s: warm-up decision is not %s", d.name, path)
+				}
 				b.ReportAllocs()
 				for b.Loop() {
 					if decide() != want {
@@ -174,6 +180,9 @@ func BenchmarkRate(b *testing.B) {
 			})
 			b.Run("const/"+path+"/par/"+d.name, func(b *testing.B) {
 				decide := mk(b)
+				if decide() != want {
+					b.Fatalf("%s: warm-up decision is not %s", d.name, path)
+				}
 				b.ReportAllocs()
 				b.RunParallel(func(pb *testing.PB) {
 					for pb.Next() {

@@ -52,6 +52,7 @@ var redisImpls = []struct {
 		if err != nil {
 			b.Fatal(err)
 		}
+		l.SetMaxCASAttemptsLimit(1 << 30)
 		return func() bool { limited, _, err := l.RateLimitCtx(ctx, "k", 1); return err == nil && !limited }
 	}},
 	{"ping", func(b *testing.B, rdb *redis.Client) func() bool {

@@ -1,0 +1,42 @@
+package main
+
+// ours is the implementation name of throttlegen in every case.
+const ours = "throttlegen"
+
+// fastest stands, as a target's Versus, for the fastest peer of the case.
+const fastest = "fastest"
+
+// target is one goal of an issue: ours/Versus on Metric must be <= Max,
+// and our allocs/op <= MaxAllocs (when MaxAllocs >= 0).
+type target struct {
+	Issue     string
+	Case      string
+	Versus    string
+	Metric    string
+	Max       float64
+	MaxAllocs float64
+	Note      string
+}
+
+// notPeer lists implementations that are not peers when looking for the
+// fastest one: raw Redis floors, our own variants, failsafe's executor
+// (its permit path is the cheaper way to use the same bulkhead).
+var notPeer = map[string]bool{"ping": true, "evalsha": true, "throttlegen-nopipe": true}
+
+var targets = []target{
+	{"3", "Rate/const/allowed/seq", fastest, "ns/op", 1.0, 0, ""},
+	{"3", "Rate/const/allowed/seq", "xtime", "ns/op", 0.6, 0, ""},
+	{"3", "Rate/const/allowed/par", fastest, "ns/op", 1.0, 0, ""},
+	{"3", "Rate/const/allowed/par", "xtime", "ns/op", 0.6, 0, ""},
+	{"3", "Rate/const/rejected/seq", fastest, "ns/op", 1.0, 1, ""},
+	{"3", "Rate/const/rejected/seq", "xtime", "ns/op", 0.6, 1, ""},
+	{"3", "Rate/const/rejected/par", fastest, "ns/op", 1.0, 1, ""},
+	{"3", "Rate/const/rejected/par", "xtime", "ns/op", 0.6, 1, ""},
+	{"3", "RateKeys/keys100k/seq", "sethvargo", "ns/op", 0.8, 0, ""},
+	{"3", "RateKeys/keys100k/par", "sethvargo", "ns/op", 0.8, 0, ""},
+	{"3", "IdleKeys/idle1M", "throttled", "B/key", 1.0, -1, "heap in use per idle key"},
+	{"4", "Redis/seq", "evalsha", "ns/op", 1.15, 8, "raw EVALSHA floor"},
+	{"4", "Redis/par64", "redis_rate", "ns/op", 0.25, -1, "<= 0.25 is >= 4x the decisions/s"},
+	{"5", "Bulkhead/uncontended", "failsafe-permit", "ns/op", 1.0, 0, ""},
+	{"6", "Compose/success", "failsafe", "ns/op", 0.1, 1, ""},
+}
