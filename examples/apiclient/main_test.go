@@ -1,0 +1,121 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/throttlegen/throttlegen/internal/redistest"
+)
+
+// TestMain lets the Redis test run this binary as the apiclient program in
+// child processes.
+func TestMain(m *testing.M) {
+	if os.Getenv("APICLIENT_RUN_MAIN") == "1" {
+		main()
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+func TestInMemory(t *testing.T) {
+	const lookups, cities = 60, 20
+	c, err := parse([]string{"-lookups", "60", "-cities", "20", "-workers", "4"}, os.Stderr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := lookUp(context.Background(), c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%+v vendor %+v", r, *r.vendor)
+	if r.answered != lookups || r.failed != 0 {
+		t.Errorf("answered %d, failed %d; want %d, 0", r.answered, r.failed, lookups)
+	}
+	// The cache makes one vendor call per city, and answers every other
+	// lookup (concurrent misses for one city wait for the one call).
+	if r.vendor.Served != cities || r.vendor.MaxPerCity != 1 {
+		t.Errorf("vendor served %d calls, at most %d per city; want %d, 1", r.vendor.Served, r.vendor.MaxPerCity, cities)
+	}
+	if r.cacheHits+r.cacheMisses != lookups || r.cacheMisses < cities {
+		t.Errorf("cache: %d hits, %d misses for %d lookups of %d cities", r.cacheHits, r.cacheMisses, lookups, cities)
+	}
+	// Each vendor call was admitted by the gcra limit; the four workers
+	// asked faster than its burst of 5, so calls waited for their turn.
+	if r.rateAllowed != r.vendor.Served+r.vendor.Refused {
+		t.Errorf("gcra admitted %d calls; the vendor saw %d", r.rateAllowed, r.vendor.Served+r.vendor.Refused)
+	}
+	if r.rateWaited == 0 {
+		t.Error("no call waited for its turn")
+	}
+}
+
+func TestRunPrintsSummary(t *testing.T) {
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"-lookups", "12", "-cities", "6", "-prefix", "summary"}, &out); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"12 lookups by 4 workers", "12 answered, 0 failed", "cache: ", "weather-vendor quota (gcra 20/s, burst 5): 6 calls admitted", "vendor (its own limit 20/s, burst 10): served 6"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	for _, args := range [][]string{{"-workers", "0"}, {"-nope"}, {"extra"}} {
+		if err := run(context.Background(), args, &bytes.Buffer{}); err == nil {
+			t.Errorf("%q: no error", args)
+		}
+	}
+}
+
+// TestRedisTwoProcesses runs two apiclient processes against one vendor,
+// sharing the gcra quota through a real redis-server: together they stay
+// within the vendor's 20 calls per second, which two separate in-memory
+// limits (40 per second) would not.
+func TestRedisTwoProcesses(t *testing.T) {
+	srv := redistest.Start(t)
+	vendor := NewVendor(vendorRate, vendorBurst)
+	hs := httptest.NewServer(vendor)
+	defer hs.Close()
+
+	const procs, cities = 2, 25
+	var wg sync.WaitGroup
+	outs := make([]bytes.Buffer, procs)
+	errs := make([]error, procs)
+	for i := range procs {
+		cmd := exec.Command(os.Args[0], "-redis", srv.Addr(), "-vendor", hs.URL,
+			"-lookups", "50", "-cities", "25", "-workers", "3")
+		cmd.Env = append(os.Environ(), "APICLIENT_RUN_MAIN=1")
+		cmd.Stdout, cmd.Stderr = &outs[i], &outs[i]
+		wg.Go(func() { errs[i] = cmd.Run() })
+	}
+	wg.Wait()
+	for i := range procs {
+		t.Logf("process %d:\n%s", i, outs[i].String())
+		if errs[i] != nil {
+			t.Errorf("process %d: %v", i, errs[i])
+		}
+	}
+	v := vendor.Stats()
+	t.Logf("vendor: %+v", v)
+	// Without a shared cache each process calls once per city; with one
+	// (a store that implements runtime.CacheStore) fewer calls are made.
+	if v.Served < cities || v.Served > procs*cities {
+		t.Errorf("vendor served %d calls for %d cities in %d processes", v.Served, cities, procs)
+	}
+	// The shared gcra limit admits at most burst + rate·elapsed calls. Allow
+	// a few more for calls that the network bunched together on the way.
+	bound := 5 + int(20*v.Span.Seconds()) + 3
+	if v.Served+v.Refused > bound {
+		t.Errorf("vendor got %d calls in %v, more than the shared limit allows (%d): the quota was not shared",
+			v.Served+v.Refused, v.Span.Round(time.Millisecond), bound)
+	}
+}
