@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -30,20 +31,30 @@ type TimeoutContext struct {
 	parent   context.Context
 	deadline time.Time // ours, on clock
 	clock    Clock
+	sys      bool          // clock is SystemClock: time.Until reads only the monotonic clock
+	state    atomic.Uint32 // tcLive until the context ends, then why it ended
+	started  atomic.Bool   // Done was called: a channel and maybe timers exist
 
-	mu         sync.Mutex
-	done       chan struct{} // created by the first Done
-	err        error         // set once, when the context ends
-	timedOut   bool          // it ended because our deadline passed
+	mu         sync.Mutex // guards the fields below
+	done       chan struct{}
+	closed     bool
 	stopTimer  func() bool
 	stopParent func() bool
 }
+
+// The states of a TimeoutContext.
+const (
+	tcLive     uint32 = iota
+	tcDeadline        // our deadline passed
+	tcParent          // the parent ended
+	tcCanceled        // Cancel was called
+)
 
 // WithTimeout returns a child of ctx that ends d after now (on the configured
 // clock), when ctx ends, or when Cancel is called, whichever comes first.
 func WithTimeout(ctx context.Context, d time.Duration) *TimeoutContext {
 	clk := loadConfig().clock
-	return &TimeoutContext{parent: ctx, deadline: clk.Now().Add(d), clock: clk}
+	return &TimeoutContext{parent: ctx, deadline: clk.Now().Add(d), clock: clk, sys: clk == SystemClock}
 }
 
 // Deadline returns the earlier of the parent's deadline and this context's.
@@ -61,21 +72,31 @@ func (c *TimeoutContext) Value(key any) any { return c.parent.Value(key) }
 // deadline has passed; the parent's error once the parent ended; or
 // context.Canceled after Cancel.
 func (c *TimeoutContext) Err() error {
-	c.mu.Lock()
-	err := c.err
-	c.mu.Unlock()
-	if err != nil {
-		return err
+	switch c.state.Load() {
+	case tcDeadline:
+		return context.DeadlineExceeded
+	case tcParent:
+		return c.parent.Err()
+	case tcCanceled:
+		return context.Canceled
 	}
-	if err := c.parent.Err(); err != nil {
-		c.end(err, false)
+	if c.parent.Err() != nil {
+		c.end(tcParent)
 		return c.Err()
 	}
-	if !c.clock.Now().Before(c.deadline) {
-		c.end(context.DeadlineExceeded, true)
+	if c.expired() {
+		c.end(tcDeadline)
 		return c.Err()
 	}
 	return nil
+}
+
+// expired reports whether our deadline has passed.
+func (c *TimeoutContext) expired() bool {
+	if c.sys {
+		return time.Until(c.deadline) <= 0
+	}
+	return !c.clock.Now().Before(c.deadline)
 }
 
 // Done returns a channel closed when the context ends. The first call starts
@@ -89,7 +110,9 @@ func (c *TimeoutContext) Done() <-chan struct{} {
 	}
 	c.done = make(chan struct{})
 	d := c.done
-	if c.err != nil {
+	c.started.Store(true)
+	if c.state.Load() != tcLive {
+		c.closed = true
 		close(d)
 		c.mu.Unlock()
 		return d
@@ -98,19 +121,19 @@ func (c *TimeoutContext) Done() <-chan struct{} {
 
 	// Outside the lock: these may end the context at once, and end locks.
 	if c.parent.Done() != nil {
-		stop := context.AfterFunc(c.parent, func() { c.end(c.parent.Err(), false) })
+		stop := context.AfterFunc(c.parent, func() { c.end(tcParent) })
 		if !c.setStop(&c.stopParent, stop) {
 			stop()
 		}
 	}
 	left := c.deadline.Sub(c.clock.Now())
 	if left <= 0 {
-		c.end(context.DeadlineExceeded, true)
+		c.end(tcDeadline)
 		return d
 	}
 	var stop func() bool
-	if c.clock == SystemClock {
-		t := time.AfterFunc(left, func() { c.end(context.DeadlineExceeded, true) })
+	if c.sys {
+		t := time.AfterFunc(left, func() { c.end(tcDeadline) })
 		stop = t.Stop
 	} else {
 		ch, stopTimer := c.clock.NewTimer(left)
@@ -118,7 +141,7 @@ func (c *TimeoutContext) Done() <-chan struct{} {
 		go func() {
 			select {
 			case <-ch:
-				c.end(context.DeadlineExceeded, true)
+				c.end(tcDeadline)
 			case <-quit:
 			}
 		}()
@@ -139,22 +162,21 @@ func (c *TimeoutContext) Done() <-chan struct{} {
 func (c *TimeoutContext) setStop(field *func() bool, stop func() bool) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.err != nil {
+	if c.closed {
 		return false
 	}
 	*field = stop
 	return true
 }
 
-// end ends the context with err, once.
-func (c *TimeoutContext) end(err error, timedOut bool) {
-	c.mu.Lock()
-	if c.err != nil {
-		c.mu.Unlock()
-		return
+// end ends the context in state s, unless it has ended already.
+func (c *TimeoutContext) end(s uint32) {
+	if !c.state.CompareAndSwap(tcLive, s) || !c.started.Load() {
+		return // already ended, or nobody called Done: nothing to close or stop
 	}
-	c.err, c.timedOut = err, timedOut
-	if c.done != nil {
+	c.mu.Lock()
+	if c.done != nil && !c.closed {
+		c.closed = true
 		close(c.done)
 	}
 	stopTimer, stopParent := c.stopTimer, c.stopParent
@@ -170,15 +192,13 @@ func (c *TimeoutContext) end(err error, timedOut bool) {
 
 // Cancel ends the context with context.Canceled (if it has not ended yet)
 // and releases its timer. It may be called several times.
-func (c *TimeoutContext) Cancel() { c.end(context.Canceled, false) }
+func (c *TimeoutContext) Cancel() { c.end(tcCanceled) }
 
 // TimedOut reports whether the context's own deadline has passed (not the
 // parent's: a parent that ended first is the caller's business).
 func (c *TimeoutContext) TimedOut() bool {
-	c.Err() // settle the state
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.timedOut
+	_ = c.Err() // settle the state
+	return c.state.Load() == tcDeadline
 }
 
 // String describes the context, for debugging.
