@@ -169,8 +169,7 @@ func (g *globalState) acquire(ctx context.Context, cfg *config, ls LeaseStore, c
 			if ctx.Err() != nil {
 				return Slot{}, g.giveUp(ctx, cfg, consumer, start)
 			}
-			c.observe(cfg, consumer, false, 0, err, 0, 0, 0)
-			return c.acquireLocal(ctx, cfg, consumer, cls)
+			return c.acquireLocal(ctx, cfg, consumer, cls, err)
 		}
 		var waited time.Duration
 		if queued {
@@ -253,9 +252,29 @@ func (g *globalState) giveUp(ctx context.Context, cfg *config, consumer string, 
 	return ctx.Err()
 }
 
-// acquireLocal decides a scope=global call in this process alone.
-func (c *Concurrency) acquireLocal(ctx context.Context, cfg *config, consumer string, cls prioClass) (Slot, error) {
+// acquireLocal decides a scope=global call in this process alone, because
+// the store could not answer; the hook sees storeErr in the decision's Event.
+func (c *Concurrency) acquireLocal(ctx context.Context, cfg *config, consumer string, cls prioClass, storeErr error) (Slot, error) {
+	if cfg.hook != nil {
+		local := *cfg
+		local.hook = storeErrHook{cfg.hook, storeErr}
+		cfg = &local
+	}
 	return c.acquireWith(ctx, cfg, consumer, cls)
+}
+
+// storeErrHook adds a store's error to the events of a decision made without
+// the store.
+type storeErrHook struct {
+	Hook
+	err error
+}
+
+func (h storeErrHook) OnDecision(e Event) {
+	if e.Err == nil {
+		e.Err = h.err
+	}
+	h.Hook.OnDecision(e)
 }
 
 // hold records a lease taken and makes sure it is renewed.
