@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"go/types"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/dave/jennifer/jen"
@@ -15,7 +16,7 @@ func emit(fp *filePlan) ([]byte, error) {
 	f := jen.NewFilePathName(fp.self, fp.pkg.Name)
 	f.HeaderComment(header[len("// "):])
 	for path, name := range fp.imports {
-		if name == fp.real[path] {
+		if name == fp.real[path] && name == lastElem(path) {
 			f.ImportName(path, name)
 		} else {
 			f.ImportAlias(path, name)
@@ -37,6 +38,12 @@ func emit(fp *filePlan) ([]byte, error) {
 		return nil, err
 	}
 	return buf.Bytes(), nil
+}
+
+// lastElem is the last element of an import path, the name a reader
+// expects; other names get an explicit alias.
+func lastElem(path string) string {
+	return path[strings.LastIndexByte(path, '/')+1:]
 }
 
 // rt names an identifier of the runtime package.

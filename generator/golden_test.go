@@ -49,8 +49,23 @@ func repoRoot(t testing.TB) string {
 func tempModule(t testing.TB) (dir string, env []string) {
 	root := repoRoot(t)
 	dir = t.TempDir()
-	gomod := "module example.com/cases\n\ngo 1.26\n\nrequire github.com/throttlegen/throttlegen v0.0.0\n\nreplace github.com/throttlegen/throttlegen => " + root + "\n"
+	gomod := "module example.com/cases\n\ngo 1.26\n\n" +
+		"require (\n\tgithub.com/throttlegen/throttlegen v0.0.0\n\tgopkg.in/fakeyaml.v3 v3.0.0\n\texample.com/fake/go-redis/v9 v9.0.0\n)\n\n" +
+		"replace github.com/throttlegen/throttlegen => " + root + "\n\n" +
+		"replace gopkg.in/fakeyaml.v3 => ./_mods/fakeyaml\n\n" +
+		"replace example.com/fake/go-redis/v9 => ./_mods/redis\n"
 	must(t, os.WriteFile(filepath.Join(dir, "go.mod"), []byte(gomod), 0o644))
+	// gopkg.in-style and /vN modules whose package names differ from their
+	// paths' last elements, for cases that import them.
+	for _, m := range []struct{ dir, path, src string }{
+		{"fakeyaml", "gopkg.in/fakeyaml.v3", "package yaml\n\ntype Node struct{ Value string }\n"},
+		{"redis", "example.com/fake/go-redis/v9", "package redis\n\ntype UniversalClient interface{ Ping() error }\n"},
+	} {
+		fake := filepath.Join(dir, "_mods", m.dir)
+		must(t, os.MkdirAll(fake, 0o755))
+		must(t, os.WriteFile(filepath.Join(fake, "go.mod"), []byte("module "+m.path+"\n\ngo 1.26\n"), 0o644))
+		must(t, os.WriteFile(filepath.Join(fake, "fake.go"), []byte(m.src), 0o644))
+	}
 	sum, err := os.ReadFile(filepath.Join(root, "go.sum"))
 	must(t, err)
 	must(t, os.WriteFile(filepath.Join(dir, "go.sum"), sum, 0o644))
@@ -85,8 +100,7 @@ func TestGolden(t *testing.T) {
 	mod, env := tempModule(t)
 	var cases []*goldenCase
 	for _, p := range paths {
-		ar, err := txtar.ParseFile(p)
-		must(t, err)
+		ar := readCase(t, p)
 		c := &goldenCase{name: strings.TrimSuffix(filepath.Base(p), ".txtar"), path: p, ar: ar}
 		c.dir = filepath.Join(mod, c.name)
 		for _, f := range ar.Files {
@@ -225,3 +239,9 @@ func lineDiff(want, got []byte) string {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+func readCase(t testing.TB, path string) *txtar.Archive {
+	ar, err := txtar.ParseFile(path)
+	must(t, err)
+	return ar
+}

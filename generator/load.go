@@ -86,9 +86,23 @@ func load(cfg *Config) ([]*packages.Package, *token.FileSet, ErrorList) {
 	for _, p := range pkgs {
 		for _, e := range p.Errors {
 			if e.Kind == packages.TypeError {
-				continue // judged per function, see typeErrorsIn
+				continue // judged per function, see check
+			}
+			if e.Kind == packages.ListError && strings.HasPrefix(e.Msg, "# ") {
+				// The compiler's output for a package go list built for
+				// export data: the same errors as the type checker's, which
+				// check judges (a call of a wrapper not generated yet is no
+				// error here).
+				continue
 			}
 			pos := parsePos(e.Pos)
+			if pos.Filename != "" && !filepath.IsAbs(pos.Filename) {
+				base := cfg.Dir
+				if base == "" {
+					base, _ = os.Getwd()
+				}
+				pos.Filename = filepath.Join(base, pos.Filename)
+			}
 			if pos.Filename != "" && isOwnOutput(cfg, pos.Filename) {
 				continue
 			}

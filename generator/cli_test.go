@@ -1,0 +1,171 @@
+package generator
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// run calls Run and returns its status and output.
+func run(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	code := Run(args, &stdout, &stderr)
+	return code, stdout.String(), stderr.String()
+}
+
+func writeFile(t *testing.T, path, content string) {
+	t.Helper()
+	must(t, os.MkdirAll(filepath.Dir(path), 0o755))
+	must(t, os.WriteFile(path, []byte(content), 0o644))
+}
+
+const cliSource = `package app
+
+import "context"
+
+//throttle:gcra quota=10 duration=1s key=tenant
+func GetUser(ctx context.Context, tenant string) (string, error) { return tenant, nil }
+`
+
+// TestRun drives the command through a package's whole life: -check on a
+// missing file, generation, -check up to date and stale, directive errors
+// (nothing written), a left-over file, removal, and files not ours.
+func TestRun(t *testing.T) {
+	mod, env := tempModule(t)
+	for _, kv := range env {
+		if k, v, ok := strings.Cut(kv, "="); ok && (k == "GOFLAGS" || k == "GOWORK") {
+			t.Setenv(k, v)
+		}
+	}
+	dir := filepath.Join(mod, "app")
+	writeFile(t, filepath.Join(dir, "app.go"), cliSource)
+	t.Chdir(dir)
+	out := filepath.Join(dir, DefaultOutput)
+
+	if code, stdout, _ := run(t, "-version"); code != ExitOK || !strings.Contains(stdout, Version) {
+		t.Errorf("-version: %d %q", code, stdout)
+	}
+	if code, _, stderr := run(t, "-nope"); code != ExitUsage || !strings.Contains(stderr, "-nope") {
+		t.Errorf("bad flag: %d %q", code, stderr)
+	}
+	if code, _, _ := run(t, "-output", "sub/x.go"); code != ExitUsage {
+		t.Errorf("-output with a directory: %d, want %d", code, ExitUsage)
+	}
+	if code, _, _ := run(t, "-suffix", "-x"); code != ExitUsage {
+		t.Errorf("bad -suffix: %d, want %d", code, ExitUsage)
+	}
+	if code, _, stderr := run(t, "-h"); code != ExitOK || !strings.Contains(stderr, "leaky_bucket") || !strings.Contains(stderr, "-check") {
+		t.Errorf("-h: %d %q", code, stderr)
+	}
+
+	if code, _, stderr := run(t, "-check"); code != ExitFail || !strings.Contains(stderr, DefaultOutput+": missing") {
+		t.Fatalf("-check before generating: %d %q", code, stderr)
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Fatal("-check wrote the file")
+	}
+	if code, _, stderr := run(t); code != ExitOK {
+		t.Fatalf("generate: %d %s", code, stderr)
+	}
+	gen, err := os.ReadFile(out)
+	must(t, err)
+	if !bytes.HasPrefix(gen, []byte(header+"\n")) || !bytes.Contains(gen, []byte("func GetUserThrottled(ctx context.Context, tenant string) (string, error)")) {
+		t.Fatalf("unexpected output:\n%s", gen)
+	}
+	if code, _, stderr := run(t, "-check"); code != ExitOK {
+		t.Errorf("-check after generating: %d %q", code, stderr)
+	}
+	must(t, os.WriteFile(out, append(gen, "// edited\n"...), 0o644))
+	if code, _, stderr := run(t, "-check", "."); code != ExitFail || !strings.Contains(stderr, DefaultOutput+": stale") {
+		t.Errorf("-check on an edited file: %d %q", code, stderr)
+	}
+	if code, _, _ := run(t); code != ExitOK {
+		t.Fatal("regenerate failed")
+	}
+	if again, _ := os.ReadFile(out); !bytes.Equal(again, gen) {
+		t.Error("regenerating did not restore the file")
+	}
+
+	// A directive error: reported with its position, nothing written.
+	writeFile(t, filepath.Join(dir, "bad.go"), "package app\n\n//throttle:gcra quota=1 duration=1s bogus=1\nfunc Bad() error { return nil }\n")
+	code, _, stderr := run(t)
+	if code != ExitFail || !strings.Contains(stderr, "bad.go:3:37: unknown argument \"bogus\"") {
+		t.Errorf("directive error: %d %q", code, stderr)
+	}
+	if again, _ := os.ReadFile(out); !bytes.Equal(again, gen) {
+		t.Error("a run with errors changed the file")
+	}
+	if code, _, _ := run(t, "-check"); code != ExitUsage {
+		t.Errorf("-check with directive errors: %d, want %d", code, ExitUsage)
+	}
+	must(t, os.Remove(filepath.Join(dir, "bad.go")))
+
+	// Other flags.
+	if code, _, stderr := run(t, "-output", "limits_gen.go", "-suffix", "Limited"); code != ExitOK {
+		t.Fatalf("-output -suffix: %d %s", code, stderr)
+	}
+	other, err := os.ReadFile(filepath.Join(dir, "limits_gen.go"))
+	must(t, err)
+	if !bytes.Contains(other, []byte("func GetUserLimited(")) {
+		t.Errorf("-suffix not applied:\n%s", other)
+	}
+	must(t, os.Remove(filepath.Join(dir, "limits_gen.go")))
+
+	// No directive left: the file is left over, then removed.
+	writeFile(t, filepath.Join(dir, "app.go"), strings.ReplaceAll(cliSource, "//throttle:", "// Throttled by hand: "))
+	if code, _, stderr := run(t, "-check"); code != ExitFail || !strings.Contains(stderr, DefaultOutput+": left over") {
+		t.Errorf("-check with no directive left: %d %q", code, stderr)
+	}
+	if code, _, stderr := run(t); code != ExitOK {
+		t.Fatalf("generate with no directive: %d %s", code, stderr)
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Errorf("the left-over file was not removed: %v", err)
+	}
+
+	// A file of that name without the header is never touched.
+	mine := "package app\n\n// Mine.\nfunc Mine() {}\n"
+	writeFile(t, out, mine)
+	if code, _, _ := run(t); code != ExitOK {
+		t.Errorf("run with a foreign file and no directive: %d", code)
+	}
+	writeFile(t, filepath.Join(dir, "app.go"), cliSource)
+	if code, _, stderr := run(t); code != ExitFail || !strings.Contains(stderr, "not generated by throttlegen") {
+		t.Errorf("run with a foreign file and directives: %d %q", code, stderr)
+	}
+	if got, _ := os.ReadFile(out); string(got) != mine {
+		t.Error("a file without the header was changed")
+	}
+}
+
+// TestDeterministic generates the same packages twice and compares bytes.
+func TestDeterministic(t *testing.T) {
+	mod, env := tempModule(t)
+	root := repoRoot(t)
+	for _, name := range []string{"shapes", "policies", "collisions"} {
+		ar := readCase(t, filepath.Join(root, "testdata", name+".txtar"))
+		for _, f := range ar.Files {
+			if !strings.HasPrefix(f.Name, "want/") {
+				writeFile(t, filepath.Join(mod, name, f.Name), string(f.Data))
+			}
+		}
+	}
+	cfg := Config{Dir: mod, Patterns: []string{"./..."}, Env: env}
+	first, err := Generate(cfg)
+	must(t, err)
+	for range 2 {
+		again, err := Generate(cfg)
+		must(t, err)
+		if len(again) != len(first) {
+			t.Fatalf("%d files, then %d", len(first), len(again))
+		}
+		for i := range first {
+			if first[i].Path != again[i].Path || !bytes.Equal(first[i].Content, again[i].Content) {
+				t.Errorf("%s differs between runs", first[i].Path)
+			}
+		}
+	}
+}
