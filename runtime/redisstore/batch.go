@@ -2,6 +2,7 @@ package redisstore
 
 import (
 	"context"
+	"encoding/binary"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -17,7 +18,8 @@ type batcher struct {
 	s      *Store
 	pipe   redis.Pipeliner
 	batch  []*call
-	replay []*call
+	groups []*group
+	byTag  map[string]*group
 	timer  *time.Timer
 }
 
@@ -91,8 +93,17 @@ func (b *batcher) drain() {
 	}
 }
 
-// exec sends the batch, replays NOSCRIPT answers with EVAL once, and hands
-// every answer to its caller.
+// group is calls sent as one script run: their keys share a hash tag (on a
+// single server, any calls do).
+type group struct {
+	calls []*call
+	args  []interface{}
+	cmd   *redis.StringCmd
+}
+
+// exec sends the batch, one script run per group of calls, all groups in one
+// pipeline; replays NOSCRIPT answers with EVAL once; and hands every answer
+// to its caller.
 func (b *batcher) exec() {
 	if len(b.batch) == 0 {
 		return
@@ -102,37 +113,135 @@ func (b *batcher) exec() {
 	s.stats.pipelines.Add(1)
 	s.stats.batched.Add(uint64(len(b.batch)))
 	if len(b.batch) == 1 {
-		s.process(ctx, b.batch[0])
-		b.complete(b.batch[0])
+		c := b.batch[0]
+		s.process(ctx, c)
+		b.complete(c)
 		b.batch[0] = nil
 		return
 	}
-	b.send(ctx, b.batch)
-	b.replay = b.replay[:0]
-	for _, c := range b.batch {
-		if isNoScript(c.cmd.Err()) {
-			c.useEval()
-			b.replay = append(b.replay, c)
-		}
+	b.group()
+	for _, g := range b.groups {
+		g.cmd = redis.NewStringCmd(ctx, g.args...)
 	}
-	if len(b.replay) > 0 {
+	b.send(ctx, false)
+	if b.anyNoScript() {
 		s.stats.scriptLoads.Add(1)
-		b.send(ctx, b.replay)
-		clear(b.replay)
+		b.send(ctx, true)
 	}
-	for i, c := range b.batch {
-		c.reply, c.err = c.cmd.Val(), c.cmd.Err()
-		c.cmd = nil
-		b.complete(c)
-		b.batch[i] = nil
+	for _, g := range b.groups {
+		reply, err := g.cmd.Val(), g.cmd.Err()
+		if err == nil && len(reply) != replySize*len(g.calls) {
+			err = errMalformedReply
+		}
+		for i, c := range g.calls {
+			if err != nil {
+				c.err = err
+			} else {
+				c.reply = reply[replySize*i : replySize*(i+1)]
+			}
+			b.complete(c)
+		}
+		clear(g.calls)
+		g.calls, g.args, g.cmd = g.calls[:0], nil, nil
+	}
+	clear(b.batch)
+	b.groups = b.groups[:0]
+}
+
+// group splits the batch into script runs: one for a single server, one per
+// hash tag otherwise (a Cluster runs a script only on keys of one slot).
+func (b *batcher) group() {
+	if !b.s.sharded {
+		g := b.newGroup()
+		g.calls = append(g.calls, b.batch...)
+	} else {
+		if b.byTag == nil {
+			b.byTag = make(map[string]*group)
+		}
+		for _, c := range b.batch {
+			g := b.byTag[c.tag]
+			if g == nil {
+				g = b.newGroup()
+				b.byTag[c.tag] = g
+			}
+			g.calls = append(g.calls, c)
+		}
+		clear(b.byTag)
+	}
+	for _, g := range b.groups {
+		if len(g.calls) == 1 {
+			g.args = g.calls[0].args
+			continue
+		}
+		nkeys, size := 0, 8
+		for _, c := range g.calls {
+			nkeys += c.nkeys
+			size += len(c.body)
+		}
+		argv := make([]byte, 0, size)
+		argv = binary.LittleEndian.AppendUint64(argv, uint64(len(g.calls)))
+		args := make([]interface{}, 0, 4+nkeys)
+		args = append(args, evalshaArg, shaArg, numKeysArg(nkeys))
+		for _, c := range g.calls {
+			args = append(args, c.args[3:3+c.nkeys]...)
+			argv = append(argv, c.body...)
+		}
+		g.args = append(args, string(argv))
 	}
 }
 
-// send runs calls as one pipeline.
-func (b *batcher) send(ctx context.Context, calls []*call) {
-	for _, c := range calls {
-		c.cmd = redis.NewStringCmd(ctx, c.args...)
-		_ = b.pipe.Process(ctx, c.cmd)
+// newGroup returns an empty group, reusing the batcher's.
+func (b *batcher) newGroup() *group {
+	if len(b.groups) < cap(b.groups) {
+		b.groups = b.groups[:len(b.groups)+1]
+		if g := b.groups[len(b.groups)-1]; g != nil {
+			return g
+		}
+	} else {
+		b.groups = append(b.groups, nil)
+	}
+	g := &group{}
+	b.groups[len(b.groups)-1] = g
+	return g
+}
+
+// anyNoScript reports whether a group's server did not know the script, and
+// turns those groups into EVALs.
+func (b *batcher) anyNoScript() bool {
+	any := false
+	for _, g := range b.groups {
+		if isNoScript(g.cmd.Err()) {
+			useEval(g.args)
+			g.cmd = redis.NewStringCmd(context.Background(), g.args...)
+			any = true
+		} else {
+			g.args = nil // answered: send(replay) skips it
+		}
+	}
+	return any
+}
+
+// send runs the groups' commands, as one pipeline when there are several;
+// with replay, only the groups that need it (those with args left).
+func (b *batcher) send(ctx context.Context, replay bool) {
+	var one *group
+	n := 0
+	for _, g := range b.groups {
+		if replay && g.args == nil {
+			continue
+		}
+		one = g
+		n++
+	}
+	if n == 1 {
+		_ = b.s.client.Process(ctx, one.cmd)
+		return
+	}
+	for _, g := range b.groups {
+		if replay && g.args == nil {
+			continue
+		}
+		_ = b.pipe.Process(ctx, g.cmd)
 	}
 	_, _ = b.pipe.Exec(ctx)
 }

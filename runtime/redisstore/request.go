@@ -1,9 +1,9 @@
 package redisstore
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/throttlegen/throttlegen/runtime"
@@ -43,10 +43,19 @@ func validate(req *runtime.Request) error {
 	return nil
 }
 
-// encode builds the keys and the packed ARGV of req into one string (one
-// allocation) and returns it with the end offset of each key in it; the
-// ARGV is the rest.
-func encode(buf []byte, ends []int, req *runtime.Request, mode int) (string, []int, []byte) {
+// encoded locates the parts of a call's one string (see encode).
+type encoded struct {
+	all      string
+	keyEnds  []int  // end offset of each key in all
+	argv     int    // offset of ARGV[1] (the m = 1 header, then the body)
+	tagStart int    // the hash tag of the call's keys is all[tagStart:tagEnd]
+	tagEnd   int
+	buf      []byte // the scratch buffer, for reuse
+}
+
+// encode builds the keys of req and its packed ARGV (as lua/dispatch.lua
+// reads it, for one call) into one string: one allocation per call.
+func encode(buf []byte, ends []int, req *runtime.Request, mode int) encoded {
 	pfx := prefix(req.Keyspace)
 	var tagBuf [8]byte
 	tag := multiTag
@@ -57,65 +66,53 @@ func encode(buf []byte, ends []int, req *runtime.Request, mode int) (string, []i
 		buf = appendKey(buf, pfx, tag, l, req.Keys[i])
 		ends = append(ends, len(buf))
 	}
-	buf = strconv.AppendInt(buf, int64(mode), 10)
-	if req.Now.IsZero() {
-		buf = append(buf, " 0 0"...)
-	} else {
-		buf = append(buf, " 1 "...)
-		buf = strconv.AppendInt(buf, req.Now.UnixMicro(), 10)
+	argv := len(buf)
+	nowSet, now := int64(0), int64(0)
+	if !req.Now.IsZero() {
+		nowSet, now = 1, req.Now.UnixMicro()
 	}
 	maxWait := int64(-1)
 	if req.MaxWait >= 0 {
 		maxWait = micros(req.MaxWait)
 	}
-	buf = append(buf, ' ')
-	buf = strconv.AppendInt(buf, maxWait, 10)
-	buf = append(buf, ' ')
-	buf = strconv.AppendInt(buf, int64(len(req.Limits)), 10)
+	buf = appendInts(buf, 1, int64(mode), nowSet, now, maxWait, int64(len(req.Limits)))
 	for _, l := range req.Limits {
 		b := l.Burst
 		if b <= 0 {
 			b = l.Quota
 		}
-		for _, v := range [...]int64{int64(l.Algorithm), l.Quota, micros(l.Duration), b, l.Bucket} {
-			buf = append(buf, ' ')
-			buf = strconv.AppendInt(buf, v, 10)
-		}
+		d := micros(l.Duration)
+		t := ceilDiv(d, l.Quota)
+		buf = appendInts(buf, int64(l.Algorithm), l.Quota, d, b, l.Bucket, t, b*d, b*t)
 	}
-	return string(buf), ends, buf
+	tagStart := len(pfx) + 2
+	return encoded{all: string(buf), keyEnds: ends, argv: argv,
+		tagStart: tagStart, tagEnd: tagStart + len(tag), buf: buf}
 }
 
-// parseDecision parses the script's reply "allowed remaining delay retry
-// rejected reason".
-func parseDecision(s string) (runtime.Decision, error) {
-	var v [6]int64
-	i := 0
-	for f := 0; f < len(v); f++ {
-		if i >= len(s) {
-			return runtime.Decision{}, errMalformedReply
-		}
-		neg := false
-		if s[i] == '-' {
-			neg = true
-			i++
-		}
-		start := i
-		var n int64
-		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-			n = n*10 + int64(s[i]-'0')
-			i++
-		}
-		if i == start || (i < len(s) && s[i] != ' ') {
-			return runtime.Decision{}, errMalformedReply
-		}
-		if neg {
-			n = -n
-		}
-		v[f] = n
-		i++ // the space
+// appendInts appends vs as little-endian int64s (Lua's struct '<i8').
+func appendInts(b []byte, vs ...int64) []byte {
+	for _, v := range vs {
+		b = binary.LittleEndian.AppendUint64(b, uint64(v))
 	}
-	if i < len(s) {
+	return b
+}
+
+// ceilDiv is ⌈a/b⌉ for a >= 0, b > 0.
+func ceilDiv(a, b int64) int64 { return (a + b - 1) / b }
+
+// replySize is the size of the script's packed reply.
+const replySize = 6 * 8
+
+// parseDecision parses the script's reply: six little-endian int64s,
+// allowed remaining delay retry rejected reason.
+func parseDecision(s string) (runtime.Decision, error) {
+	if len(s) != replySize {
 		return runtime.Decision{}, errMalformedReply
+	}
+	var v [6]int64
+	for i := range v {
+		v[i] = int64(binary.LittleEndian.Uint64([]byte(s[8*i : 8*i+8])))
 	}
 	return runtime.Decision{
 		Allowed:    v[0] == 1,

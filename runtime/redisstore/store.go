@@ -43,8 +43,9 @@ type Store struct {
 	closing sync.Once
 	closed  atomic.Bool
 
-	calls sync.Pool
-	stats counters
+	sharded bool // the client spreads keys over servers by hash tag
+	calls   sync.Pool
+	stats   counters
 }
 
 // New returns a Store deciding through client. The client stays the
@@ -53,6 +54,10 @@ func New(client redis.UniversalClient, opts ...Option) *Store {
 	s := &Store{client: client, opt: defaultOptions(), quit: make(chan struct{})}
 	for _, o := range opts {
 		o(&s.opt)
+	}
+	switch client.(type) {
+	case *redis.ClusterClient, *redis.Ring:
+		s.sharded = true
 	}
 	if s.opt.pipelining {
 		s.queue = make(chan *call, s.opt.queue)
@@ -207,16 +212,15 @@ func (s *Store) classify(ctx context.Context, err error) error {
 // process runs one call as its own round trip, replaying it with EVAL once
 // if the server does not know the script.
 func (s *Store) process(ctx context.Context, c *call) {
-	c.cmd = redis.NewStringCmd(ctx, c.args...)
-	_ = s.client.Process(ctx, c.cmd)
-	if isNoScript(c.cmd.Err()) {
+	cmd := redis.NewStringCmd(ctx, c.args...)
+	_ = s.client.Process(ctx, cmd)
+	if isNoScript(cmd.Err()) {
 		s.stats.scriptLoads.Add(1)
 		c.useEval()
-		c.cmd = redis.NewStringCmd(ctx, c.args...)
-		_ = s.client.Process(ctx, c.cmd)
+		cmd = redis.NewStringCmd(ctx, c.args...)
+		_ = s.client.Process(ctx, cmd)
 	}
-	c.reply, c.err = c.cmd.Val(), c.cmd.Err()
-	c.cmd = nil
+	c.reply, c.err = cmd.Val(), cmd.Err()
 }
 
 func isNoScript(err error) bool {
@@ -233,10 +237,12 @@ const (
 // call is one decision on its way to Redis. Calls are pooled with their
 // buffers, timer and channel, so a decision allocates little.
 type call struct {
-	args  []interface{}
+	args  []interface{} // EVALSHA sha numkeys keys... argv, for this call alone
+	nkeys int
+	body  string // the packed call without the m header, for coalescing
+	tag   string // the hash tag of its keys: calls with one tag may share a script run
 	buf   []byte
 	ends  []int
-	cmd   *redis.StringCmd
 	reply string
 	err   error
 	done  chan struct{}
@@ -249,7 +255,7 @@ var (
 	evalArg    interface{} = "eval"
 	shaArg     interface{} = scriptSHA
 	scriptArg  interface{} = script
-	numKeyArgs             = func() (a [17]interface{}) {
+	numKeyArgs             = func() (a [65]interface{}) {
 		for i := range a {
 			a[i] = strconv.Itoa(i)
 		}
@@ -268,31 +274,36 @@ func (s *Store) getCall() *call {
 }
 
 func (s *Store) putCall(c *call) {
-	c.cmd, c.err, c.reply = nil, nil, ""
+	c.err, c.reply, c.body, c.tag = nil, "", "", ""
 	clear(c.args)
 	s.calls.Put(c)
 }
 
 // prepare fills c's arguments for req.
 func (c *call) prepare(req *runtime.Request, mode int) {
-	var all string
-	all, c.ends, c.buf = encode(c.buf[:0], c.ends[:0], req, mode)
+	e := encode(c.buf[:0], c.ends[:0], req, mode)
+	c.buf, c.ends = e.buf, e.keyEnds
 	n := len(req.Limits)
-	c.args = append(c.args[:0], evalshaArg, shaArg, nil)
-	if n < len(numKeyArgs) {
-		c.args[2] = numKeyArgs[n]
-	} else {
-		c.args[2] = strconv.Itoa(n)
-	}
+	c.nkeys = n
+	c.args = append(c.args[:0], evalshaArg, shaArg, numKeysArg(n))
 	start := 0
-	for _, end := range c.ends {
-		c.args = append(c.args, all[start:end])
+	for _, end := range e.keyEnds {
+		c.args = append(c.args, e.all[start:end])
 		start = end
 	}
-	c.args = append(c.args, all[start:])
+	c.args = append(c.args, e.all[e.argv:])
+	c.body = e.all[e.argv+8:]
+	c.tag = e.all[e.tagStart:e.tagEnd]
+}
+
+func numKeysArg(n int) interface{} {
+	if n < len(numKeyArgs) {
+		return numKeyArgs[n]
+	}
+	return strconv.Itoa(n)
 }
 
 // useEval turns c's EVALSHA into an EVAL carrying the script.
-func (c *call) useEval() {
-	c.args[0], c.args[1] = evalArg, scriptArg
-}
+func (c *call) useEval() { useEval(c.args) }
+
+func useEval(args []interface{}) { args[0], args[1] = evalArg, scriptArg }

@@ -1,89 +1,156 @@
 -- dispatch.lua decides (or cancels) one call over every limit of one
 -- request, all-or-nothing, in one script run.
 --
--- KEYS[i] is the state of limit i. ARGV[1] packs integers separated by
--- spaces:
+-- One script run carries m calls (m is 1 unless the batcher coalesced
+-- several calls whose keys share a slot); each is decided on its own, in
+-- order, all-or-nothing over its limits. ARGV[1] packs little-endian int64s:
+-- m, then per call
 --   mode (1 decide, 2 cancel), nowset (0: use TIME, 1: use now), now (µs),
---   maxwait (µs, < 0 unbounded), n, then per limit: alg q d b k
--- where alg is runtime.Algorithm, d is in µs and b is already defaulted.
+--   maxwait (µs, < 0 unbounded), n, then per limit: alg q d b k t c bt
+-- where alg is runtime.Algorithm, d is in µs, b is defaulted to q,
+-- t = ⌈d/q⌉, c = b·d and bt = b·t (as runtime.newParams derives them).
+-- KEYS holds the calls' keys in order, one per limit.
 --
--- The reply is "allowed remaining delay retry rejected reason" (µs), or
--- "ok" for a cancel.
+-- The reply packs, per call, six little-endian int64s: allowed remaining
+-- delay retry rejected reason (µs); a cancel's are ignored.
 
-local ALGS = {
-  [1] = { decide = fixed_window_decide, commit = fixed_window_commit },
-  [2] = { decide = sliding_window_decide, commit = sliding_window_commit },
-  [3] = { decide = token_bucket_decide, commit = token_bucket_commit, cancel = token_bucket_cancel },
-  [4] = { decide = gcra_decide, commit = gcra_commit, cancel = gcra_cancel },
-  [5] = { decide = leaky_bucket_decide, commit = leaky_bucket_commit, cancel = leaky_bucket_cancel },
-}
-
-local args = {}
-for w in string.gmatch(ARGV[1], '%S+') do
-  args[#args + 1] = tonumber(w)
-end
-local mode, nowset, now, maxwait, n = args[1], args[2], args[3], args[4], args[5]
-if nowset == 0 then
-  local t = redis.call('TIME')
-  now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-else
-  TTL_SLACK_MS = 60000 -- a trace's time need not follow the server's clock
-end
-if n ~= #KEYS or #args ~= 5 + 5 * n then
-  return redis.error_reply('ERR throttle: malformed request')
-end
-
-local limits = {}
-for i = 1, n do
-  local j = 5 + 5 * (i - 1)
-  local p = { alg = args[j + 1], q = args[j + 2], d = args[j + 3], b = args[j + 4], k = args[j + 5] }
-  p.t = ceil_div(p.d, p.q)
-  p.c = p.b * p.d
-  p.bt = p.b * p.t
-  if not ALGS[p.alg] then
-    return redis.error_reply('ERR throttle: unknown algorithm')
+local function decide(alg, key, p, now, maxwait)
+  if alg == 4 then
+    return gcra_decide(key, p, now, maxwait)
+  elseif alg == 3 then
+    return token_bucket_decide(key, p, now, maxwait)
+  elseif alg == 1 then
+    return fixed_window_decide(key, p, now, maxwait)
+  elseif alg == 2 then
+    return sliding_window_decide(key, p, now, maxwait)
   end
-  limits[i] = p
+  return leaky_bucket_decide(key, p, now, maxwait)
 end
 
-if mode == 2 then
+local function commit(alg, key, p, now, ttl, a, b)
+  if alg == 4 then
+    gcra_commit(key, p, now, ttl, a)
+  elseif alg == 3 then
+    token_bucket_commit(key, p, now, ttl, a, b)
+  elseif alg == 1 then
+    fixed_window_commit(key, p, now, ttl, a, b)
+  elseif alg == 2 then
+    sliding_window_commit(key, p, now, ttl)
+  else
+    leaky_bucket_commit(key, p, now, ttl, a)
+  end
+end
+
+local HEAD = '<i8i8i8i8i8'
+local LIMIT = '<i8i8i8i8i8i8i8i8'
+local REPLY = '<i8i8i8i8i8i8'
+
+local packed = ARGV[1]
+local clock = nil -- the server's time, read once per script run
+
+-- run decides (or cancels) the call packed at pos whose keys start after
+-- KEYS[base]; it returns the packed reply, the position of the next call
+-- and the number of keys it used, or nil when the request is malformed.
+local function run(pos, base)
+  local mode, nowset, now, maxwait, n
+  mode, nowset, now, maxwait, n, pos = struct.unpack(HEAD, packed, pos)
+  if nowset == 0 then
+    if not clock then
+      local t = redis.call('TIME')
+      clock = tonumber(t[1]) * 1000000 + tonumber(t[2])
+    end
+    now = clock
+    TTL_SLACK_MS = 0
+  else
+    TTL_SLACK_MS = 60000 -- a trace's time need not follow the server's clock
+  end
+  if base + n > #KEYS or #packed < pos - 1 + 64 * n then
+    return nil
+  end
+  local limits = {}
   for i = 1, n do
-    local cancel = ALGS[limits[i].alg].cancel
-    if cancel then
-      cancel(KEYS[i], limits[i], now)
+    local p = {}
+    p.alg, p.q, p.d, p.b, p.k, p.t, p.c, p.bt, pos = struct.unpack(LIMIT, packed, pos)
+    if p.alg < 1 or p.alg > 5 then
+      return nil
+    end
+    limits[i] = p
+  end
+
+  if mode == 2 then
+    for i = 1, n do
+      local p = limits[i]
+      if p.alg == 3 then
+        token_bucket_cancel(KEYS[base + i], p, now)
+      elseif p.alg == 4 then
+        gcra_cancel(KEYS[base + i], p, now)
+      elseif p.alg == 5 then
+        leaky_bucket_cancel(KEYS[base + i], p, now)
+      end
+    end
+    return struct.pack(REPLY, 0, 0, 0, 0, -1, 0), pos, n
+  end
+
+  if n == 1 then
+    local p, key = limits[1], KEYS[base + 1]
+    local ok, reason, remaining, delay, retry, ttl, a, b = decide(p.alg, key, p, now, maxwait)
+    if not ok then
+      return struct.pack(REPLY, 0, 0, 0, retry, 0, reason), pos, n
+    end
+    commit(p.alg, key, p, now, ttl, a, b)
+    return struct.pack(REPLY, 1, remaining, delay, 0, -1, 0), pos, n
+  end
+
+  -- Several limits: decide each on its own state, commit all or none.
+  local oks, reasons, rems, delays, retries, ttls, as, bs = {}, {}, {}, {}, {}, {}, {}, {}
+  local allowed = true
+  for i = 1, n do
+    oks[i], reasons[i], rems[i], delays[i], retries[i], ttls[i], as[i], bs[i] =
+      decide(limits[i].alg, KEYS[base + i], limits[i], now, maxwait)
+    if not oks[i] then
+      allowed = false
     end
   end
-  return 'ok'
-end
-
-local outs = {}
-local allowed = true
-for i = 1, n do
-  outs[i] = ALGS[limits[i].alg].decide(KEYS[i], limits[i], now, maxwait)
-  if not outs[i].allowed then
-    allowed = false
-  end
-end
-
-local remaining, delay, retry, rejected, reason = nil, 0, 0, -1, 0
-for i = 1, n do
-  local o = outs[i]
   if allowed then
-    ALGS[limits[i].alg].commit(KEYS[i], limits[i], o, now)
-    if remaining == nil or o.remaining < remaining then
-      remaining = o.remaining
+    local remaining, delay = rems[1], 0
+    for i = 1, n do
+      commit(limits[i].alg, KEYS[base + i], limits[i], now, ttls[i], as[i], bs[i])
+      remaining = math.min(remaining, rems[i])
+      delay = math.max(delay, delays[i])
     end
-    delay = math.max(delay, o.delay)
-  elseif not o.allowed then
-    if rejected < 0 or o.retry > retry then
-      retry, rejected = o.retry, i - 1
-    end
-    if reason ~= REASON_QUOTA then
-      reason = o.reason
+    return struct.pack(REPLY, 1, remaining, delay, 0, -1, 0), pos, n
+  end
+  local retry, rejected, reason = 0, -1, 0
+  for i = 1, n do
+    if not oks[i] then
+      if rejected < 0 or retries[i] > retry then
+        retry, rejected = retries[i], i - 1
+      end
+      if reason ~= REASON_QUOTA then
+        reason = reasons[i]
+      end
     end
   end
+  return struct.pack(REPLY, 0, 0, 0, retry, rejected, reason), pos, n
 end
-if not allowed then
-  remaining = 0
+
+-- ARGV[1] holds m calls, each decided (or cancelled) on its own, in order.
+local m, pos = struct.unpack('<i8', packed)
+if m == 1 then
+  local reply = run(pos, 0)
+  if not reply then
+    return redis.error_reply('ERR throttle: malformed request')
+  end
+  return reply
 end
-return string.format('%d %d %d %d %d %d', allowed and 1 or 0, remaining, delay, retry, rejected, reason)
+local replies, base = {}, 0
+for j = 1, m do
+  local reply, n
+  reply, pos, n = run(pos, base)
+  if not reply then
+    return redis.error_reply('ERR throttle: malformed request')
+  end
+  replies[j] = reply
+  base = base + n
+end
+return table.concat(replies)

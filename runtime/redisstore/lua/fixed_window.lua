@@ -1,4 +1,8 @@
 -- fixed_window.lua mirrors runtime/algo_fixed.go. State: "win count".
+--
+-- Every *_decide function returns: allowed, reason, remaining, delay,
+-- retry, ttl and the state to commit (a, b) when allowed. Every *_commit
+-- writes that state with its TTL.
 
 local function fixed_window_decide(key, p, now, maxwait)
   local v = redis.call('GET', key)
@@ -14,12 +18,12 @@ local function fixed_window_decide(key, p, now, maxwait)
   end
   local e = w + p.d - now
   if count >= p.q then
-    return { allowed = false, reason = REASON_QUOTA, retry = e, remaining = 0, delay = 0 }
+    return false, REASON_QUOTA, 0, 0, e
   end
   count = count + 1
-  return { allowed = true, remaining = p.q - count, delay = 0, ttl = e, a = win, b = count }
+  return true, 0, p.q - count, 0, 0, e, win, count
 end
 
-local function fixed_window_commit(key, p, o, now)
-  put(key, int(o.a) .. ' ' .. int(o.b), o.ttl)
+local function fixed_window_commit(key, p, now, ttl, a, b)
+  put(key, int(a) .. ' ' .. int(b), ttl)
 end

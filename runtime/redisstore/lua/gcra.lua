@@ -12,14 +12,13 @@ local function gcra_decide(key, p, now, maxwait)
   local nxt = tat + p.t
   local over = nxt - now - p.bt
   if maxwait >= 0 and over > maxwait then
-    return { allowed = false, reason = REASON_QUOTA, retry = over, remaining = 0, delay = 0 }
+    return false, REASON_QUOTA, 0, 0, over
   end
-  return { allowed = true, remaining = floor_div(math.max(p.bt - (nxt - now), 0), p.t),
-    delay = math.max(over, 0), ttl = nxt - now, a = nxt }
+  return true, 0, floor_div(math.max(p.bt - (nxt - now), 0), p.t), math.max(over, 0), 0, nxt - now, nxt
 end
 
-local function gcra_commit(key, p, o, now)
-  put(key, int(o.a), o.ttl)
+local function gcra_commit(key, p, now, ttl, a)
+  put(key, int(a), ttl)
 end
 
 -- gcra_cancel gives back one emission interval.

@@ -13,21 +13,20 @@ local function leaky_bucket_decide(key, p, now, maxwait)
     ahead = ceil_div(last - now, p.t)
   end
   if nxt ~= now and ahead >= p.k then
-    return { allowed = false, reason = REASON_QUOTA, retry = (last - now) - (p.k - 1) * p.t,
-      remaining = 0, delay = 0 }
+    return false, REASON_QUOTA, 0, 0, (last - now) - (p.k - 1) * p.t
   end
   if maxwait >= 0 and nxt - now > maxwait then
-    return { allowed = false, reason = REASON_DEADLINE, retry = nxt - now, remaining = 0, delay = 0 }
+    return false, REASON_DEADLINE, 0, 0, nxt - now
   end
   local rem = p.k
   if nxt ~= now then
     rem = p.k - (ahead + 1)
   end
-  return { allowed = true, remaining = rem, delay = nxt - now, ttl = nxt - now + p.t, a = nxt }
+  return true, 0, rem, nxt - now, 0, nxt - now + p.t, nxt
 end
 
-local function leaky_bucket_commit(key, p, o, now)
-  put(key, int(o.a), o.ttl)
+local function leaky_bucket_commit(key, p, now, ttl, a)
+  put(key, int(a), ttl)
 end
 
 -- leaky_bucket_cancel frees the latest turn when it is still in the future.

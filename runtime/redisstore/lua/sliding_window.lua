@@ -13,16 +13,16 @@ local function sliding_window_decide(key, p, now, maxwait)
   local n = redis.call('LLEN', key)
   if n >= p.q then
     local oldest = tonumber(redis.call('LINDEX', key, n - p.q))
-    return { allowed = false, reason = REASON_QUOTA, retry = oldest + p.d - now, remaining = 0, delay = 0 }
+    return false, REASON_QUOTA, 0, 0, oldest + p.d - now
   end
-  return { allowed = true, remaining = p.q - n - 1, delay = 0, ttl = p.d }
+  return true, 0, p.q - n - 1, 0, 0, p.d
 end
 
-local function sliding_window_commit(key, p, o, now)
+local function sliding_window_commit(key, p, now, ttl)
   local n = redis.call('RPUSH', key, int(now))
   while n > p.q do
     redis.call('LPOP', key)
     n = n - 1
   end
-  redis.call('PEXPIRE', key, int(ceil_div(o.ttl, 1000) + TTL_SLACK_MS))
+  redis.call('PEXPIRE', key, int(ceil_div(ttl, 1000) + TTL_SLACK_MS))
 end

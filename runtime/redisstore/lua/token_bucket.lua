@@ -2,17 +2,13 @@
 -- capacity is c = b·d units; the refill is q units per µs. State:
 -- "level last".
 
-local function token_bucket_state(key, p, now)
-  local v = redis.call('GET', key)
-  if not v then
-    return p.c, now, true
-  end
-  local a, b = string.match(v, '^(%-?%d+) (%-?%d+)$')
-  return tonumber(a), tonumber(b), false
-end
-
 local function token_bucket_decide(key, p, now, maxwait)
-  local level, last = token_bucket_state(key, p, now)
+  local level, last = p.c, now
+  local v = redis.call('GET', key)
+  if v then
+    local a, b = string.match(v, '^(%-?%d+) (%-?%d+)$')
+    level, last = tonumber(a), tonumber(b)
+  end
   local elapsed = now - last
   if elapsed > 0 then
     -- Clamp before multiplying: past full, the level is c (level may be
@@ -28,16 +24,15 @@ local function token_bucket_decide(key, p, now, maxwait)
   if level < p.d then
     delay = ceil_div(p.d - level, p.q)
     if maxwait >= 0 and delay > maxwait then
-      return { allowed = false, reason = REASON_QUOTA, retry = delay, remaining = 0, delay = 0 }
+      return false, REASON_QUOTA, 0, 0, delay
     end
   end
   level = level - p.d
-  return { allowed = true, remaining = floor_div(math.max(level, 0), p.d), delay = delay,
-    ttl = ceil_div(p.c - level, p.q), a = level, b = last }
+  return true, 0, floor_div(math.max(level, 0), p.d), delay, 0, ceil_div(p.c - level, p.q), level, last
 end
 
-local function token_bucket_commit(key, p, o, now)
-  put(key, int(o.a) .. ' ' .. int(o.b), o.ttl)
+local function token_bucket_commit(key, p, now, ttl, a, b)
+  put(key, int(a) .. ' ' .. int(b), ttl)
 end
 
 -- token_bucket_cancel puts back the token a reservation took.

@@ -1,0 +1,143 @@
+package redisstore_test
+
+import (
+	"context"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/throttlegen/throttlegen/internal/redistest"
+	"github.com/throttlegen/throttlegen/runtime"
+	"github.com/throttlegen/throttlegen/runtime/redisstore"
+)
+
+// The benchmarks measure a decision against the floors of one round trip on
+// the same server in the same run: a go-redis PING and an EVALSHA of
+// "return 1". Sequential: one goroutine; Parallel64: 64 goroutines.
+//
+//	go test ./runtime/redisstore -run '^$' -bench . -benchmem
+
+func benchServer(b *testing.B) (*redistest.Server, *redis.Client) {
+	srv := redistest.Start(b)
+	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr()})
+	b.Cleanup(func() { rdb.Close() })
+	return srv, rdb
+}
+
+func benchReq(key string) *runtime.Request {
+	return &runtime.Request{Keyspace: "bench", Keys: []string{key}, Limits: []*runtime.Limit{
+		{Name: "bench.Get", Algorithm: runtime.GCRA, Quota: 1 << 30, Duration: time.Second}}}
+}
+
+func BenchmarkFloorPing(b *testing.B) {
+	_, rdb := benchServer(b)
+	ctx := context.Background()
+	b.Run("Sequential", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if err := rdb.Ping(ctx).Err(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("Parallel64", func(b *testing.B) {
+		b.ReportAllocs()
+		b.SetParallelism(64 / parallelDiv())
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				if err := rdb.Ping(ctx).Err(); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	})
+}
+
+func BenchmarkFloorEvalSHA(b *testing.B) {
+	_, rdb := benchServer(b)
+	ctx := context.Background()
+	sha, err := rdb.ScriptLoad(ctx, "return 1").Result()
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("Sequential", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if err := rdb.EvalSha(ctx, sha, []string{"bench:{x}"}).Err(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("Parallel64", func(b *testing.B) {
+		b.ReportAllocs()
+		b.SetParallelism(64 / parallelDiv())
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				if err := rdb.EvalSha(ctx, sha, []string{"bench:{x}"}).Err(); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	})
+}
+
+// parallelDiv is GOMAXPROCS, so that SetParallelism(64/parallelDiv())
+// runs 64 goroutines.
+func parallelDiv() int { return max(1, testingProcs()) }
+
+func BenchmarkDecide(b *testing.B) {
+	for _, mode := range []struct {
+		name string
+		opts []redisstore.Option
+	}{
+		{"Pipelined", nil},
+		{"Direct", []redisstore.Option{redisstore.WithPipelining(false)}},
+	} {
+		b.Run(mode.name, func(b *testing.B) {
+			_, rdb := benchServer(b)
+			s := redisstore.New(rdb, mode.opts...)
+			defer s.Close()
+			ctx := context.Background()
+			b.Run("Sequential", func(b *testing.B) {
+				req := benchReq("user-1")
+				b.ReportAllocs()
+				for b.Loop() {
+					if _, err := s.Decide(ctx, req); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+			b.Run("Parallel64", func(b *testing.B) {
+				b.ReportAllocs()
+				b.SetParallelism(64 / parallelDiv())
+				var id int64
+				b.RunParallel(func(pb *testing.PB) {
+					req := benchReq("user-" + strconv.FormatInt(atomicAdd(&id), 10))
+					for pb.Next() {
+						if _, err := s.Decide(ctx, req); err != nil {
+							b.Error(err)
+							return
+						}
+					}
+				})
+			})
+			b.Run("Parallel64HotKey", func(b *testing.B) {
+				b.ReportAllocs()
+				b.SetParallelism(64 / parallelDiv())
+				req := benchReq("hot")
+				b.RunParallel(func(pb *testing.PB) {
+					for pb.Next() {
+						if _, err := s.Decide(ctx, req); err != nil {
+							b.Error(err)
+							return
+						}
+					}
+				})
+			})
+		})
+	}
+}

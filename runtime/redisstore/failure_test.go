@@ -1,0 +1,161 @@
+package redisstore_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/throttlegen/throttlegen/internal/redistest"
+	"github.com/throttlegen/throttlegen/runtime"
+	"github.com/throttlegen/throttlegen/runtime/redisstore"
+)
+
+// waitFor polls cond until it holds, failing the test after a long time
+// (a liveness bound, not a timing assertion).
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestKillRestartUnderLoad kills Redis while goroutines decide through
+// runtime.Rate limiters with fail=open and fail=closed, then restarts it:
+// fail=open calls always go ahead, fail=closed calls fail with
+// ErrStoreUnavailable while Redis is down, the store counts the errors, and
+// decisions resume by themselves (the restarted server gets the script again
+// through NOSCRIPT).
+func TestKillRestartUnderLoad(t *testing.T) {
+	s, srv := newStore(t, redisstore.WithTimeout(200*time.Millisecond))
+	runtime.Configure(runtime.WithStore(s), runtime.WithKeyspace("failover"))
+	defer runtime.Configure(runtime.WithStore(nil), runtime.WithKeyspace(""))
+
+	spec := runtime.RateSpec{Algorithm: runtime.GCRA, Quota: 1_000_000, Duration: time.Second}
+	spec.Fail = runtime.FailOpen
+	open := runtime.NewRate("redisstore_test.OpenCall", spec)
+	spec.Fail = runtime.FailClosed
+	closed := runtime.NewRate("redisstore_test.ClosedCall", spec)
+
+	var openOK, openErr, closedOK, closedUnavailable, closedOther atomic.Int64
+	var otherErr atomic.Value
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ctx := context.Background()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if err := open.Allow(ctx, ""); err != nil {
+					openErr.Add(1)
+					otherErr.Store(err)
+				} else {
+					openOK.Add(1)
+				}
+				switch err := closed.Allow(ctx, ""); {
+				case err == nil:
+					closedOK.Add(1)
+				case errors.Is(err, runtime.ErrStoreUnavailable):
+					closedUnavailable.Add(1)
+				default:
+					closedOther.Add(1)
+					otherErr.Store(err)
+				}
+			}
+		}()
+	}
+	defer func() { close(stop); wg.Wait() }()
+
+	waitFor(t, "decisions while Redis is up", func() bool { return closedOK.Load() > 100 })
+	if closedUnavailable.Load() != 0 {
+		t.Fatalf("%d fail=closed errors while Redis was up", closedUnavailable.Load())
+	}
+	srv.Kill()
+	waitFor(t, "fail=closed errors while Redis is down", func() bool { return closedUnavailable.Load() > 50 })
+	before := s.Stats()
+	if before.Errors == 0 {
+		t.Fatal("store counted no errors while Redis was down")
+	}
+	okDown := openOK.Load()
+	waitFor(t, "fail=open calls going ahead while Redis is down", func() bool { return openOK.Load() > okDown+50 })
+
+	srv.Restart()
+	okUp := closedOK.Load()
+	waitFor(t, "decisions resuming after restart", func() bool { return closedOK.Load() > okUp+100 })
+	if openErr.Load() != 0 || closedOther.Load() != 0 {
+		t.Fatalf("unexpected errors: %d fail=open, %d other fail=closed; last: %v",
+			openErr.Load(), closedOther.Load(), otherErr.Load())
+	}
+	if s.Stats().ScriptLoads == 0 {
+		t.Error("the restarted server never needed the script (NOSCRIPT not exercised)")
+	}
+}
+
+// TestStalledServerBounded pauses the server (CLIENT PAUSE): a decision
+// fails with ErrStoreUnavailable instead of waiting for the pause to end, in
+// the pipelined mode with any client, and in the direct mode with a client
+// that honours contexts (ContextTimeoutEnabled).
+func TestStalledServerBounded(t *testing.T) {
+	for _, pipelined := range []bool{true, false} {
+		name := map[bool]string{true: "pipelined", false: "direct"}[pipelined]
+		t.Run(name, func(t *testing.T) {
+			srv := redistest.Start(t)
+			rdb := redis.NewClient(&redis.Options{Addr: srv.Addr(), ContextTimeoutEnabled: !pipelined})
+			defer rdb.Close()
+			s := redisstore.New(rdb, redisstore.WithTimeout(50*time.Millisecond), redisstore.WithPipelining(pipelined))
+			defer s.Close()
+			req := &runtime.Request{Keyspace: "stall", Limits: []*runtime.Limit{
+				{Name: "n", Algorithm: runtime.GCRA, Quota: 100, Duration: time.Second}}, Keys: []string{"k"}}
+			ctx := context.Background()
+			if _, err := s.Decide(ctx, req); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := redistest.Do(srv.Addr(), "CLIENT", "PAUSE", "1500", "ALL"); err != nil {
+				t.Fatal(err)
+			}
+			start := time.Now()
+			_, err := s.Decide(ctx, req)
+			if !errors.Is(err, runtime.ErrStoreUnavailable) {
+				t.Fatalf("Decide on a paused server = %v, want ErrStoreUnavailable", err)
+			}
+			if time.Since(start) >= 1500*time.Millisecond {
+				t.Fatal("Decide waited for the pause to end")
+			}
+			if st := s.Stats(); st.Errors == 0 {
+				t.Fatalf("stats %+v count no error", st)
+			}
+			waitFor(t, "decisions after unpause", func() bool {
+				_, err := s.Decide(ctx, req)
+				return err == nil
+			})
+		})
+	}
+}
+
+// TestContextCancelled: a cancelled context ends a decision with an error
+// that wraps both ErrStoreUnavailable and the context's error.
+func TestContextCancelled(t *testing.T) {
+	s, _ := newStore(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	req := &runtime.Request{Keyspace: "c", Limits: []*runtime.Limit{
+		{Name: "n", Algorithm: runtime.GCRA, Quota: 1, Duration: time.Second}}, Keys: []string{""}}
+	_, err := s.Decide(ctx, req)
+	if !errors.Is(err, runtime.ErrStoreUnavailable) || !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v", err)
+	}
+}
