@@ -46,9 +46,9 @@ func validate(req *runtime.Request) error {
 // encoded locates the parts of a call's one string (see encode).
 type encoded struct {
 	all      string
-	keyEnds  []int  // end offset of each key in all
-	argv     int    // offset of ARGV[1] (the m = 1 header, then the body)
-	tagStart int    // the hash tag of the call's keys is all[tagStart:tagEnd]
+	keyEnds  []int // end offset of each key in all
+	argv     int   // offset of ARGV[1] (the m = 1 header, then the body)
+	tagStart int   // the hash tag of the call's keys is all[tagStart:tagEnd]
 	tagEnd   int
 	buf      []byte // the scratch buffer, for reuse
 }
