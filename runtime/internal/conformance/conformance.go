@@ -1,0 +1,379 @@
+// Package conformance checks that a runtime.Store decides rate limits
+// exactly as the in-memory store does, on deterministic traces. Every Store
+// implementation (runtime.MemoryStore, runtime/redisstore) runs it from its
+// tests:
+//
+//	func TestConformance(t *testing.T) {
+//		conformance.Run(t, func(t *testing.T) runtime.Store { return newStore(t) })
+//	}
+//
+// # What a store must do to pass
+//
+//   - Honour Request.Now: every request of a trace sets it, and the store
+//     must decide at that time (to the microsecond) instead of its own clock.
+//     Cancel requests set it too.
+//   - Decide every limit of a request atomically and all-or-nothing, with the
+//     exact arithmetic of docs/design.md, and fill every Decision field:
+//     Allowed; Remaining (the minimum over the limits when admitted, 0 when
+//     rejected); Delay (the largest, when admitted); RetryAfter (the largest
+//     of the rejecting limits); Rejected (the index of the rejecting limit
+//     with the largest RetryAfter, the lowest such index on ties; -1 when
+//     admitted); Reason (ReasonQuota if any limit rejected for its quota, else
+//     ReasonDeadline; 0 when admitted).
+//   - Keep state at least until its TTL has passed in trace time. Traces use
+//     durations of a minute or more and never move backwards; a store may keep
+//     state longer than its TTL (stale state decides like fresh state), but
+//     must not forget it before, in trace time, even though real time moves
+//     differently. The only state whose TTL can be shorter than a second is a
+//     fixed window's near its end.
+//   - Keep limits apart by keyspace, name, algorithm and key, whatever bytes
+//     names and keys hold.
+//
+// Each subtest gets a fresh store from newStore and its own keyspace, so a
+// store shared between subtests (one Redis server) also works. Run is safe to
+// call from a test that uses t.Parallel.
+package conformance
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/throttlegen/throttlegen/runtime"
+)
+
+// base is the trace time origin: a whole hour, so windows align on it.
+var base = time.Date(2030, 1, 2, 3, 0, 0, 0, time.UTC)
+
+// step is one request of a trace.
+type step struct {
+	at      time.Duration // since base
+	limits  []int         // indexes into the trace's limits
+	keys    []string
+	maxWait time.Duration // -1: unbounded
+	cancel  bool          // Cancel instead of Decide
+	want    *runtime.Decision
+}
+
+// trace is a named sequence of requests over a set of limits.
+type trace struct {
+	name   string
+	limits []runtime.Limit
+	steps  []step
+}
+
+// Run runs every trace against a store from newStore and, step by step,
+// compares its decisions with the in-memory store's and with the golden
+// decisions worked out by hand from docs/design.md.
+func Run(t *testing.T, newStore func(t *testing.T) runtime.Store) {
+	t.Helper()
+	var traces []trace
+	traces = append(traces, goldenTraces()...)
+	traces = append(traces, randomTraces()...)
+	traces = append(traces, multiTraces()...)
+	traces = append(traces, keyTraces()...)
+	traces = append(traces, waitTraces()...)
+	run := strconv.FormatInt(time.Now().UnixNano(), 36)
+	for i, tr := range traces {
+		t.Run(tr.name, func(t *testing.T) {
+			runTrace(t, newStore(t), tr, "conformance-"+run+"-"+strconv.Itoa(i))
+		})
+	}
+}
+
+func runTrace(t *testing.T, store runtime.Store, tr trace, keyspace string) {
+	t.Helper()
+	ctx := context.Background()
+	ref := runtime.NewMemoryStore()
+	limits := make([]*runtime.Limit, len(tr.limits))
+	for i := range tr.limits {
+		l := tr.limits[i]
+		l.Name = keyspace + "/" + l.Name // names unique per run: stale state cannot leak in
+		limits[i] = &l
+	}
+	for n, s := range tr.steps {
+		req := &runtime.Request{Keyspace: keyspace, Keys: s.keys, MaxWait: s.maxWait, Now: base.Add(s.at)}
+		for _, i := range s.limits {
+			req.Limits = append(req.Limits, limits[i])
+		}
+		desc := describe(n, req, s)
+		if s.cancel {
+			if err := store.Cancel(ctx, req); err != nil {
+				t.Fatalf("%s: Cancel: %v", desc, err)
+			}
+			if err := ref.Cancel(ctx, req); err != nil {
+				t.Fatalf("%s: reference Cancel: %v", desc, err)
+			}
+			continue
+		}
+		got, err := store.Decide(ctx, req)
+		if err != nil {
+			t.Fatalf("%s: Decide: %v", desc, err)
+		}
+		want, err := ref.Decide(ctx, req)
+		if err != nil {
+			t.Fatalf("%s: reference Decide: %v", desc, err)
+		}
+		if s.want != nil && want != *s.want {
+			t.Fatalf("%s: the in-memory store decided %+v, golden %+v", desc, want, *s.want)
+		}
+		if got != want {
+			t.Fatalf("%s: decided %+v, want %+v", desc, got, want)
+		}
+		checkInvariants(t, desc, req, got)
+	}
+}
+
+func describe(n int, req *runtime.Request, s step) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "step %d at +%v", n, s.at)
+	if s.cancel {
+		b.WriteString(" cancel")
+	}
+	for i, l := range req.Limits {
+		fmt.Fprintf(&b, " [%v %q q=%d d=%v b=%d k=%d key=%q]", l.Algorithm, l.Name, l.Quota, l.Duration, l.Burst, l.Bucket, req.Keys[i])
+	}
+	fmt.Fprintf(&b, " maxWait=%v", s.maxWait)
+	return b.String()
+}
+
+func checkInvariants(t *testing.T, desc string, req *runtime.Request, d runtime.Decision) {
+	t.Helper()
+	switch {
+	case d.Allowed && (d.Rejected != -1 || d.RetryAfter != 0 || d.Reason != 0 || d.Remaining < 0):
+		t.Fatalf("%s: inconsistent admission %+v", desc, d)
+	case d.Allowed && req.MaxWait >= 0 && d.Delay > req.MaxWait:
+		t.Fatalf("%s: Delay %v beyond MaxWait", desc, d.Delay)
+	case !d.Allowed && (d.RetryAfter <= 0 || d.Rejected < 0 || d.Rejected >= len(req.Limits) || d.Delay != 0):
+		t.Fatalf("%s: inconsistent rejection %+v", desc, d)
+	}
+}
+
+var algorithms = []runtime.Algorithm{runtime.FixedWindow, runtime.SlidingWindow, runtime.TokenBucket, runtime.GCRA, runtime.LeakyBucket}
+
+// randomLimit returns parameters with durations of a minute or more.
+func randomLimit(rng *rand.Rand, alg runtime.Algorithm, name string) runtime.Limit {
+	l := runtime.Limit{Name: name, Algorithm: alg, Quota: 1 + rng.Int64N(5),
+		Duration: time.Minute * time.Duration(1+rng.IntN(3))}
+	if rng.IntN(3) == 0 {
+		l.Duration += time.Duration(rng.Int64N(int64(time.Second))) / time.Microsecond * time.Microsecond
+	}
+	if alg == runtime.TokenBucket || alg == runtime.GCRA {
+		l.Burst = rng.Int64N(6)
+	}
+	if alg == runtime.LeakyBucket {
+		l.Bucket = rng.Int64N(4)
+	}
+	return l
+}
+
+// randomWait returns a MaxWait for alg: 0 mostly, sometimes a bound, and
+// unbounded sometimes for leaky_bucket.
+func randomWait(rng *rand.Rand, alg runtime.Algorithm, d time.Duration) time.Duration {
+	switch r := rng.IntN(4); {
+	case alg == runtime.LeakyBucket && r == 0:
+		return -1
+	case r <= 1:
+		return 0
+	default:
+		return time.Duration(rng.Int64N(int64(d/time.Microsecond))) * time.Microsecond
+	}
+}
+
+// randomTraces: for every algorithm, traces of single-limit decisions at
+// random times, with cancels after admissions that waited.
+func randomTraces() []trace {
+	var out []trace
+	for _, alg := range algorithms {
+		rng := rand.New(rand.NewPCG(42, uint64(alg)))
+		for n := 0; n < 6; n++ {
+			tr := trace{name: fmt.Sprintf("random/%v/%d", alg, n)}
+			tr.limits = []runtime.Limit{randomLimit(rng, alg, "r")}
+			d := tr.limits[0].Duration
+			at := time.Duration(rng.Int64N(int64(time.Minute/time.Microsecond))) * time.Microsecond
+			for i := 0; i < 40; i++ {
+				at += time.Duration(rng.Int64N(int64(d/time.Microsecond)/2)) * time.Microsecond
+				if rng.IntN(6) == 0 {
+					at += d * 3 // long idle: state back to fresh
+				}
+				key := []string{"", "k"}[rng.IntN(2)]
+				tr.steps = append(tr.steps, step{at: at, limits: []int{0}, keys: []string{key},
+					maxWait: randomWait(rng, alg, d)})
+				if rng.IntN(5) == 0 {
+					tr.steps = append(tr.steps, step{at: at, limits: []int{0}, keys: []string{key}, cancel: true})
+				}
+			}
+			out = append(out, tr)
+		}
+	}
+	return out
+}
+
+// multiTraces: several limits per decision, all-or-nothing.
+func multiTraces() []trace {
+	var out []trace
+	rng := rand.New(rand.NewPCG(7, 7))
+	for n := 0; n < 10; n++ {
+		tr := trace{name: fmt.Sprintf("multi/%d", n)}
+		k := 2 + rng.IntN(2)
+		for i := 0; i < k; i++ {
+			tr.limits = append(tr.limits, randomLimit(rng, algorithms[rng.IntN(len(algorithms))], "m"+strconv.Itoa(i)))
+		}
+		var at time.Duration
+		for i := 0; i < 40; i++ {
+			at += time.Duration(rng.Int64N(int64(20*time.Second/time.Microsecond))) * time.Microsecond
+			s := step{at: at, maxWait: []time.Duration{0, 0, 5 * time.Second, -1}[rng.IntN(4)]}
+			for j := range tr.limits {
+				s.limits = append(s.limits, j)
+				s.keys = append(s.keys, []string{"", "a", "b"}[rng.IntN(3)])
+			}
+			if rng.IntN(3) == 0 { // a subset, in another order
+				s.limits, s.keys = s.limits[1:], s.keys[1:]
+				s.limits[0], s.limits[len(s.limits)-1] = s.limits[len(s.limits)-1], s.limits[0]
+			}
+			tr.steps = append(tr.steps, s)
+			if rng.IntN(4) == 0 {
+				c := s
+				c.cancel = true
+				tr.steps = append(tr.steps, c)
+			}
+		}
+		out = append(out, tr)
+	}
+	return out
+}
+
+// nastyKeys are keys (and names) that break naive key layouts.
+var nastyKeys = []string{"", ":", "::", "a:b", "a", "b:c", "{", "}", "{a}", "}{", "a b", "\x00", "a\x00b",
+	"\xff\xfe", "ключ", "🔑", "%s", "*", "?", "[a]", "\\", "\"", "\n", strings.Repeat("long", 300),
+	strings.Repeat("{", 50), "throttle", "conformance"}
+
+// keyTraces: one fixed_window per name, every nasty key: each key admits its
+// quota and no more, independently of every other key and name.
+func keyTraces() []trace {
+	var out []trace
+	tr := trace{name: "keys"}
+	names := []string{"x", "x:", "a:b", "{x}", "a", "ключ"}
+	for _, n := range names {
+		tr.limits = append(tr.limits, runtime.Limit{Name: n, Algorithm: runtime.FixedWindow, Quota: 2, Duration: time.Hour})
+	}
+	for round := 0; round < 3; round++ {
+		for li := range names {
+			for _, k := range nastyKeys {
+				s := step{at: time.Second, limits: []int{li}, keys: []string{k}}
+				if round < 2 {
+					s.want = &runtime.Decision{Allowed: true, Remaining: int64(1 - round), Rejected: -1}
+				} else {
+					s.want = &runtime.Decision{RetryAfter: time.Hour - time.Second, Reason: runtime.ReasonQuota}
+				}
+				tr.steps = append(tr.steps, s)
+			}
+		}
+	}
+	out = append(out, tr)
+	// Names and keys that concatenate alike: "a" + "b:c" and "a:b" + "c".
+	tr2 := trace{name: "keys/concatenation", limits: []runtime.Limit{
+		{Name: "a", Algorithm: runtime.GCRA, Quota: 1, Duration: time.Hour},
+		{Name: "a:b", Algorithm: runtime.GCRA, Quota: 1, Duration: time.Hour},
+	}}
+	ok := &runtime.Decision{Allowed: true, Rejected: -1}
+	tr2.steps = []step{
+		{at: 0, limits: []int{0}, keys: []string{"b:c"}, want: ok},
+		{at: 0, limits: []int{1}, keys: []string{"c"}, want: ok},
+		{at: 0, limits: []int{0}, keys: []string{"b"}, want: ok},
+		{at: 0, limits: []int{1}, keys: []string{""}, want: ok},
+		{at: 0, limits: []int{0, 1}, keys: []string{"b:c", "c"}, want: &runtime.Decision{Rejected: 0,
+			RetryAfter: time.Hour, Reason: runtime.ReasonQuota}},
+	}
+	return append(out, tr2)
+}
+
+// waitTraces: reservations, their limits and Cancel.
+func waitTraces() []trace {
+	gcra := runtime.Limit{Name: "g", Algorithm: runtime.GCRA, Quota: 1, Duration: time.Minute}
+	leaky := runtime.Limit{Name: "l", Algorithm: runtime.LeakyBucket, Quota: 2, Duration: time.Minute, Bucket: 2}
+	token := runtime.Limit{Name: "t", Algorithm: runtime.TokenBucket, Quota: 3, Duration: time.Minute, Burst: 1}
+	fixed := runtime.Limit{Name: "f", Algorithm: runtime.FixedWindow, Quota: 2, Duration: time.Minute}
+	adm := func(rem int64, delay time.Duration) *runtime.Decision {
+		return &runtime.Decision{Allowed: true, Remaining: rem, Delay: delay, Rejected: -1}
+	}
+	rej := func(i int, ra time.Duration, r runtime.Reason) *runtime.Decision {
+		return &runtime.Decision{Rejected: i, RetryAfter: ra, Reason: r}
+	}
+	one := []int{0}
+	k := []string{"w"}
+	return []trace{
+		{name: "wait/gcra", limits: []runtime.Limit{gcra}, steps: []step{
+			{at: 0, limits: one, keys: k, want: adm(0, 0)},
+			{at: 0, limits: one, keys: k, want: rej(0, time.Minute, runtime.ReasonQuota)},
+			{at: 0, limits: one, keys: k, maxWait: time.Minute, want: adm(0, time.Minute)},
+			{at: 0, limits: one, keys: k, maxWait: time.Minute, want: rej(0, 2*time.Minute, runtime.ReasonQuota)},
+			{at: 10 * time.Second, limits: one, keys: k, cancel: true},
+			{at: 10 * time.Second, limits: one, keys: k, maxWait: time.Minute, want: adm(0, 50*time.Second)},
+			{at: 10 * time.Second, limits: one, keys: k, maxWait: -1, want: adm(0, 110*time.Second)},
+		}},
+		{name: "wait/leaky_bucket", limits: []runtime.Limit{leaky}, steps: []step{
+			{at: 0, limits: one, keys: k, maxWait: -1, want: adm(2, 0)},
+			{at: 0, limits: one, keys: k, maxWait: -1, want: adm(1, 30*time.Second)},
+			{at: 0, limits: one, keys: k, maxWait: 30 * time.Second, want: rej(0, time.Minute, runtime.ReasonDeadline)},
+			{at: 0, limits: one, keys: k, maxWait: -1, want: adm(0, time.Minute)},
+			{at: 0, limits: one, keys: k, maxWait: -1, want: rej(0, 30*time.Second, runtime.ReasonQuota)},
+			{at: 0, limits: one, keys: k, cancel: true},
+			{at: time.Second, limits: one, keys: k, maxWait: -1, want: adm(0, 59*time.Second)},
+		}},
+		{name: "wait/token_bucket", limits: []runtime.Limit{token}, steps: []step{
+			{at: 0, limits: one, keys: k, want: adm(0, 0)},
+			{at: 0, limits: one, keys: k, maxWait: 20 * time.Second, want: adm(0, 20*time.Second)},
+			{at: 5 * time.Second, limits: one, keys: k, maxWait: 20 * time.Second, want: rej(0, 35*time.Second, runtime.ReasonQuota)},
+			{at: 5 * time.Second, limits: one, keys: k, cancel: true},
+			{at: 5 * time.Second, limits: one, keys: k, maxWait: 20 * time.Second, want: adm(0, 15*time.Second)},
+		}},
+		{name: "wait/with-window", limits: []runtime.Limit{gcra, fixed}, steps: []step{
+			{at: 0, limits: []int{0, 1}, keys: []string{"", ""}, want: adm(0, 0)},
+			{at: 0, limits: []int{0, 1}, keys: []string{"", ""}, maxWait: time.Minute, want: adm(0, time.Minute)},
+			{at: 0, limits: []int{0, 1}, keys: []string{"", ""}, maxWait: -1, want: rej(1, time.Minute, runtime.ReasonQuota)},
+			{at: 0, limits: []int{0, 1}, keys: []string{"", ""}, cancel: true},
+			{at: time.Minute, limits: []int{0, 1}, keys: []string{"", ""}, want: adm(0, 0)},
+		}},
+	}
+}
+
+// goldenTraces: hand-computed decisions, from docs/design.md.
+func goldenTraces() []trace {
+	adm := func(rem int64) *runtime.Decision {
+		return &runtime.Decision{Allowed: true, Remaining: rem, Rejected: -1}
+	}
+	rej := func(ra time.Duration) *runtime.Decision {
+		return &runtime.Decision{Rejected: 0, RetryAfter: ra, Reason: runtime.ReasonQuota}
+	}
+	one, k := []int{0}, []string{"g"}
+	s := func(at time.Duration, want *runtime.Decision) step {
+		return step{at: at, limits: one, keys: k, want: want}
+	}
+	const m = time.Minute
+	return []trace{
+		{name: "golden/fixed_window", limits: []runtime.Limit{{Name: "f", Algorithm: runtime.FixedWindow, Quota: 2, Duration: m}},
+			steps: []step{s(50*time.Second, adm(1)), s(59*time.Second, adm(0)), s(59*time.Second, rej(time.Second)),
+				s(m, adm(1)), s(m+time.Second, adm(0)), s(m+2*time.Second, rej(58*time.Second))}},
+		{name: "golden/sliding_window", limits: []runtime.Limit{{Name: "s", Algorithm: runtime.SlidingWindow, Quota: 2, Duration: m}},
+			steps: []step{s(50*time.Second, adm(1)), s(59*time.Second, adm(0)), s(m, rej(50*time.Second)),
+				s(110*time.Second-time.Microsecond, rej(time.Microsecond)), s(110*time.Second, adm(0)),
+				s(110*time.Second, rej(9*time.Second))}},
+		{name: "golden/token_bucket", limits: []runtime.Limit{{Name: "t", Algorithm: runtime.TokenBucket, Quota: 2, Duration: m, Burst: 3}},
+			steps: []step{s(0, adm(2)), s(0, adm(1)), s(0, adm(0)), s(10*time.Second, rej(20*time.Second)),
+				s(30*time.Second, adm(0)), s(105*time.Second, adm(1)), s(105*time.Second, adm(0)), s(105*time.Second, rej(15*time.Second))}},
+		{name: "golden/gcra", limits: []runtime.Limit{{Name: "g", Algorithm: runtime.GCRA, Quota: 2, Duration: m, Burst: 3}},
+			steps: []step{s(0, adm(2)), s(0, adm(1)), s(0, adm(0)), s(10*time.Second, rej(20*time.Second)),
+				s(30*time.Second, adm(0)), s(105*time.Second, adm(1)), s(105*time.Second, adm(0)), s(105*time.Second, rej(15*time.Second))}},
+		{name: "golden/leaky_bucket", limits: []runtime.Limit{{Name: "l", Algorithm: runtime.LeakyBucket, Quota: 1, Duration: m, Bucket: 1}},
+			steps: []step{s(0, adm(1)), s(0, &runtime.Decision{Rejected: 0, RetryAfter: m, Reason: runtime.ReasonDeadline}),
+				{at: 0, limits: one, keys: k, maxWait: -1, want: &runtime.Decision{Allowed: true, Delay: m, Rejected: -1}},
+				{at: 0, limits: one, keys: k, maxWait: -1, want: rej(m)},
+				{at: m, limits: one, keys: k, maxWait: -1, want: &runtime.Decision{Allowed: true, Delay: m, Rejected: -1}},
+				{at: 3 * m, limits: one, keys: k, want: adm(1)}}},
+	}
+}
