@@ -12,5 +12,5 @@ func fixedWindow(p *params, st state, fresh bool, now int64) (state, outcome) {
 		return st, outcome{reason: ReasonQuota, retryAfter: end, ttl: end}
 	}
 	st.b++
-	return st, outcome{allowed: true, remaining: p.q - st.b, ttl: end}
+	return st, outcome{allowed: true, rem: p.q - st.b, ttl: end}
 }

@@ -15,7 +15,7 @@ func gcra(p *params, st state, fresh bool, now, maxWait int64) (state, outcome) 
 		return st, outcome{reason: ReasonQuota, retryAfter: over, ttl: max(st.a-now, 0)}
 	}
 	st.a = next
-	return st, outcome{allowed: true, remaining: max(p.bt-(next-now), 0) / p.t, delay: max(over, 0), ttl: next - now}
+	return st, outcome{allowed: true, rem: max(p.bt-(next-now), 0), per: p.t, delay: max(over, 0), ttl: next - now}
 }
 
 // gcraCancel gives back one emission interval.

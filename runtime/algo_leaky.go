@@ -27,7 +27,7 @@ func leakyBucket(p *params, st state, fresh bool, now, maxWait int64) (state, ou
 	if next != now {
 		rem = p.k - (ahead + 1)
 	}
-	return st, outcome{allowed: true, remaining: rem, delay: next - now, ttl: next - now + p.t}
+	return st, outcome{allowed: true, rem: rem, delay: next - now, ttl: next - now + p.t}
 }
 
 // leakyBucketCancel frees the latest turn when it is still in the future.

@@ -49,5 +49,5 @@ func slidingWindow(p *params, l *swLog, now int64) outcome {
 		return outcome{reason: ReasonQuota, retryAfter: r, ttl: l.at(l.n-1) + p.d - now}
 	}
 	ttl := p.d
-	return outcome{allowed: true, remaining: p.q - int64(l.n) - 1, ttl: ttl}
+	return outcome{allowed: true, rem: p.q - int64(l.n) - 1, ttl: ttl}
 }

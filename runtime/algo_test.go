@@ -287,11 +287,11 @@ func checkRemaining(t *testing.T, s *subject, now int64, o outcome) {
 		return
 	}
 	c, n := s.clone(), int64(0)
-	for n <= o.remaining+1 && c.decide(now, immediateWait(s.p)).allowed {
+	for n <= o.remaining()+1 && c.decide(now, immediateWait(s.p)).allowed {
 		n++
 	}
-	if n != o.remaining {
-		t.Fatalf("%+v now=%d: remaining %d, but %d more calls are admitted", s.p, now, o.remaining, n)
+	if n != o.remaining() {
+		t.Fatalf("%+v now=%d: remaining %d, but %d more calls are admitted", s.p, now, o.remaining(), n)
 	}
 }
 
@@ -396,7 +396,7 @@ func TestGCRAEqualsTokenBucket(t *testing.T) {
 				w = rng.Int64N(2 * pg.t)
 			}
 			a, b := g.decide(now, w), tb.decide(now, w)
-			if a.allowed != b.allowed || a.delay != b.delay || a.retryAfter != b.retryAfter || a.remaining != b.remaining {
+			if a.allowed != b.allowed || a.delay != b.delay || a.retryAfter != b.retryAfter || a.remaining() != b.remaining() {
 				t.Fatalf("%+v step %d: gcra %+v, token_bucket %+v", pg, step, a, b)
 			}
 		}

@@ -25,7 +25,7 @@ func tokenBucket(p *params, st state, fresh bool, now, maxWait int64) (state, ou
 		}
 	}
 	st.a -= p.d
-	return st, outcome{allowed: true, remaining: max(st.a, 0) / p.d, delay: delay, ttl: ceilDiv(p.c-st.a, p.q)}
+	return st, outcome{allowed: true, rem: max(st.a, 0), per: p.d, delay: delay, ttl: ceilDiv(p.c-st.a, p.q)}
 }
 
 // tokenBucketCancel puts back the token a reservation took.

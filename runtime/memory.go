@@ -224,7 +224,7 @@ func (t *memTable) cancelOne(p *params, key string, now int64) {
 
 // toDecision converts one outcome.
 func toDecision(o outcome) Decision {
-	d := Decision{Allowed: o.allowed, Remaining: o.remaining, Rejected: -1}
+	d := Decision{Allowed: o.allowed, Remaining: o.remaining(), Rejected: -1}
 	if o.allowed {
 		d.Delay = time.Duration(o.delay) * time.Microsecond
 	} else {

@@ -104,7 +104,7 @@ func decideRefs(refs []*memRef, keys []string, now, maxWait int64) Decision {
 			} else {
 				sh.insert(keys[i], e, now, r.t.perShard)
 			}
-			d.Remaining = min(d.Remaining, o.remaining)
+			d.Remaining = min(d.Remaining, o.remaining())
 			d.Delay = max(d.Delay, time.Duration(o.delay)*time.Microsecond)
 			continue
 		}
