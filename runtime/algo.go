@@ -81,10 +81,10 @@ type state struct{ a, b int64 }
 type outcome struct {
 	allowed    bool
 	reason     Reason // ReasonQuota or ReasonDeadline when rejected
-	rem, per   int64 // remaining is rem/per (per 0 means 1): the division is left to who needs it
-	delay      int64 // µs an admitted call waits for its turn
-	retryAfter int64 // µs until a rejected call would be admitted, > 0
-	ttl        int64 // µs after now when the committed state is fresh again
+	rem, per   int64  // remaining is rem/per (per 0 means 1): the division is left to who needs it
+	delay      int64  // µs an admitted call waits for its turn
+	retryAfter int64  // µs until a rejected call would be admitted, > 0
+	ttl        int64  // µs after now when the committed state is fresh again
 }
 
 // remaining is how many more calls the limit would admit now.
