@@ -504,14 +504,24 @@ func (c *Concurrency) release(cc *consumerCount, cls prioClass) {
 	if cc != nil {
 		cc.running--
 	}
-	c.handOffLocked()
+	ok := c.handOffLocked()
+	if !ok { // undo: the caller's bug must not skew the counts
+		c.byPrio[cls]++
+		if cc != nil {
+			cc.running++
+		}
+	}
 	c.mu.Unlock()
+	if !ok {
+		panic("throttle: concurrency " + c.spec.Name + ": Slot released more often than acquired")
+	}
 }
 
 // handOffLocked gives a freed slot to the next waiter whose quotas hold,
 // rejecting on the way those whose quotas no longer hold (check 5). When no
-// waiter takes it, the slot becomes free.
-func (c *Concurrency) handOffLocked() {
+// waiter takes it, the slot becomes free. It reports false when no slot was
+// taken (a Slot released twice).
+func (c *Concurrency) handOffLocked() bool {
 	for c.queue.n > 0 {
 		w := c.queue.pop(c.spec.Order)
 		cc, r := c.quotasLocked(w.consumer, w.cls)
@@ -523,13 +533,13 @@ func (c *Concurrency) handOffLocked() {
 		c.countLocked(cc, w.cls)
 		w.cc = cc
 		close(w.done)
-		return
+		return true
+	}
+	if c.running == 0 {
+		return false
 	}
 	c.running--
-	if c.running < 0 {
-		c.running = 0
-		panic("throttle: concurrency " + c.spec.Name + ": Slot released more often than acquired")
-	}
+	return true
 }
 
 // wait blocks until w is granted a slot, rejected, or gives up.

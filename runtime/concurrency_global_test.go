@@ -26,8 +26,10 @@ func newMemLeases() *memLeases {
 
 var errDown = errors.New("store down")
 
-func (m *memLeases) Decide(context.Context, *Request) (Decision, error) { return Decision{Allowed: true}, nil }
-func (m *memLeases) Cancel(context.Context, *Request) error               { return nil }
+func (m *memLeases) Decide(context.Context, *Request) (Decision, error) {
+	return Decision{Allowed: true}, nil
+}
+func (m *memLeases) Cancel(context.Context, *Request) error { return nil }
 
 func (m *memLeases) AcquireLease(_ context.Context, req *LeaseRequest) (LeaseResult, error) {
 	m.mu.Lock()

@@ -572,3 +572,18 @@ func TestConcurrencyIdleConsumersAreSwept(t *testing.T) {
 	}
 	held.Release()
 }
+
+func TestConcurrencyOverReleasePanicsWithoutDeadlock(t *testing.T) {
+	c := NewConcurrency(ConcurrencySpec{Capacity: 1})
+	s, _ := c.Acquire(context.Background(), "")
+	s.Release()
+	if msg := panicMessage(s.Release); !strings.Contains(msg, "released more often") {
+		t.Fatalf("second release: panic %q", msg)
+	}
+	// The limiter still works.
+	s, err := c.Acquire(context.Background(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Release()
+}
