@@ -132,7 +132,7 @@ func (s *MemoryStore) Len() int {
 	n := 0
 	for _, t := range tables {
 		t.one.mu.Lock()
-		if t.one.ok {
+		if t.one.ok || t.one.word.Load() != 0 {
 			n++
 		}
 		t.one.mu.Unlock()
@@ -202,6 +202,10 @@ func (t *memTable) cancelOne(p *params, key string, now int64) {
 	}
 	if key == "" {
 		s := &t.one
+		if wordAlg(p.alg) {
+			s.cancelWord(p, now)
+			return
+		}
 		s.mu.Lock()
 		if s.ok && now < s.e.exp {
 			var ttl int64

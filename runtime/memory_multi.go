@@ -13,6 +13,23 @@ const maxStackLimits = 8
 type lockRef struct {
 	order uint64
 	mu    *sync.Mutex
+	slot  *oneSlot // instead of mu: a gcra or leaky_bucket word
+}
+
+func (l *lockRef) lock() {
+	if l.slot != nil {
+		l.slot.lockWord()
+	} else {
+		l.mu.Lock()
+	}
+}
+
+func (l *lockRef) unlock() {
+	if l.slot != nil {
+		l.slot.unlockWord()
+	} else {
+		l.mu.Unlock()
+	}
 }
 
 // decideRefs decides one call over several limits of one MemoryStore,
@@ -39,12 +56,16 @@ func decideRefs(refs []*memRef, keys []string, now, maxWait int64) Decision {
 	}
 	for i, r := range refs {
 		if keys[i] == "" {
-			locks = append(locks, lockRef{r.t.id << 32, &r.t.one.mu})
+			if wordAlg(r.p.alg) {
+				locks = append(locks, lockRef{order: r.t.id << 32, slot: &r.t.one})
+			} else {
+				locks = append(locks, lockRef{order: r.t.id << 32, mu: &r.t.one.mu})
+			}
 			shardIdx = append(shardIdx, -1)
 			continue
 		}
 		s := r.t.shardOf(keys[i])
-		locks = append(locks, lockRef{r.t.id<<32 | uint64(s+1), &r.t.shards[s].mu})
+		locks = append(locks, lockRef{order: r.t.id<<32 | uint64(s+1), mu: &r.t.shards[s].mu})
 		shardIdx = append(shardIdx, s)
 	}
 	for i := 1; i < len(locks); i++ { // insertion sort: n is small
@@ -52,9 +73,9 @@ func decideRefs(refs []*memRef, keys []string, now, maxWait int64) Decision {
 			locks[j], locks[j-1] = locks[j-1], locks[j]
 		}
 	}
-	for i, l := range locks {
-		if i == 0 || l.mu != locks[i-1].mu {
-			l.mu.Lock()
+	for i := range locks {
+		if i == 0 || locks[i].order != locks[i-1].order {
+			locks[i].lock()
 		}
 	}
 
@@ -62,7 +83,9 @@ func decideRefs(refs []*memRef, keys []string, now, maxWait int64) Decision {
 	for i, r := range refs {
 		var e entry
 		var ok bool
-		if s := shardIdx[i]; s < 0 {
+		if s := shardIdx[i]; s < 0 && wordAlg(r.p.alg) {
+			e.st.a, ok, e.exp = r.t.one.held, r.t.one.held != 0, maxInt64
+		} else if s < 0 {
 			e, ok = r.t.one.e, r.t.one.ok
 		} else {
 			e, ok = r.t.shards[s].m[keys[i]]
@@ -97,7 +120,9 @@ func decideRefs(refs []*memRef, keys []string, now, maxWait int64) Decision {
 			if r.p.alg == SlidingWindow {
 				e.log.push(now, r.p.q)
 			}
-			if s := shardIdx[i]; s < 0 {
+			if s := shardIdx[i]; s < 0 && wordAlg(r.p.alg) {
+				r.t.one.held = e.st.a
+			} else if s < 0 {
 				r.t.one.e, r.t.one.ok = e, true
 			} else if sh := &r.t.shards[s]; present[i] {
 				sh.m[keys[i]] = e
@@ -123,8 +148,8 @@ func decideRefs(refs []*memRef, keys []string, now, maxWait int64) Decision {
 	}
 
 	for i := len(locks) - 1; i >= 0; i-- {
-		if i == 0 || locks[i].mu != locks[i-1].mu {
-			locks[i].mu.Unlock()
+		if i == 0 || locks[i].order != locks[i-1].order {
+			locks[i].unlock()
 		}
 	}
 	return d

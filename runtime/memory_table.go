@@ -2,7 +2,9 @@ package runtime
 
 import (
 	"hash/maphash"
+	goruntime "runtime"
 	"sync"
+	"sync/atomic"
 )
 
 // memTable holds the state of one limit (one keyspace, name and algorithm)
@@ -20,12 +22,73 @@ type memTable struct {
 	perShard int // the most keys a shard holds
 }
 
-// oneSlot is the state of an unkeyed limit.
+// oneSlot is the state of an unkeyed limit. gcra and leaky_bucket keep
+// their one number in word and decide lock-free, by compare-and-swap (0 means
+// fresh); a multi-limit decision holds word at lockedWord while it decides,
+// and keeps the value in held meanwhile. The other algorithms keep e behind
+// mu. The padding keeps the hot words off the table's read-mostly fields.
 type oneSlot struct {
-	mu sync.Mutex
-	e  entry
-	ok bool
-	_  [64 - 8 - 32 - 8]byte // keep neighbouring slots off this cache line
+	_    [64]byte
+	word atomic.Int64
+	held int64
+	mu   sync.Mutex
+	e    entry
+	ok   bool
+	_    [64]byte
+}
+
+// lockedWord marks a oneSlot word held by a multi-limit decision; no state
+// takes that value.
+const lockedWord = -1 << 63
+
+// wordAlg reports whether alg's unkeyed state is one word (see oneSlot).
+func wordAlg(alg Algorithm) bool { return alg == GCRA || alg == LeakyBucket }
+
+// decideWord decides on the word of a gcra or leaky_bucket slot, lock-free.
+func (s *oneSlot) decideWord(p *params, now, maxWait int64) outcome {
+	for {
+		cur := s.word.Load()
+		if cur == lockedWord {
+			goruntime.Gosched()
+			continue
+		}
+		st, o := decide(p, state{a: cur}, cur == 0, now, maxWait)
+		if !o.allowed || s.word.CompareAndSwap(cur, st.a) {
+			return o
+		}
+	}
+}
+
+// lockWord takes the slot's word for a multi-limit decision.
+func (s *oneSlot) lockWord() {
+	for {
+		if v := s.word.Load(); v != lockedWord && s.word.CompareAndSwap(v, lockedWord) {
+			s.held = v
+			return
+		}
+		goruntime.Gosched()
+	}
+}
+
+// unlockWord publishes held and releases the word.
+func (s *oneSlot) unlockWord() { s.word.Store(s.held) }
+
+// cancelWord gives back one reservation on the slot's word.
+func (s *oneSlot) cancelWord(p *params, now int64) {
+	for {
+		cur := s.word.Load()
+		if cur == lockedWord {
+			goruntime.Gosched()
+			continue
+		}
+		if cur == 0 {
+			return
+		}
+		st, _ := cancel(p, state{a: cur}, now)
+		if s.word.CompareAndSwap(cur, st.a) {
+			return
+		}
+	}
 }
 
 // entry is one key's state; exp is the time (µs) from which the state is
@@ -73,6 +136,9 @@ func (t *memTable) shardOf(key string) int {
 func (t *memTable) decideOne(p *params, key string, now, maxWait int64) outcome {
 	if key == "" {
 		s := &t.one
+		if wordAlg(p.alg) {
+			return s.decideWord(p, now, maxWait)
+		}
 		s.mu.Lock()
 		o := t.decideEntry(p, &s.e, s.ok, now, maxWait)
 		if o.allowed {

@@ -76,3 +76,30 @@ func TestRateConcurrentAllOrNothing(t *testing.T) {
 		t.Fatalf("afterwards admitted %d on the shared limit, want 20", more)
 	}
 }
+
+// TestRateConcurrentMixedPaths shares one unkeyed gcra limit between a
+// function with two limits (locked path) and a function with one (lock-free
+// path): together they never exceed its burst.
+func TestRateConcurrentMixedPaths(t *testing.T) {
+	rateFakeClock(t)
+	shared := RateSpec{Name: t.Name() + "/all", Algorithm: GCRA, Quota: 1, Burst: 120, Duration: time.Hour}
+	multi := NewRate(t.Name()+".multi",
+		RateSpec{Name: t.Name() + "/keyed", Algorithm: FixedWindow, Quota: 1000, Duration: time.Hour, Keyed: true}, shared)
+	single := NewRate(t.Name()+".single", shared)
+	ctx := context.Background()
+	var a, b int64
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		a = hammer(8, 100, func(g, i int) error { return multi.AllowKeys(ctx, "k"+strconv.Itoa(g), "") })
+	}()
+	go func() {
+		defer wg.Done()
+		b = hammer(8, 100, func(int, int) error { return single.Allow(ctx, "") })
+	}()
+	wg.Wait()
+	if a+b != 120 {
+		t.Fatalf("admitted %d + %d, want 120 in all", a, b)
+	}
+}
