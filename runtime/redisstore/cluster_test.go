@@ -15,9 +15,10 @@ import (
 )
 
 // TestCluster runs decisions over one and several limits against a
-// three-master Redis Cluster, requires the in-memory store's decisions, and
-// checks that single-limit keys spread over the masters, that every key has
-// a TTL, and that Clear empties one keyspace on every master and only it.
+// three-master Redis Cluster with WithSpreadKeys, requires the in-memory
+// store's decisions (no keyed limit is decided both alone and with others),
+// and checks that single-limit keys spread over the masters, that every key
+// has a TTL, and that Clear empties one keyspace on every master and only it.
 func TestCluster(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a cluster")
@@ -25,7 +26,7 @@ func TestCluster(t *testing.T) {
 	c := redistest.StartCluster(t, 3)
 	rdb := redis.NewClusterClient(&redis.ClusterOptions{Addrs: c.Addrs()})
 	defer rdb.Close()
-	s := redisstore.New(rdb)
+	s := redisstore.New(rdb, redisstore.WithSpreadKeys(true))
 	defer s.Close()
 	ctx := context.Background()
 	mem := runtime.NewMemoryStore()

@@ -20,13 +20,11 @@
 //
 // Keys are "<keyspace>:{<tag>}:<policy>:<name>:<key>" with the name and
 // the user key encoded so that no characters can make two limits share a
-// key or move a decision across Cluster slots. A decision over one keyed
-// limit hashes to a slot by that limit's name and user key, so per-user
-// limits spread over a cluster; unkeyed limits and decisions over several
-// limits share one slot per keyspace, so a limit common to several
-// decisions has one state. The one exception: a keyed limit (same name and
-// policy) decided alone by one function and together with other limits by
-// another keeps one state for each of the two kinds of decision.
+// key or move a decision across Cluster slots. Every limit key of a keyspace
+// carries the same hash tag, so that any limits may be decided together
+// atomically and a limit has one state whatever else its decisions hold;
+// WithSpreadKeys spreads per-user limits over a cluster instead, at a cost
+// it documents.
 //
 // # Failure
 //

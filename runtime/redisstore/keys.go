@@ -21,18 +21,18 @@ import (
 // triples never share a key, whatever bytes the user key holds, and no user
 // byte can be a brace, so the Cluster hash tag is always <tag>.
 //
-// The tag routes a decision to one Cluster slot. A request over one keyed
-// limit uses a hash of that limit's policy, name and user key, so keyed
-// limits spread over the cluster. Every other key (unkeyed limits, and every
-// limit of a request over several limits) uses the fixed tag multiTag, so
-// that a limit shared by several decisions (say a global limit decided alone
-// by one function and together with a per-tenant limit by another) has one
-// state whatever the other keys of those decisions are. The one case this
-// cannot cover: a keyed limit decided alone by one function and together with
-// other limits by another keeps one state for each kind of decision.
+// The tag routes a decision to one Cluster slot, and a limit's key must not
+// depend on the other limits of the decision (a per-tenant limit decided
+// alone by one function and together with a global limit by another has one
+// state, as in the in-memory store). Since any limits may share a decision,
+// every limit key of a keyspace uses the one tag sharedTag by default: every
+// decision is atomic on one slot, at the price of one Cluster node serving a
+// keyspace's limits. WithSpreadKeys trades that exactness for spread: a
+// request over one keyed limit then uses a hash of that limit's policy, name
+// and user key as its tag (see WithSpreadKeys for what it costs).
 const (
-	maxPlain = 64
-	multiTag = "m"
+	maxPlain  = 64
+	sharedTag = "t"
 )
 
 // prefix returns the part of every key of keyspace ks before the tag. A
@@ -111,19 +111,19 @@ func appendKey(b []byte, pfx, tag string, l *runtime.Limit, key string) []byte {
 }
 
 // Key returns the Redis key that holds the state of limit l for user key key
-// in keyspace ks when l is decided alone (a request with one limit). It is
-// meant for tests and tools; the store builds keys itself.
+// in keyspace ks (for a store without WithSpreadKeys, or a limit decided
+// together with others). It is meant for tests and tools; the store builds
+// keys itself.
 func Key(ks string, l *runtime.Limit, key string) string {
+	return string(appendKey(nil, prefix(ks), sharedTag, l, key))
+}
+
+// SpreadKey returns the Redis key that holds the state of limit l for user
+// key key in keyspace ks when a store with WithSpreadKeys decides l alone.
+func SpreadKey(ks string, l *runtime.Limit, key string) string {
 	if key == "" {
-		return MultiKey(ks, l, key)
+		return Key(ks, l, key)
 	}
 	tag := string(appendTag(nil, l, key))
 	return string(appendKey(nil, prefix(ks), tag, l, key))
-}
-
-// MultiKey returns the Redis key that holds the state of limit l for user key
-// key in keyspace ks when l is decided together with other limits (or is
-// unkeyed).
-func MultiKey(ks string, l *runtime.Limit, key string) string {
-	return string(appendKey(nil, prefix(ks), multiTag, l, key))
 }

@@ -44,7 +44,7 @@ func TestKeysInjective(t *testing.T) {
 				for _, key := range hostile {
 					l := &runtime.Limit{Name: name, Algorithm: alg}
 					id := ks + "|" + alg.String() + "|" + name + "|" + key
-					for _, k := range []string{redisstore.Key(ks, l, key), redisstore.MultiKey(ks, l, key)} {
+					for _, k := range []string{redisstore.Key(ks, l, key), redisstore.SpreadKey(ks, l, key)} {
 						if prev, ok := seen[k]; ok && prev != id {
 							t.Fatalf("key %q shared by %q and %q", k, prev, id)
 						}
@@ -64,13 +64,13 @@ func TestKeysInjective(t *testing.T) {
 			}
 		}
 	}
-	// A single-limit key spreads by user key; a multi-limit one does not.
+	// Spread keys spread by user key; the default ones share one tag.
 	l := &runtime.Limit{Name: "n", Algorithm: runtime.GCRA}
-	if hashTag(redisstore.Key("k", l, "a")) == hashTag(redisstore.Key("k", l, "b")) {
-		t.Error("single-limit keys of two users share a hash tag")
+	if hashTag(redisstore.SpreadKey("k", l, "a")) == hashTag(redisstore.SpreadKey("k", l, "b")) {
+		t.Error("spread keys of two users share a hash tag")
 	}
-	if hashTag(redisstore.MultiKey("k", l, "a")) != hashTag(redisstore.MultiKey("k", &runtime.Limit{Name: "o"}, "b")) {
-		t.Error("multi-limit keys do not share a hash tag")
+	if hashTag(redisstore.Key("k", l, "a")) != hashTag(redisstore.Key("k", &runtime.Limit{Name: "o"}, "b")) {
+		t.Error("keys do not share a hash tag")
 	}
 }
 

@@ -19,6 +19,7 @@ type options struct {
 	maxBatch   int
 	pipelines  int
 	queue      int
+	spread     bool
 }
 
 func defaultOptions() options {
@@ -68,3 +69,13 @@ func WithMaxBatch(n int) Option { return func(o *options) { o.maxBatch = max(n, 
 // WithPipelines sets how many pipelines may be in flight at once (default 1);
 // each is sent by its own batcher goroutine. n < 1 means 1.
 func WithPipelines(n int) Option { return func(o *options) { o.pipelines = max(n, 1) } }
+
+// WithSpreadKeys makes a decision over one keyed limit hash to a Cluster slot
+// by that limit's name and user key, so that per-user limits spread over the
+// masters of a cluster (default off: every limit key of a keyspace shares
+// one slot). The cost: a keyed limit (same name and policy) that some
+// decisions use alone and others together with more limits keeps two
+// states, one for each kind of decision. Turn it on only when no function
+// shares a keyed limit, by name=, with a function carrying several rate
+// directives.
+func WithSpreadKeys(on bool) Option { return func(o *options) { o.spread = on } }

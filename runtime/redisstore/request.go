@@ -55,11 +55,11 @@ type encoded struct {
 
 // encode builds the keys of req and its packed ARGV (as lua/dispatch.lua
 // reads it, for one call) into one string: one allocation per call.
-func encode(buf []byte, ends []int, req *runtime.Request, mode int) encoded {
+func encode(buf []byte, ends []int, req *runtime.Request, mode int, spread bool) encoded {
 	pfx := prefix(req.Keyspace)
 	var tagBuf [8]byte
-	tag := multiTag
-	if len(req.Limits) == 1 && req.Keys[0] != "" {
+	tag := sharedTag
+	if spread && len(req.Limits) == 1 && req.Keys[0] != "" {
 		tag = string(appendTag(tagBuf[:0], req.Limits[0], req.Keys[0])) // does not escape
 	}
 	for i, l := range req.Limits {

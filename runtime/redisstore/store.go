@@ -103,7 +103,7 @@ func (s *Store) Decide(ctx context.Context, req *runtime.Request) (runtime.Decis
 		return runtime.Decision{}, err
 	}
 	c := s.getCall()
-	c.prepare(req, modeDecide)
+	c.prepare(req, modeDecide, s.opt.spread)
 	if err := s.do(ctx, c); err != nil {
 		s.stats.errors.Add(1)
 		return runtime.Decision{}, err
@@ -129,7 +129,7 @@ func (s *Store) Cancel(ctx context.Context, req *runtime.Request) error {
 		return err
 	}
 	c := s.getCall()
-	c.prepare(req, modeCancel)
+	c.prepare(req, modeCancel, s.opt.spread)
 	if err := s.do(ctx, c); err != nil {
 		s.stats.errors.Add(1)
 		return err
@@ -280,8 +280,8 @@ func (s *Store) putCall(c *call) {
 }
 
 // prepare fills c's arguments for req.
-func (c *call) prepare(req *runtime.Request, mode int) {
-	e := encode(c.buf[:0], c.ends[:0], req, mode)
+func (c *call) prepare(req *runtime.Request, mode int, spread bool) {
+	e := encode(c.buf[:0], c.ends[:0], req, mode, spread)
 	c.buf, c.ends = e.buf, e.keyEnds
 	n := len(req.Limits)
 	c.nkeys = n
