@@ -9,7 +9,7 @@ package wrapped
 
 import "context"
 
-//go:generate go run github.com/throttlegen/throttlegen/cmd/throttlegen
+//go:generate go tool throttlegen
 
 // Const is limited by one gcra limit shared by all callers (issue 3, one
 // constant key; issue 4 when a Redis store is configured).

@@ -84,11 +84,8 @@ func writeTables(w io.Writer, r *results, ts []target) {
 			vs = "fastest (" + o.peer + ")"
 		}
 		allocs := ""
-		if o.haveAllocs {
-			allocs = num(o.allocs)
-		}
-		if t.MaxAllocs >= 0 {
-			allocs += " (<= " + num(t.MaxAllocs) + ")"
+		if o.haveAllocs && t.MaxAllocs >= 0 {
+			allocs = num(o.allocs) + " (<= " + num(t.MaxAllocs) + ")"
 		}
 		if t.Note != "" {
 			verdict += " — " + t.Note
