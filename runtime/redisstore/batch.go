@@ -15,12 +15,13 @@ import (
 // node. Calls that arrive while a pipeline is in flight form the next one,
 // so the batch size follows the load and an idle store adds no delay.
 type batcher struct {
-	s      *Store
-	pipe   redis.Pipeliner
-	batch  []*call
-	groups []*group
-	byTag  map[string]*group
-	timer  *time.Timer
+	s       *Store
+	pipe    redis.Pipeliner
+	batch   []*call
+	groups  []*group
+	byTag   map[string]*group
+	timer   *time.Timer
+	failing bool // the last round trip failed
 }
 
 func (b *batcher) run() {
@@ -109,12 +110,23 @@ func (b *batcher) exec() {
 		return
 	}
 	s := b.s
+	// While the server answers, round trips run without a deadline (no
+	// allocation per batch; callers are bounded by their own timers). After
+	// a failure they are bounded by the decision timeout until one succeeds,
+	// so that go-redis's dial and retry back-off cannot keep the batcher
+	// from noticing that the server is back.
 	ctx := context.Background()
+	if b.failing {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, s.opt.timeout)
+		defer cancel()
+	}
 	s.stats.pipelines.Add(1)
 	s.stats.batched.Add(uint64(len(b.batch)))
 	if len(b.batch) == 1 {
 		c := b.batch[0]
 		s.process(ctx, c)
+		b.failing = c.err != nil
 		b.complete(c)
 		b.batch[0] = nil
 		return
@@ -128,8 +140,10 @@ func (b *batcher) exec() {
 		s.stats.scriptLoads.Add(1)
 		b.send(ctx, true)
 	}
+	b.failing = false
 	for _, g := range b.groups {
 		reply, err := g.cmd.Val(), g.cmd.Err()
+		b.failing = b.failing || err != nil
 		if err == nil && len(reply) != replySize*len(g.calls) {
 			err = errMalformedReply
 		}
