@@ -28,6 +28,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"sync"
 	"time"
 
@@ -65,7 +66,7 @@ func parse(args []string, out io.Writer) (config, error) {
 	var c config
 	fs := flag.NewFlagSet("apiclient", flag.ContinueOnError)
 	fs.SetOutput(out)
-	fs.StringVar(&c.redis, "redis", "", "Redis `addr`ess: share the quota and the cache with other processes")
+	fs.StringVar(&c.redis, "redis", "", "Redis `addresses`, comma-separated (several: a Cluster): share the quota and the cache with other processes")
 	fs.StringVar(&c.vendor, "vendor", "", "the vendor's base `URL` (default: start a stand-in vendor)")
 	fs.StringVar(&c.serveVendor, "serve-vendor", "", "only serve a stand-in vendor on `addr` until interrupted")
 	fs.IntVar(&c.workers, "workers", 4, "concurrent workers")
@@ -122,7 +123,7 @@ func lookUp(ctx context.Context, c config) (report, error) {
 	hook := &statsHook{}
 	opts := []throttle.Option{throttle.WithHook(hook)}
 	if c.redis != "" {
-		rdb := redis.NewClient(&redis.Options{Addr: c.redis})
+		rdb := redis.NewUniversalClient(&redis.UniversalOptions{Addrs: strings.Split(c.redis, ",")})
 		defer rdb.Close()
 		if err := rdb.Ping(ctx).Err(); err != nil {
 			return r, fmt.Errorf("redis %s: %w", c.redis, err)

@@ -3,6 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -53,6 +56,50 @@ func TestInMemory(t *testing.T) {
 	}
 	if r.rateWaited == 0 {
 		t.Error("no call waited for its turn")
+	}
+}
+
+// TestRetryOn checks the retry directive's on= list: the vendor's own 429
+// (ErrVendorBusy) is retried, any other error is not.
+func TestRetryOn(t *testing.T) {
+	var mu sync.Mutex
+	calls := map[string]int{}
+	vendor := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		city := r.URL.Query().Get("city")
+		mu.Lock()
+		calls[city]++
+		n := calls[city]
+		mu.Unlock()
+		switch {
+		case strings.HasPrefix(city, "broken"):
+			http.Error(w, "oops", http.StatusInternalServerError)
+		case n <= 2:
+			http.Error(w, "slow down", http.StatusTooManyRequests)
+		default:
+			fmt.Fprintf(w, `{"city":%q,"temp_c":21}`, city)
+		}
+	}))
+	defer vendor.Close()
+	ctx := context.Background()
+
+	r, err := lookUp(ctx, config{vendor: vendor.URL, prefix: "busy", workers: 1, lookups: 3, cities: 3})
+	if err != nil || r.answered != 3 {
+		t.Fatalf("busy vendor: %d answered, err %v", r.answered, err)
+	}
+	r, err = lookUp(ctx, config{vendor: vendor.URL, prefix: "broken", workers: 1, lookups: 1, cities: 1})
+	if err == nil || !strings.Contains(err.Error(), "500") || errors.Is(err, ErrVendorBusy) {
+		t.Fatalf("broken vendor: err %v, want the 500", err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for city, n := range calls {
+		want := 3 // two 429s, then an answer
+		if strings.HasPrefix(city, "broken") {
+			want = 1 // not retried
+		}
+		if n != want {
+			t.Errorf("%s: %d vendor calls, want %d", city, n, want)
+		}
 	}
 }
 
