@@ -439,3 +439,21 @@ func TestSlidingWindowLogGrowsAndWraps(t *testing.T) {
 		t.Fatalf("log holds %d entries in %d slots", s.log.n, len(s.log.buf))
 	}
 }
+
+// TestTakeGCRAMatchesGCRA checks the hot-path specialisation against gcra.
+func TestTakeGCRAMatchesGCRA(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 5))
+	for trace := 0; trace < 200; trace++ {
+		p := randomParams(rng, GCRA)
+		var slot oneSlot
+		s := &subject{p: p}
+		now := int64(1_700_000_000_000_000)
+		for step := 0; step < 50; step++ {
+			now += rng.Int64N(2 * p.t)
+			o := s.decide(now, 0)
+			if ra := slot.takeGCRA(&p, now); (ra == 0) != o.allowed || ra != o.retryAfter {
+				t.Fatalf("%+v step %d: takeGCRA %d, gcra %+v", p, step, ra, o)
+			}
+		}
+	}
+}

@@ -52,9 +52,35 @@ func (s *oneSlot) decideWord(p *params, now, maxWait int64) outcome {
 			goruntime.Gosched()
 			continue
 		}
-		st, o := decide(p, state{a: cur}, cur == 0, now, maxWait)
+		var st state
+		var o outcome
+		if p.alg == GCRA {
+			st, o = gcra(p, state{a: cur}, cur == 0, now, maxWait)
+		} else {
+			st, o = leakyBucket(p, state{a: cur}, cur == 0, now, maxWait)
+		}
 		if !o.allowed || s.word.CompareAndSwap(cur, st.a) {
 			return o
+		}
+	}
+}
+
+// takeGCRA is gcra with maxWait 0 on the slot's word, specialised for the
+// hot path of an unkeyed gcra limit that does not wait: it admits (and
+// commits) or returns the RetryAfter, exactly as gcra does.
+func (s *oneSlot) takeGCRA(p *params, now int64) (retryAfter int64) {
+	for {
+		cur := s.word.Load()
+		if cur == lockedWord {
+			goruntime.Gosched()
+			continue
+		}
+		next := max(cur, now) + p.t // a fresh word (0) is ≤ now
+		if over := next - now - p.bt; over > 0 {
+			return over
+		}
+		if s.word.CompareAndSwap(cur, next) {
+			return 0
 		}
 	}
 }

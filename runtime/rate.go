@@ -132,6 +132,13 @@ func (r *Rate) Allow(ctx context.Context, key string) error {
 	}
 	if res.allMem && cfg.hook == nil {
 		s := &r.specs[0]
+		if key == "" && s.bound == 0 && s.Algorithm == GCRA {
+			ra := res.memRefs[0].t.one.takeGCRA(&s.p, res.now())
+			if ra == 0 {
+				return nil
+			}
+			return &ThrottledError{Policy: s.policy, Name: s.Name, Reason: ReasonQuota, RetryAfter: time.Duration(ra) * time.Microsecond}
+		}
 		var maxWait int64
 		if s.bound != 0 {
 			maxWait = clipWait(ctx, s.bound, 0)
