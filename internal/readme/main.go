@@ -1,0 +1,61 @@
+// Command readme keeps README.md's directive reference identical to the
+// generator's directive table: it rewrites the text between the markers
+// <!-- directives:begin --> and <!-- directives:end -->.
+//
+// It runs from the repository root through go generate (see ../../doc.go).
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/throttlegen/throttlegen/generator"
+)
+
+const (
+	begin = "<!-- directives:begin -->"
+	end   = "<!-- directives:end -->"
+)
+
+func main() {
+	if err := rewrite("README.md"); err != nil {
+		fmt.Fprintln(os.Stderr, "readme:", err)
+		os.Exit(1)
+	}
+}
+
+func rewrite(path string) error {
+	old, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	updated, err := splice(old, generator.DirectiveReference())
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if bytes.Equal(old, updated) {
+		return nil
+	}
+	return os.WriteFile(path, updated, 0o644)
+}
+
+// splice replaces what stands between the markers in doc with ref.
+func splice(doc []byte, ref string) ([]byte, error) {
+	i := bytes.Index(doc, []byte(begin))
+	j := bytes.Index(doc, []byte(end))
+	if i < 0 || j < i {
+		return nil, errors.New("missing " + begin + " ... " + end + " markers")
+	}
+	var b bytes.Buffer
+	b.Write(doc[:i+len(begin)])
+	b.WriteString("\n\n")
+	b.WriteString(ref)
+	if ref != "" && ref[len(ref)-1] != '\n' {
+		b.WriteByte('\n')
+	}
+	b.WriteString("\n")
+	b.Write(doc[j:])
+	return b.Bytes(), nil
+}
