@@ -16,7 +16,9 @@ func run(t *testing.T, args ...string) (int, string, string) {
 	return code, stdout.String(), stderr.String()
 }
 
-func writeFile(t *testing.T, path, content string) {
+func writeFile(t *testing.T, path, content string) { writeFileTB(t, path, content) }
+
+func writeFileTB(t testing.TB, path, content string) {
 	t.Helper()
 	must(t, os.MkdirAll(filepath.Dir(path), 0o755))
 	must(t, os.WriteFile(path, []byte(content), 0o644))
@@ -40,6 +42,8 @@ func TestRun(t *testing.T) {
 			t.Setenv(k, v)
 		}
 	}
+	t.Setenv("XDG_CACHE_HOME", t.TempDir()) // os.UserCacheDir on Linux
+	t.Setenv("HOME", t.TempDir())           // and elsewhere
 	dir := filepath.Join(mod, "app")
 	writeFile(t, filepath.Join(dir, "app.go"), cliSource)
 	t.Chdir(dir)
@@ -153,7 +157,9 @@ func TestDeterministic(t *testing.T) {
 			}
 		}
 	}
-	cfg := Config{Dir: mod, Patterns: []string{"./..."}, Env: env}
+	// The first run fills the format cache, the others read it: the output
+	// must not depend on that either.
+	cfg := Config{Dir: mod, Patterns: []string{"./..."}, Env: env, CacheDir: t.TempDir()}
 	first, err := Generate(cfg)
 	must(t, err)
 	for range 2 {

@@ -36,6 +36,9 @@ type Config struct {
 	Suffix   string   // the wrappers' suffix; "" is DefaultSuffix
 	Tags     []string // build tags for loading
 	Env      []string // the go command's environment; nil is the current process's
+	// CacheDir keeps formatted code between runs to make regeneration
+	// faster; "" is throttlegen in os.UserCacheDir(), "-" disables it.
+	CacheDir string
 }
 
 func (c *Config) output() string {
@@ -120,7 +123,7 @@ func generate(cfg *Config, pkgs []*packages.Package, fset *token.FileSet) ([]Fil
 			}
 			continue
 		}
-		content, err := emit(planFile(cfg, w.pkg, w.fns))
+		content, err := emit(planFile(cfg, w.pkg, w.fns, path))
 		if err != nil {
 			errs.add(token.Position{Filename: path}, "internal error: %v", err)
 			continue

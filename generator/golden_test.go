@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"flag"
+	"go/format"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -114,7 +115,7 @@ func TestGolden(t *testing.T) {
 		cases = append(cases, c)
 	}
 
-	cfg := &Config{Dir: mod, Patterns: []string{"./..."}, Env: env}
+	cfg := &Config{Dir: mod, Patterns: []string{"./..."}, Env: env, CacheDir: "-"}
 	pkgs, fset, loadErrs := load(cfg)
 	byDir := map[string][]*packages.Package{}
 	for _, p := range pkgs {
@@ -158,6 +159,11 @@ func TestGolden(t *testing.T) {
 				}
 				if want := section(c.ar, wantOutput); !bytes.Equal(gotOut, want) {
 					t.Errorf("output differs from %s (run go test -run TestGolden -update):\n%s", wantOutput, lineDiff(want, gotOut))
+				}
+			}
+			if gotOut != nil {
+				if formatted, err := format.Source(gotOut); err != nil || !bytes.Equal(formatted, gotOut) {
+					t.Errorf("output is not gofmt-formatted (%v)", err)
 				}
 			}
 			if gotOut != nil && len(gotErrs) == 0 {

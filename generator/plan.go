@@ -16,6 +16,7 @@ type filePlan struct {
 	cfg      *Config
 	pkg      *packages.Package
 	self     string // the package's import path
+	out      string // the generated file's path
 	wrappers []*wrapperPlan
 	pools    []*poolPlan
 	imports  map[string]string // import path → name in the generated file
@@ -58,39 +59,48 @@ type wrapperPlan struct {
 	key     string
 }
 
-// namer hands out identifiers not in taken.
-type namer map[string]bool
+// namer hands out identifiers free in its scope and every enclosing one.
+// Scopes nest (package, then each wrapper) without copying.
+type namer struct {
+	own    map[string]bool
+	parent *namer
+}
+
+func newNamer(parent *namer) *namer { return &namer{own: map[string]bool{}, parent: parent} }
+
+func (n *namer) taken(name string) bool {
+	for s := n; s != nil; s = s.parent {
+		if s.own[name] {
+			return true
+		}
+	}
+	return false
+}
+
+func (n *namer) take(name string) { n.own[name] = true }
 
 // fresh returns base, or base followed by a number, whichever is free, and
 // takes it.
-func (n namer) fresh(base string) string {
+func (n *namer) fresh(base string) string {
 	name := base
-	for i := 1; n[name] || name == "_"; i++ {
+	for i := 1; n.taken(name) || name == "_"; i++ {
 		name = base + strconv.Itoa(i)
 	}
-	n[name] = true
+	n.take(name)
 	return name
 }
 
-func (n namer) copy() namer {
-	c := make(namer, len(n))
-	for k := range n {
-		c[k] = true
-	}
-	return c
-}
-
 // planFile names everything of the file for pkg's functions.
-func planFile(cfg *Config, pkg *packages.Package, fns []*function) *filePlan {
-	fp := &filePlan{cfg: cfg, pkg: pkg, self: pkg.PkgPath, imports: map[string]string{}}
+func planFile(cfg *Config, pkg *packages.Package, fns []*function, out string) *filePlan {
+	fp := &filePlan{cfg: cfg, pkg: pkg, self: pkg.PkgPath, out: out, imports: map[string]string{}}
 	// Package-level names: the user's, then ours.
-	top := namer{}
+	top := newNamer(nil)
 	for _, name := range pkg.Types.Scope().Names() {
-		top[name] = true
+		top.take(name)
 	}
 	for _, fn := range fns {
 		if fn.sig.Recv() == nil {
-			top[fn.decl.Name.Name+cfg.suffix()] = true
+			top.take(fn.decl.Name.Name + cfg.suffix())
 		}
 	}
 	pools := map[string]*poolPlan{}
@@ -132,14 +142,14 @@ func planFile(cfg *Config, pkg *packages.Package, fns []*function) *filePlan {
 		fp.wrappers = append(fp.wrappers, w)
 	}
 	// Locals: free of the package's names and of the parameters.
-	taken := top.copy()
+	taken := newNamer(top)
 	for _, w := range fp.wrappers {
 		planLocals(w, top)
 		for _, n := range w.locals() {
-			taken[n] = true
+			taken.take(n)
 		}
 		for _, n := range typeParamNamesOf(w.fn.sig) {
-			taken[n] = true
+			taken.take(n)
 		}
 	}
 	fp.planImports(fns, taken)
@@ -147,20 +157,20 @@ func planFile(cfg *Config, pkg *packages.Package, fns []*function) *filePlan {
 }
 
 // planLocals names the receiver, parameters and locals of one wrapper.
-func planLocals(w *wrapperPlan, top namer) {
+func planLocals(w *wrapperPlan, top *namer) {
 	fn := w.fn
-	n := top.copy()
+	n := newNamer(top)
 	for _, tp := range typeParamNamesOf(fn.sig) {
-		n[tp] = true
+		n.take(tp)
 	}
 	// Keep every real name first, then name the blank and unnamed ones.
 	params := fn.sig.Params()
 	if r := fn.sig.Recv(); r != nil && r.Name() != "" && r.Name() != "_" {
-		n[r.Name()] = true
+		n.take(r.Name())
 	}
 	for i := range params.Len() {
 		if name := params.At(i).Name(); name != "" && name != "_" {
-			n[name] = true
+			n.take(name)
 		}
 	}
 	if r := fn.sig.Recv(); r != nil {
@@ -238,7 +248,7 @@ func typeParamNamesOf(sig *types.Signature) []string {
 }
 
 // planImports names every package the file may refer to, avoiding taken.
-func (fp *filePlan) planImports(fns []*function, taken namer) {
+func (fp *filePlan) planImports(fns []*function, taken *namer) {
 	want := map[string]string{ // path → preferred name
 		runtimePath: "throttle", // the runtime is imported as throttle
 		"context":   "context",

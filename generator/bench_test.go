@@ -1,0 +1,89 @@
+package generator
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// bigPackage writes a package of n annotated functions of varied shapes.
+func bigPackage(tb testing.TB, dir string, n int) {
+	var b strings.Builder
+	b.WriteString("package big\n\nimport (\n\t\"context\"\n\t\"errors\"\n)\n\nvar ErrX = errors.New(\"x\")\n\ntype Svc struct{}\n\n")
+	for i := range n {
+		switch i % 5 {
+		case 0:
+			fmt.Fprintf(&b, "// F%d is rate limited per tenant.\n//\n//throttle:gcra quota=10 duration=1s burst=20 key=tenant\nfunc F%d(ctx context.Context, tenant, id string) (string, error) { return id, nil }\n\n", i, i)
+		case 1:
+			fmt.Fprintf(&b, "//throttle:fixed_window quota=100 duration=1m key=n\n//throttle:concurrency capacity=8 queue=4 consumer=name\nfunc F%d(n int, name string) int { return n }\n\n", i)
+		case 2:
+			fmt.Fprintf(&b, "//throttle:retry attempts=3 on=throttled,ErrX\n//throttle:token_bucket quota=5 duration=1s\n//throttle:timeout duration=2s\nfunc F%d(ctx context.Context, xs ...int) error { return nil }\n\n", i)
+		case 3:
+			fmt.Fprintf(&b, "//throttle:sliding_window quota=3 duration=1s key=k\nfunc (s *Svc) M%d(ctx context.Context, k []byte) ([]byte, error) { return k, nil }\n\n", i)
+		case 4:
+			fmt.Fprintf(&b, "//throttle:leaky_bucket quota=10 duration=1s bucket=3\nfunc G%d[T any](ctx context.Context, v T) (T, error) { return v, nil }\n\n", i)
+		}
+	}
+	writeFileTB(tb, filepath.Join(dir, "big.go"), b.String())
+}
+
+// BenchmarkGenerate1000 generates one package holding 1,000 annotated
+// functions and reports the time spent loading (packages.Load) and in the
+// generator's own phases (scan, check, plan, emit), and the latter's share
+// of the whole run.
+func BenchmarkGenerate1000(b *testing.B) {
+	mod, env := tempModule(b)
+	bigPackage(b, filepath.Join(mod, "big"), 1000)
+	// cold: every wrapper is formatted; warm: formatted code of an earlier
+	// run comes from the cache (regeneration after a small change).
+	b.Run("cold", func(b *testing.B) {
+		benchGenerate(b, &Config{Dir: mod, Patterns: []string{"./big"}, Env: env, CacheDir: "-"})
+	})
+	b.Run("warm", func(b *testing.B) {
+		benchGenerate(b, &Config{Dir: mod, Patterns: []string{"./big"}, Env: env, CacheDir: b.TempDir()})
+	})
+}
+
+func benchGenerate(b *testing.B, cfg *Config) {
+	if pkgs, fset, errs := load(cfg); len(errs) > 0 { // warm the build cache
+		b.Fatal(errs)
+	} else if _, err := generate(cfg, pkgs, fset); err != nil {
+		b.Fatal(err)
+	}
+	var loadTime, genTime, loadCPU, genCPU time.Duration
+	var size int
+	for b.Loop() {
+		s0, c0 := cpuTimes()
+		t0 := time.Now()
+		pkgs, fset, errs := load(cfg)
+		if len(errs) > 0 {
+			b.Fatal(errs)
+		}
+		t1 := time.Now()
+		s1, c1 := cpuTimes()
+		files, err := generate(cfg, pkgs, fset)
+		if err != nil {
+			b.Fatal(err)
+		}
+		t2 := time.Now()
+		s2, _ := cpuTimes()
+		loadTime += t1.Sub(t0)
+		genTime += t2.Sub(t1)
+		loadCPU += s1 - s0 + c1 - c0
+		genCPU += s2 - s1
+		size = len(files[0].Content)
+	}
+	n := float64(b.N)
+	b.ReportMetric(float64(loadTime.Milliseconds())/n, "load-ms/op")
+	b.ReportMetric(float64(genTime.Milliseconds())/n, "generate-ms/op")
+	b.ReportMetric(100*float64(genTime)/float64(loadTime+genTime), "generate-%")
+	if loadCPU > 0 {
+		// CPU time is steadier than wall time on a busy machine.
+		b.ReportMetric(float64(loadCPU.Milliseconds())/n, "load-cpu-ms/op")
+		b.ReportMetric(float64(genCPU.Milliseconds())/n, "generate-cpu-ms/op")
+		b.ReportMetric(100*float64(genCPU)/float64(loadCPU+genCPU), "generate-cpu-%")
+	}
+	b.ReportMetric(float64(size), "output-bytes")
+}
