@@ -2,12 +2,9 @@ package runtime
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"strconv"
 	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -22,7 +19,8 @@ import (
 type LeaseStore interface {
 	// AcquireLease takes a slot of req.Pool for the lease req.ID when the
 	// priority quota, the consumer quota and the capacity all allow it,
-	// checked in that order over the leases alive now.
+	// checked in that order over the leases alive now (capacity first when
+	// req.Waited).
 	AcquireLease(ctx context.Context, req *LeaseRequest) (LeaseResult, error)
 	// RenewLeases extends each lease that is still alive to TTL from now.
 	// A lease that has expired meanwhile is not revived.
@@ -48,6 +46,10 @@ type LeaseRequest struct {
 	ConsumerMax int           // the most leases Consumer may hold; < 0 means no bound
 	PriorityMax int           // the most leases of Priority; < 0 means no bound
 	TTL         time.Duration // how long the lease lives unless renewed
+	// Waited marks a call that has waited for a slot: the store checks the
+	// capacity first, so that the call is decided only once a slot is free
+	// and its quotas are checked again then (aio-throttle's check 5).
+	Waited bool
 }
 
 // LeaseResult is a LeaseStore's answer to AcquireLease.
@@ -66,12 +68,25 @@ type LeaseResult struct {
 const DefaultLeaseTTL = 10 * time.Second
 
 // globalState is the process-local side of a scope=global limiter. Its
-// counts are guarded by the limiter's mutex.
+// counts and queue are guarded by the limiter's mutex.
+//
+// A call first tries AcquireLease itself. When every slot is taken it joins
+// this process's queue (bounded by Queue; the low rule applies to it), and
+// one dispatcher goroutine per pool serves the queue in Order: it watches
+// the pool's releases, then tries AcquireLease for the next waiter, granting
+// or rejecting (quotas checked again after waiting) until the pool is full,
+// and sleeps until the next release, or the earliest lease expiry at the
+// latest. So a release costs each waiting process one round trip, and local
+// waiters are served in order; across processes, waiting processes race for
+// freed slots.
 type globalState struct {
-	c       *Concurrency
-	ttl     time.Duration
-	held    int // leases held by this process
-	waiting int // calls of this process waiting for a lease
+	c           *Concurrency
+	ttl         time.Duration
+	held        int      // leases held by this process
+	waiting     int      // calls of this process waiting for a lease, in the queue or being tried
+	queue       waitList // waiters not being tried
+	dispatching bool
+	kick        chan struct{} // wakes the dispatcher (a waiter left)
 
 	leasesMu sync.Mutex
 	leases   map[uint64]heldLease
@@ -79,36 +94,25 @@ type globalState struct {
 	idle     chan struct{} // kicks the renewer when the last lease is released
 }
 
-type heldLease struct {
-	req   *LeaseRequest
-	store LeaseStore
-	cls   prioClass
+// leaseWait is what a waiter of a global pool carries.
+type leaseWait struct {
+	req      *LeaseRequest
+	seq      uint64
+	storeErr error // the store could not answer: the waiter decides locally
+	gaveUp   bool  // the waiter left while being tried; guarded by c.mu
 }
-
-var (
-	leasePrefix = func() string {
-		var b [8]byte
-		_, _ = rand.Read(b[:])
-		return hex.EncodeToString(b[:]) + ":"
-	}()
-	leaseSeq atomic.Uint64
-)
 
 func newGlobalState(c *Concurrency) *globalState {
 	ttl := c.spec.LeaseTTL
 	if ttl <= 0 {
 		ttl = DefaultLeaseTTL
 	}
-	return &globalState{c: c, ttl: ttl, leases: map[uint64]heldLease{}, idle: make(chan struct{}, 1)}
+	return &globalState{c: c, ttl: ttl, leases: map[uint64]heldLease{},
+		idle: make(chan struct{}, 1), kick: make(chan struct{}, 1)}
 }
 
-// acquire takes a lease: checks (1) to (4) as the local limiter does, with
-// capacity and quotas counted over every process, and the queue and the low
-// rule over this process's waiters. Waiters retry when a lease of the pool is
-// released (WatchLeases) or the earliest lease would expire, not by polling.
-// When the store cannot answer, the call is decided by this process's
-// limiter alone, and the hook sees the store's error.
-func (g *globalState) acquire(ctx context.Context, cfg *config, ls LeaseStore, consumer string, cls prioClass) (Slot, error) {
+// request builds the lease request of a call.
+func (g *globalState) request(cfg *config, consumer string, cls prioClass) (*LeaseRequest, uint64) {
 	c := g.c
 	seq := leaseSeq.Add(1)
 	req := &LeaseRequest{
@@ -128,128 +132,216 @@ func (g *globalState) acquire(ctx context.Context, cfg *config, ls LeaseStore, c
 	if c.hasPrioQ && c.prioMax[cls] < c.spec.Capacity {
 		req.PriorityMax = c.prioMax[cls]
 	}
+	return req, seq
+}
 
+// acquire decides a call of a scope=global pool. When the store cannot
+// answer, the call is decided by this process's limiter alone, and the hook
+// sees the store's error.
+func (g *globalState) acquire(ctx context.Context, cfg *config, ls LeaseStore, consumer string, cls prioClass) (Slot, error) {
+	c := g.c
 	c.mu.Lock()
 	if cls == prioLow && g.waiting > 0 {
+		running, q := g.held, g.waiting
 		c.mu.Unlock()
-		return Slot{}, c.reject(cfg, consumer, ReasonFullQueue, 0, g.held, g.waiting)
+		return Slot{}, c.reject(cfg, consumer, ReasonFullQueue, 0, running, q)
 	}
 	c.mu.Unlock()
 
-	var (
-		start    time.Time
-		deadline <-chan time.Time
-		queued   bool
-		released <-chan struct{}
-		stop     = func() {}
-		watched  bool
-	)
-	// watch starts watching the pool's releases, which waiters do before
-	// each try so that no release is missed between a try and the wait.
-	// When watching fails, waiters fall back to retrying when the earliest
-	// lease would expire.
-	watch := func() {
-		stop()
-		released, stop = nil, func() {}
-		if ch, stopWatch, err := ls.WatchLeases(ctx, req.Keyspace, req.Pool); err == nil {
-			released, stop = ch, stopWatch
+	req, seq := g.request(cfg, consumer, cls)
+	res, err := ls.AcquireLease(ctx, req)
+	if err != nil {
+		if ctx.Err() != nil {
+			return Slot{}, g.giveUp(ctx, cfg, consumer, time.Time{})
 		}
+		return c.acquireLocal(ctx, cfg, consumer, cls, err)
 	}
-	defer func() {
-		stop()
-		if queued {
-			c.mu.Lock()
-			g.waiting--
-			c.mu.Unlock()
-		}
-	}()
-	for {
-		res, err := ls.AcquireLease(ctx, req)
-		if err != nil {
-			if ctx.Err() != nil {
-				return Slot{}, g.giveUp(ctx, cfg, consumer, start)
-			}
-			return c.acquireLocal(ctx, cfg, consumer, cls, err)
-		}
-		var waited time.Duration
-		if queued {
-			waited = cfg.clock.Now().Sub(start)
-		}
-		if res.Reason == 0 {
-			g.hold(seq, req, ls, cls)
-			c.mu.Lock()
-			running, q := g.held, g.waiting
-			c.mu.Unlock()
-			c.observe(cfg, consumer, true, 0, nil, waited, running, q)
-			return Slot{c: c, cls: cls, lease: seq}, nil
-		}
-		if res.Reason != ReasonFullQueue {
-			c.mu.Lock()
-			running, q := g.held, g.waiting
-			c.mu.Unlock()
-			return Slot{}, c.reject(cfg, consumer, res.Reason, waited, running, q)
-		}
-		if !queued {
-			c.mu.Lock()
-			if g.waiting >= c.spec.Queue || cls == prioLow && g.waiting > 0 {
-				running, q := g.held, g.waiting
-				c.mu.Unlock()
-				return Slot{}, c.reject(cfg, consumer, ReasonFullQueue, 0, running, q)
-			}
-			g.waiting++
-			queued = true
-			c.mu.Unlock()
-			start = cfg.clock.Now()
-			if c.spec.MaxWait > 0 {
-				ch, stopTimer := cfg.clock.NewTimer(c.spec.MaxWait)
-				defer stopTimer()
-				deadline = ch
-			}
-		}
-		if !watched {
-			// Watch, then try once more: a release between the first try
-			// and the watch is not missed.
-			watched = true
-			watch()
-			continue
-		}
-		retry := res.RetryIn
-		if retry <= 0 || retry > g.ttl {
-			retry = g.ttl
-		}
-		tick, stopTick := cfg.clock.NewTimer(retry)
-		select {
-		case <-released:
-			watch()
-		case <-tick:
-		case <-deadline:
-			stopTick()
-			c.mu.Lock()
-			running, q := g.held, g.waiting-1
-			c.mu.Unlock()
-			return Slot{}, c.reject(cfg, consumer, ReasonDeadline, cfg.clock.Now().Sub(start), running, q)
-		case <-ctx.Done():
-			stopTick()
-			return Slot{}, g.giveUp(ctx, cfg, consumer, start)
-		}
-		stopTick()
+	if res.Reason == 0 {
+		g.hold(seq, req, ls, cls)
+		c.mu.Lock()
+		running, q := g.held, g.waiting
+		c.mu.Unlock()
+		c.observe(cfg, consumer, true, 0, nil, 0, running, q)
+		return Slot{c: c, cls: cls, lease: seq}, nil
 	}
+	c.mu.Lock()
+	if res.Reason != ReasonFullQueue || g.waiting >= c.spec.Queue || cls == prioLow && g.waiting > 0 {
+		running, q := g.held, g.waiting
+		c.mu.Unlock()
+		r := res.Reason
+		if r == 0 || r == ReasonFullQueue {
+			r = ReasonFullQueue
+		}
+		return Slot{}, c.reject(cfg, consumer, r, 0, running, q)
+	}
+	w := &waiter{consumer: consumer, cls: cls, done: make(chan struct{}), lease: &leaseWait{req: req, seq: seq}}
+	g.waiting++
+	g.queue.push(w)
+	if !g.dispatching {
+		g.dispatching = true
+		go g.dispatch(ls, cfg.clock, cfg.keyspace)
+	}
+	c.mu.Unlock()
+	return g.wait(ctx, cfg, w)
 }
 
-// giveUp is the answer to a waiter whose context ended.
+// wait blocks until the dispatcher decides w, or w gives up.
+func (g *globalState) wait(ctx context.Context, cfg *config, w *waiter) (Slot, error) {
+	c := g.c
+	start := cfg.clock.Now()
+	var timeout <-chan time.Time
+	if c.spec.MaxWait > 0 {
+		ch, stop := cfg.clock.NewTimer(c.spec.MaxWait)
+		defer stop()
+		timeout = ch
+	}
+	var ctxDone bool
+	select {
+	case <-w.done:
+	case <-timeout:
+	case <-ctx.Done():
+		ctxDone = true
+	}
+	select {
+	case <-w.done:
+	default:
+		// Gave up: leave the queue, or, while the dispatcher tries it, tell
+		// the dispatcher and wait for its answer.
+		c.mu.Lock()
+		if g.queue.remove(w) {
+			g.waiting--
+			running, q := g.held, g.waiting
+			c.mu.Unlock()
+			g.nudge()
+			if ctxDone {
+				return Slot{}, g.giveUp(ctx, cfg, w.consumer, start)
+			}
+			return Slot{}, c.reject(cfg, w.consumer, ReasonDeadline, cfg.clock.Now().Sub(start), running, q)
+		}
+		w.lease.gaveUp = true
+		c.mu.Unlock()
+		<-w.done
+		if w.reason == 0 && w.lease.storeErr == nil {
+			g.release(Slot{c: c, cls: w.cls, lease: w.lease.seq})
+		}
+		c.mu.Lock()
+		g.waiting--
+		running, q := g.held, g.waiting
+		c.mu.Unlock()
+		if ctxDone {
+			return Slot{}, g.giveUp(ctx, cfg, w.consumer, start)
+		}
+		return Slot{}, c.reject(cfg, w.consumer, ReasonDeadline, cfg.clock.Now().Sub(start), running, q)
+	}
+	waited := cfg.clock.Now().Sub(start)
+	c.mu.Lock()
+	g.waiting--
+	running, q := g.held, g.waiting
+	c.mu.Unlock()
+	switch {
+	case w.lease.storeErr != nil:
+		return c.acquireLocal(ctx, cfg, w.consumer, w.cls, w.lease.storeErr)
+	case w.reason != 0:
+		return Slot{}, c.reject(cfg, w.consumer, w.reason, waited, running, q)
+	}
+	c.observe(cfg, w.consumer, true, 0, nil, waited, running, q)
+	return Slot{c: c, cls: w.cls, lease: w.lease.seq}, nil
+}
+
+// giveUp is the answer to a call whose context ended: a deadline rejection
+// when the deadline passed, else the context's error.
 func (g *globalState) giveUp(ctx context.Context, cfg *config, consumer string, start time.Time) error {
 	var waited time.Duration
 	if !start.IsZero() {
 		waited = cfg.clock.Now().Sub(start)
 	}
 	g.c.mu.Lock()
-	running, q := g.held, g.waiting-1
+	running, q := g.held, g.waiting
 	g.c.mu.Unlock()
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		return g.c.reject(cfg, consumer, ReasonDeadline, waited, running, q)
 	}
 	g.c.observe(cfg, consumer, false, 0, ctx.Err(), waited, running, q)
 	return ctx.Err()
+}
+
+// nudge wakes the dispatcher, so that it stops when its queue has emptied.
+func (g *globalState) nudge() {
+	select {
+	case g.kick <- struct{}{}:
+	default:
+	}
+}
+
+// dispatch serves the queue until it is empty; see globalState.
+func (g *globalState) dispatch(ls LeaseStore, clk Clock, keyspace string) {
+	ctx := context.Background()
+	var released <-chan struct{}
+	stop := func() {}
+	defer func() { stop() }()
+	for {
+		// Watch before trying, so that a release after the tries wakes us.
+		ch, stopWatch, err := ls.WatchLeases(ctx, keyspace, g.c.spec.Name)
+		stop()
+		released, stop = nil, func() {}
+		if err == nil {
+			released, stop = ch, stopWatch
+		}
+		retry, more := g.serve(ctx, ls)
+		if !more {
+			return
+		}
+		tick, stopTick := clk.NewTimer(retry)
+		select {
+		case <-released:
+		case <-tick:
+		case <-g.kick:
+		}
+		stopTick()
+	}
+}
+
+// serve tries the queue's waiters in order until the pool is full or the
+// queue is empty. It returns how long to sleep at most before trying again,
+// or false when the queue is empty and the dispatcher must stop.
+func (g *globalState) serve(ctx context.Context, ls LeaseStore) (time.Duration, bool) {
+	c := g.c
+	for {
+		c.mu.Lock()
+		if g.queue.n == 0 {
+			g.dispatching = false
+			c.mu.Unlock()
+			return 0, false
+		}
+		w := g.queue.pop(c.spec.Order)
+		c.mu.Unlock()
+		w.lease.req.Waited = true
+		actx, cancel := context.WithTimeout(ctx, g.ttl)
+		res, err := ls.AcquireLease(actx, w.lease.req)
+		cancel()
+		switch {
+		case err != nil:
+			w.lease.storeErr = err
+		case res.Reason == 0:
+			g.hold(w.lease.seq, w.lease.req, ls, w.cls)
+		case res.Reason == ReasonFullQueue:
+			c.mu.Lock()
+			if !w.lease.gaveUp {
+				g.queue.unpop(w, c.spec.Order)
+				c.mu.Unlock()
+				retry := res.RetryIn
+				if retry <= 0 || retry > g.ttl {
+					retry = g.ttl
+				}
+				return retry, true
+			}
+			c.mu.Unlock()
+			w.reason = ReasonDeadline // it gave up; anything but 0
+		default:
+			w.reason = res.Reason // check (5): a quota after waiting
+		}
+		close(w.done)
+	}
 }
 
 // acquireLocal decides a scope=global call in this process alone, because
@@ -275,82 +367,4 @@ func (h storeErrHook) OnDecision(e Event) {
 		e.Err = h.err
 	}
 	h.Hook.OnDecision(e)
-}
-
-// hold records a lease taken and makes sure it is renewed.
-func (g *globalState) hold(seq uint64, req *LeaseRequest, ls LeaseStore, cls prioClass) {
-	g.c.mu.Lock()
-	g.held++
-	g.c.mu.Unlock()
-	g.leasesMu.Lock()
-	g.leases[seq] = heldLease{req: req, store: ls, cls: cls}
-	start := !g.renewing
-	g.renewing = true
-	g.leasesMu.Unlock()
-	if start {
-		go g.renew()
-	}
-}
-
-// renew renews the held leases every third of their TTL, and stops as soon
-// as none is held.
-func (g *globalState) renew() {
-	t := time.NewTimer(g.ttl / 3)
-	defer t.Stop()
-	for {
-		select {
-		case <-t.C:
-			t.Reset(g.ttl / 3)
-		case <-g.idle:
-		}
-		g.leasesMu.Lock()
-		if len(g.leases) == 0 {
-			g.renewing = false
-			g.leasesMu.Unlock()
-			return
-		}
-		byStore := map[LeaseStore][]*LeaseRequest{}
-		for _, l := range g.leases {
-			byStore[l.store] = append(byStore[l.store], l.req)
-		}
-		g.leasesMu.Unlock()
-		for ls, reqs := range byStore {
-			ctx, cancel := context.WithTimeout(context.Background(), g.ttl/3)
-			err := ls.RenewLeases(ctx, reqs)
-			cancel()
-			if err != nil {
-				if cfg := loadConfig(); cfg.hook != nil {
-					cfg.hook.OnDecision(Event{Policy: "concurrency", Name: g.c.spec.Name, Allowed: true, Err: err})
-				}
-			}
-		}
-	}
-}
-
-// release gives a lease back.
-func (g *globalState) release(s Slot) {
-	g.leasesMu.Lock()
-	l, ok := g.leases[s.lease]
-	delete(g.leases, s.lease)
-	if len(g.leases) == 0 {
-		select {
-		case g.idle <- struct{}{}:
-		default:
-		}
-	}
-	g.leasesMu.Unlock()
-	if !ok {
-		return
-	}
-	g.c.mu.Lock()
-	g.held--
-	g.c.mu.Unlock()
-	ctx, cancel := context.WithTimeout(context.Background(), g.ttl)
-	defer cancel()
-	if err := l.store.ReleaseLease(ctx, l.req); err != nil {
-		// The lease expires by itself within its TTL.
-		if cfg := loadConfig(); cfg.hook != nil {
-			cfg.hook.OnDecision(Event{Policy: "concurrency", Name: g.c.spec.Name, Key: l.req.Consumer, Allowed: true, Err: err})
-		}
-	}
 }

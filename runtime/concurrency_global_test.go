@@ -3,6 +3,7 @@ package runtime
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -52,6 +53,8 @@ func (m *memLeases) AcquireLease(_ context.Context, req *LeaseRequest) (LeaseRes
 		}
 	}
 	switch {
+	case req.Waited && all >= req.Capacity:
+		return LeaseResult{Reason: ReasonFullQueue, RetryIn: req.TTL}, nil
 	case req.PriorityMax >= 0 && byPrio+1 > req.PriorityMax:
 		return LeaseResult{Reason: ReasonPriorityQuota}, nil
 	case req.ConsumerMax >= 0 && byConsumer+1 > req.ConsumerMax:
@@ -254,5 +257,55 @@ func TestGlobalRenewerStops(t *testing.T) {
 		g.leasesMu.Lock()
 		defer g.leasesMu.Unlock()
 		return !g.renewing
+	})
+}
+
+func TestGlobalLocalOrderAndRecheck(t *testing.T) {
+	for _, tc := range []struct {
+		order Order
+		want  string
+	}{{LIFO, "w3 w2 w1"}, {FIFO, "w1 w2 w3"}} {
+		t.Run(tc.order.String(), func(t *testing.T) {
+			a, b, _, _ := globalPair(t, ConcurrencySpec{Capacity: 1, Queue: 3, Order: tc.order})
+			s, _ := a.Acquire(context.Background(), "")
+			out := make(chan result, 3)
+			for _, tag := range []string{"w1", "w2", "w3"} {
+				goAcquire(t, b, context.Background(), tag, tag, PriorityNormal, out)
+			}
+			s.Release()
+			var got []string
+			for range 3 {
+				r := <-out
+				if r.err != nil {
+					t.Fatal(r.err)
+				}
+				got = append(got, r.tag)
+				r.slot.Release()
+			}
+			if g := strings.Join(got, " "); g != tc.want {
+				t.Fatalf("order %s, want %s", g, tc.want)
+			}
+		})
+	}
+	t.Run("quota after waiting", func(t *testing.T) {
+		// Capacity 2, one slot per consumer: x and y hold; a1, a2 wait; the
+		// first release admits a2 (LIFO), the second finds a over its quota.
+		a, b, m, _ := globalPair(t, ConcurrencySpec{Capacity: 2, Queue: 2, ConsumerQuotas: []Quota{{Fraction: 0.5}}})
+		x, _ := a.Acquire(context.Background(), "x")
+		y, _ := a.Acquire(context.Background(), "y")
+		out := make(chan result, 2)
+		goAcquire(t, b, context.Background(), "a1", "a", PriorityNormal, out)
+		goAcquire(t, b, context.Background(), "a2", "a", PriorityNormal, out)
+		x.Release()
+		first := <-out
+		y.Release()
+		second := <-out
+		if first.tag != "a2" || first.err != nil || second.tag != "a1" || reasonOf(t, second.err) != ReasonConsumerQuota {
+			t.Fatalf("%s: %v, then %s: %v", first.tag, first.err, second.tag, second.err)
+		}
+		if m.held() != 1 {
+			t.Fatalf("%d leases, want a2's only", m.held())
+		}
+		first.slot.Release()
 	})
 }

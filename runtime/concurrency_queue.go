@@ -7,6 +7,7 @@ type waiter struct {
 	consumer   string
 	cls        prioClass
 	cc         *consumerCount // set when granted
+	lease      *leaseWait     // scope=global waiters only
 	reason     Reason
 	done       chan struct{}
 	queued     bool
@@ -61,4 +62,17 @@ func (l *waitList) remove(w *waiter) bool {
 	w.prev, w.next, w.queued = nil, nil, false
 	l.n--
 	return true
+}
+
+// unpop puts back a waiter that pop returned, where pop takes from.
+func (l *waitList) unpop(w *waiter, o Order) {
+	if o != FIFO || l.head == nil {
+		l.push(w)
+		return
+	}
+	w.prev, w.next = nil, l.head
+	l.head.prev = w
+	l.head = w
+	w.queued = true
+	l.n++
 }

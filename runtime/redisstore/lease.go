@@ -28,20 +28,30 @@ import (
 // subscribe to (see lease_watch.go).
 
 // acquireLua: KEYS pool, consumer, priority sets; ARGV id, capacity,
-// consumer max, priority max (< 0: none), ttl µs. Returns {code, retry µs}:
-// code 0 taken, 1 full, 2 priority quota, 3 consumer quota.
+// consumer max, priority max (< 0: none), ttl µs, waited (1: check the
+// capacity first). Returns {code, retry µs}: code 0 taken, 1 full,
+// 2 priority quota, 3 consumer quota.
 var acquireLua = redis.NewScript(`
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 for i = 1, 3 do redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', now) end
+local function full()
+  if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then
+    local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+    return {1, math.max(tonumber(first[2]) - now, 1)}
+  end
+  return nil
+end
+if ARGV[6] == '1' then
+  local f = full()
+  if f then return f end
+end
 local pmax = tonumber(ARGV[4])
 if pmax >= 0 and redis.call('ZCARD', KEYS[3]) + 1 > pmax then return {2, 0} end
 local cmax = tonumber(ARGV[3])
 if cmax >= 0 and redis.call('ZCARD', KEYS[2]) + 1 > cmax then return {3, 0} end
-if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then
-  local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-  return {1, math.max(tonumber(first[2]) - now, 1)}
-end
+local f = full()
+if f then return f end
 local exp = now + tonumber(ARGV[5])
 for i = 1, 3 do
   redis.call('ZADD', KEYS[i], exp, ARGV[1])
@@ -132,7 +142,7 @@ func (s *Store) AcquireLease(ctx context.Context, req *runtime.LeaseRequest) (ru
 	ctx, cancel := context.WithTimeout(ctx, s.opt.timeout)
 	defer cancel()
 	v, err := acquireLua.Run(ctx, s.client, leaseKeys(req), req.ID, req.Capacity,
-		req.ConsumerMax, req.PriorityMax, leaseMicros(req.TTL)).Int64Slice()
+		req.ConsumerMax, req.PriorityMax, leaseMicros(req.TTL), waited(req.Waited)).Int64Slice()
 	if err != nil {
 		return runtime.LeaseResult{}, s.classify(ctx, err)
 	}
@@ -194,3 +204,10 @@ func (s *Store) ReleaseLease(ctx context.Context, req *runtime.LeaseRequest) err
 }
 
 var _ runtime.LeaseStore = (*Store)(nil)
+
+func waited(w bool) int {
+	if w {
+		return 1
+	}
+	return 0
+}

@@ -178,3 +178,39 @@ func TestLeaseStoreDown(t *testing.T) {
 		t.Fatalf("WatchLeases with the server down: %v", err)
 	}
 }
+
+func TestLeaseWaitedChecksCapacityFirst(t *testing.T) {
+	s, _ := newStore(t)
+	ctx := context.Background()
+	lease := func(id, consumer, prio string) *runtime.LeaseRequest {
+		r := lease(id, consumer, prio)
+		r.PriorityMax = -1
+		return r
+	}
+	for _, id := range []string{"1", "2"} {
+		if res, err := s.AcquireLease(ctx, lease(id, "a", "none")); err != nil || res.Reason != 0 {
+			t.Fatal(res, err)
+		}
+	}
+	for _, id := range []string{"3", "4"} {
+		if res, err := s.AcquireLease(ctx, lease(id, "b", "none")); err != nil || res.Reason != 0 {
+			t.Fatal(res, err)
+		}
+	}
+	// Full, and a over its quota: a fresh call hears of the quota, a call
+	// that waited hears the pool is still full.
+	if res, _ := s.AcquireLease(ctx, lease("5", "a", "none")); res.Reason != runtime.ReasonConsumerQuota {
+		t.Fatalf("fresh: %v", res.Reason)
+	}
+	w := lease("6", "a", "none")
+	w.Waited = true
+	if res, _ := s.AcquireLease(ctx, w); res.Reason != runtime.ReasonFullQueue {
+		t.Fatalf("waited: %v, want full", res.Reason)
+	}
+	if err := s.ReleaseLease(ctx, lease("3", "b", "none")); err != nil {
+		t.Fatal(err)
+	}
+	if res, _ := s.AcquireLease(ctx, w); res.Reason != runtime.ReasonConsumerQuota {
+		t.Fatalf("waited, with a free slot: %v, want consumer quota", res.Reason)
+	}
+}
