@@ -26,7 +26,8 @@ const DefaultMaxKeys = 1 << 20
 // Memory: every state carries the time from which it is fresh again (a
 // never-seen key would be decided the same way). Such idle keys are forgotten
 // lazily and incrementally: each new key, and every 64th decision on a shard,
-// looks at a few entries of that shard and forgets the fresh ones; there is
+// looks at a few entries of that shard and forgets those fresh for a second
+// or more; there is
 // no sweeper goroutine and no stop-the-world pass. Each limit keeps at most
 // MaxKeys keys (WithMaxKeys): when a shard is full, a new key evicts, among
 // a random sample of that shard, the entry that becomes fresh soonest.
@@ -217,11 +218,10 @@ func (t *memTable) cancelOne(p *params, key string, now int64) {
 	}
 	sh := &t.shards[t.shardOf(key)]
 	sh.mu.Lock()
-	if e, ok := sh.m[key]; ok && now < e.exp {
+	if e := sh.m[key]; e != nil && now < e.exp {
 		var ttl int64
 		e.st, ttl = cancel(p, e.st, now)
 		e.exp = now + ttl
-		sh.m[key] = e
 	}
 	sh.mu.Unlock()
 }

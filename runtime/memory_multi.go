@@ -87,8 +87,8 @@ func decideRefs(refs []*memRef, keys []string, now, maxWait int64) Decision {
 			e.st.a, ok, e.exp = r.t.one.held, r.t.one.held != 0, maxInt64
 		} else if s < 0 {
 			e, ok = r.t.one.e, r.t.one.ok
-		} else {
-			e, ok = r.t.shards[s].m[keys[i]]
+		} else if ep := r.t.shards[s].m[keys[i]]; ep != nil {
+			e, ok = *ep, true
 		}
 		var o outcome
 		if r.p.alg == SlidingWindow {
@@ -125,9 +125,11 @@ func decideRefs(refs []*memRef, keys []string, now, maxWait int64) Decision {
 			} else if s < 0 {
 				r.t.one.e, r.t.one.ok = e, true
 			} else if sh := &r.t.shards[s]; present[i] {
-				sh.m[keys[i]] = e
+				*sh.m[keys[i]] = e
 			} else {
-				sh.insert(keys[i], e, now, r.t.perShard)
+				ep := new(entry)
+				*ep = e
+				sh.insert(keys[i], ep, now, r.t.perShard)
 			}
 			d.Remaining = min(d.Remaining, o.remaining())
 			d.Delay = max(d.Delay, time.Duration(o.delay)*time.Microsecond)

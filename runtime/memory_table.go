@@ -128,7 +128,7 @@ type entry struct {
 // memShard is one lock and the keys it guards.
 type memShard struct {
 	mu   sync.Mutex
-	m    map[string]entry
+	m    map[string]*entry
 	peak int    // the largest len(m) since the map was last rebuilt
 	ops  uint32 // decisions since the last incremental sweep
 	_    [64 - 8 - 8 - 8 - 4]byte
@@ -136,7 +136,12 @@ type memShard struct {
 
 // sweepEvery is how many decisions on a shard trigger one incremental sweep
 // of sweepSample entries; a new key also sweeps sweepSample entries.
+//
+// A sweep forgets an entry idleGrace after it became fresh: a key in steady
+// use whose state briefly returns to fresh between calls keeps its entry
+// instead of paying for a delete and an insert on each call.
 const (
+	idleGrace   = 1_000_000 // µs
 	sweepEvery  = 64
 	sweepSample = 3
 	evictSample = 8
@@ -175,13 +180,15 @@ func (t *memTable) decideOne(p *params, key string, now, maxWait int64) outcome 
 	}
 	sh := &t.shards[t.shardOf(key)]
 	sh.mu.Lock()
-	e, ok := sh.m[key]
-	o := t.decideEntry(p, &e, ok, now, maxWait)
-	if o.allowed {
-		if ok {
-			sh.m[key] = e
-		} else {
-			sh.insert(key, e, now, t.perShard)
+	var o outcome
+	if ep := sh.m[key]; ep != nil {
+		o = t.decideEntry(p, ep, true, now, maxWait)
+	} else {
+		var e entry
+		if o = t.decideEntry(p, &e, false, now, maxWait); o.allowed {
+			ep = new(entry)
+			*ep = e
+			sh.insert(key, ep, now, t.perShard)
 		}
 	}
 	if sh.ops++; sh.ops >= sweepEvery {
@@ -224,9 +231,9 @@ func (t *memTable) decideEntry(p *params, e *entry, present bool, now, maxWait i
 // fresh entries among a sample and, if none was, evicts the sampled entry
 // whose state becomes fresh soonest: under a flood of new keys the table
 // stays bounded and forgets first the keys whose limits matter least.
-func (sh *memShard) insert(key string, e entry, now int64, bound int) {
+func (sh *memShard) insert(key string, e *entry, now int64, bound int) {
 	if sh.m == nil {
-		sh.m = make(map[string]entry)
+		sh.m = make(map[string]*entry)
 	}
 	sh.sweep(now, sweepSample)
 	if len(sh.m) >= bound {
@@ -241,7 +248,7 @@ func (sh *memShard) insert(key string, e entry, now int64, bound int) {
 func (sh *memShard) sweep(now int64, n int) {
 	deleted := false
 	for k, e := range sh.m {
-		if now >= e.exp {
+		if now >= e.exp+idleGrace {
 			delete(sh.m, k)
 			deleted = true
 		}
@@ -277,7 +284,7 @@ func (sh *memShard) maybeShrink() {
 	if sh.peak < 256 || len(sh.m)*4 > sh.peak {
 		return
 	}
-	m := make(map[string]entry, len(sh.m))
+	m := make(map[string]*entry, len(sh.m))
 	for k, e := range sh.m {
 		m[k] = e
 	}

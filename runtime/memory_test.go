@@ -77,7 +77,7 @@ func TestMemoryStoreForgetsIdleKeys(t *testing.T) {
 	if n := s.Len(); n != 2000 {
 		t.Fatalf("Len = %d, want 2000", n)
 	}
-	later := t0.Add(time.Second)
+	later := t0.Add(2 * time.Second) // past the ttl and idleGrace
 	for i := 0; i < 2000; i++ {
 		s.Decide(ctx, memReq(later, l, "new"+strconv.Itoa(i)))
 	}
