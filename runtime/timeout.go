@@ -29,9 +29,10 @@ import (
 //	err = throttle.TimeoutError(tctx, err)
 type TimeoutContext struct {
 	parent   context.Context
-	deadline time.Time // ours, on clock
 	clock    Clock
-	sys      bool          // clock is SystemClock: time.Until reads only the monotonic clock
+	deadline time.Time     // ours, on clock; unset when sys
+	mono     time.Duration // sys: our deadline as monotonic time since sysBase
+	sys      bool          // clock is SystemClock: use the cheaper monotonic clock alone
 	state    atomic.Uint32 // tcLive until the context ends, then why it ended
 	started  atomic.Bool   // Done was called: a channel and maybe timers exist
 
@@ -54,15 +55,33 @@ const (
 // clock), when ctx ends, or when Cancel is called, whichever comes first.
 func WithTimeout(ctx context.Context, d time.Duration) *TimeoutContext {
 	clk := loadConfig().clock
-	return &TimeoutContext{parent: ctx, deadline: clk.Now().Add(d), clock: clk, sys: clk == SystemClock}
+	if clk == SystemClock {
+		// time.Since reads only the monotonic clock: half the cost of time.Now.
+		return &TimeoutContext{parent: ctx, clock: clk, mono: time.Since(sysBase) + d, sys: true}
+	}
+	return &TimeoutContext{parent: ctx, clock: clk, deadline: clk.Now().Add(d)}
+}
+
+// sysBase is the origin of TimeoutContext's monotonic deadlines. Times
+// derived from it carry a monotonic reading, so time.Until and timers built
+// on them use the monotonic clock, as they would on time.Now().
+var sysBase = time.Now()
+
+// ownDeadline returns our deadline (not the parent's).
+func (c *TimeoutContext) ownDeadline() time.Time {
+	if c.sys {
+		return sysBase.Add(c.mono)
+	}
+	return c.deadline
 }
 
 // Deadline returns the earlier of the parent's deadline and this context's.
 func (c *TimeoutContext) Deadline() (time.Time, bool) {
-	if pd, ok := c.parent.Deadline(); ok && pd.Before(c.deadline) {
+	own := c.ownDeadline()
+	if pd, ok := c.parent.Deadline(); ok && pd.Before(own) {
 		return pd, true
 	}
-	return c.deadline, true
+	return own, true
 }
 
 // Value returns the parent's value for key.
@@ -94,7 +113,7 @@ func (c *TimeoutContext) Err() error {
 // expired reports whether our deadline has passed.
 func (c *TimeoutContext) expired() bool {
 	if c.sys {
-		return time.Until(c.deadline) <= 0
+		return time.Since(sysBase) >= c.mono
 	}
 	return !c.clock.Now().Before(c.deadline)
 }
@@ -126,7 +145,12 @@ func (c *TimeoutContext) Done() <-chan struct{} {
 			stop()
 		}
 	}
-	left := c.deadline.Sub(c.clock.Now())
+	var left time.Duration
+	if c.sys {
+		left = c.mono - time.Since(sysBase)
+	} else {
+		left = c.deadline.Sub(c.clock.Now())
+	}
 	if left <= 0 {
 		c.end(tcDeadline)
 		return d
@@ -203,7 +227,7 @@ func (c *TimeoutContext) TimedOut() bool {
 
 // String describes the context, for debugging.
 func (c *TimeoutContext) String() string {
-	return "throttle.WithTimeout(" + c.deadline.Sub(c.clock.Now()).String() + ")"
+	return "throttle.WithTimeout(" + c.ownDeadline().Sub(c.clock.Now()).String() + ")"
 }
 
 // TimeoutError returns the wrapper's error for a call that ran with ctx and

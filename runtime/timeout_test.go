@@ -75,8 +75,13 @@ func TestTimeoutContextDoneFiresOnFakeClock(t *testing.T) {
 
 func TestTimeoutContextDoneFiresOnSystemClock(t *testing.T) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	before := time.Now()
 	tctx := WithTimeout(context.Background(), 5*time.Millisecond)
 	defer tctx.Cancel()
+	after := time.Now()
+	if dl, ok := tctx.Deadline(); !ok || dl.Before(before.Add(5*time.Millisecond)) || dl.After(after.Add(5*time.Millisecond)) {
+		t.Fatalf("Deadline %v not 5ms after WithTimeout (between %v and %v)", dl, before, after)
+	}
 	<-tctx.Done() // no timing assertion: it only has to close
 	if err := TimeoutError(tctx, tctx.Err()); !errors.Is(err, ErrTimeout) {
 		t.Fatalf("TimeoutError = %v", err)
