@@ -11,13 +11,25 @@ import (
 	"github.com/throttlegen/throttlegen/runtime/redisstore"
 )
 
-// TestConformance runs the runtime's store traces against one redis-server,
-// with the batcher on and off.
+// TestConformance runs the runtime's store traces against one redis-server:
+// with the batcher; with the batcher and a client that honours contexts (so
+// idle decisions take the caller-side path); and with the batcher off.
 func TestConformance(t *testing.T) {
-	for _, pipelined := range []bool{true, false} {
-		name := map[bool]string{true: "pipelined", false: "direct"}[pipelined]
-		t.Run(name, func(t *testing.T) {
-			s, _ := newStore(t, redisstore.WithPipelining(pipelined))
+	srv := redistest.Start(t)
+	for _, mode := range []struct {
+		name       string
+		ctxTimeout bool
+		opts       []redisstore.Option
+	}{
+		{"pipelined", false, nil},
+		{"pipelined-ctx", true, nil},
+		{"direct", false, []redisstore.Option{redisstore.WithPipelining(false)}},
+	} {
+		t.Run(mode.name, func(t *testing.T) {
+			rdb := redis.NewClient(&redis.Options{Addr: srv.Addr(), ContextTimeoutEnabled: mode.ctxTimeout})
+			defer rdb.Close()
+			s := redisstore.New(rdb, mode.opts...)
+			defer s.Close()
 			conformance.Run(t, func(*testing.T) runtime.Store { return s })
 		})
 	}

@@ -115,11 +115,14 @@ func TestKillRestartUnderLoad(t *testing.T) {
 // the pipelined mode with any client, and in the direct mode with a client
 // that honours contexts (ContextTimeoutEnabled).
 func TestStalledServerBounded(t *testing.T) {
-	for _, pipelined := range []bool{true, false} {
-		name := map[bool]string{true: "pipelined", false: "direct"}[pipelined]
-		t.Run(name, func(t *testing.T) {
+	for _, mode := range []struct {
+		name                  string
+		pipelined, ctxTimeout bool
+	}{{"pipelined", true, false}, {"pipelined-ctx", true, true}, {"direct", false, true}} {
+		pipelined := mode.pipelined
+		t.Run(mode.name, func(t *testing.T) {
 			srv := redistest.Start(t)
-			rdb := redis.NewClient(&redis.Options{Addr: srv.Addr(), ContextTimeoutEnabled: !pipelined})
+			rdb := redis.NewClient(&redis.Options{Addr: srv.Addr(), ContextTimeoutEnabled: mode.ctxTimeout})
 			defer rdb.Close()
 			s := redisstore.New(rdb, redisstore.WithTimeout(50*time.Millisecond), redisstore.WithPipelining(pipelined))
 			defer s.Close()

@@ -52,6 +52,11 @@ func WithTimeout(d time.Duration) Option {
 // enforced through the context, which go-redis honours for socket reads and
 // writes only with ContextTimeoutEnabled (otherwise its own read and write
 // timeouts apply).
+//
+// On, with a client that has ContextTimeoutEnabled, a decision that finds
+// the store idle (nothing queued for the batcher) makes its round trip on
+// the caller's goroutine too, which saves the hand-off's latency; decisions
+// that overlap go through the batcher.
 func WithPipelining(on bool) Option { return func(o *options) { o.pipelining = on } }
 
 // WithPipelineWindow makes the batcher wait up to d for more decisions before

@@ -43,9 +43,12 @@ type Store struct {
 	closing sync.Once
 	closed  atomic.Bool
 
-	sharded bool // the client spreads keys over servers by hash tag
-	calls   sync.Pool
-	stats   counters
+	sharded    bool         // the client spreads keys over servers by hash tag
+	honoursCtx bool         // the client bounds socket I/O by the context's deadline
+	queued     atomic.Int64 // calls handed to the batchers, not yet answered
+	directs    atomic.Int32 // idle-store round trips made by callers
+	calls      sync.Pool
+	stats      counters
 }
 
 // New returns a Store deciding through client. The client stays the
@@ -55,9 +58,13 @@ func New(client redis.UniversalClient, opts ...Option) *Store {
 	for _, o := range opts {
 		o(&s.opt)
 	}
-	switch client.(type) {
-	case *redis.ClusterClient, *redis.Ring:
-		s.sharded = true
+	switch c := client.(type) {
+	case *redis.Client:
+		s.honoursCtx = c.Options().ContextTimeoutEnabled
+	case *redis.ClusterClient:
+		s.sharded, s.honoursCtx = true, c.Options().ContextTimeoutEnabled
+	case *redis.Ring:
+		s.sharded, s.honoursCtx = true, c.Options().ContextTimeoutEnabled
 	}
 	if s.opt.pipelining {
 		s.queue = make(chan *call, s.opt.queue)
@@ -143,16 +150,17 @@ func (s *Store) Cancel(ctx context.Context, req *runtime.Request) error {
 // failure c is recycled here or by the batcher that still holds it.
 func (s *Store) do(ctx context.Context, c *call) error {
 	if !s.opt.pipelining {
-		tctx, cancel := context.WithTimeout(ctx, s.opt.timeout)
-		s.process(tctx, c)
-		cancel()
-		if c.err != nil {
-			err := s.classify(ctx, c.err)
-			s.putCall(c)
-			return err
-		}
-		return nil
+		return s.direct(ctx, c)
 	}
+	// An idle store lets the caller make the round trip itself (no hand-off
+	// to the batcher) when the client bounds it by the context.
+	if s.honoursCtx && s.queued.Load() == 0 && s.directs.CompareAndSwap(0, 1) {
+		err := s.direct(ctx, c)
+		s.directs.Store(0)
+		return err
+	}
+	s.queued.Add(1)
+	defer s.queued.Add(-1)
 	if s.closed.Load() {
 		s.putCall(c)
 		return unavailable(errClosed)
@@ -190,6 +198,30 @@ func (s *Store) do(ctx context.Context, c *call) error {
 		return unavailable(cause) // the batcher recycles c
 	}
 	<-c.done // the answer raced the deadline; take it
+	if c.err != nil {
+		err := s.classify(ctx, c.err)
+		s.putCall(c)
+		return err
+	}
+	return nil
+}
+
+// direct makes c's round trip on the caller's goroutine, bounded by the
+// decision timeout through the context.
+func (s *Store) direct(ctx context.Context, c *call) error {
+	if s.closed.Load() {
+		s.putCall(c)
+		return unavailable(errClosed)
+	}
+	if _, ok := ctx.Deadline(); !ok && ctx.Done() == nil {
+		c.bound.arm(ctx, s.opt.timeout)
+		s.process(&c.bound, c)
+		c.bound.disarm()
+	} else {
+		tctx, cancel := context.WithTimeout(ctx, s.opt.timeout)
+		s.process(tctx, c)
+		cancel()
+	}
 	if c.err != nil {
 		err := s.classify(ctx, c.err)
 		s.putCall(c)
@@ -248,6 +280,7 @@ type call struct {
 	done  chan struct{}
 	timer *time.Timer
 	state atomic.Uint32
+	bound boundCtx
 }
 
 var (
