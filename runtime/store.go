@@ -14,6 +14,9 @@ import (
 //
 // An error means the store could not answer; the limiter then follows the
 // limit's fail policy.
+//
+// The exact arithmetic of each algorithm is fixed in docs/design.md;
+// runtime/internal/conformance checks a Store against the in-memory one.
 type Store interface {
 	Decide(ctx context.Context, req *Request) (Decision, error)
 	// Cancel gives back what an earlier admitted decision with Delay > 0
@@ -38,16 +41,18 @@ type Request struct {
 // Decision is a Store's answer.
 type Decision struct {
 	Allowed bool
-	// Remaining is how many more calls the most constrained limit would admit now.
+	// Remaining is how many more calls the most constrained limit would admit
+	// now (leaky_bucket: how many more may queue); 0 when rejected.
 	Remaining int64
 	// Delay is how long an admitted call must wait for the time it reserved.
 	Delay time.Duration
 	// RetryAfter is, for a rejected call, how long until it would be admitted.
 	RetryAfter time.Duration
 	// Rejected is the index in Request.Limits of the limit that rejected the
-	// call (the one with the longest RetryAfter), or -1.
+	// call (the one with the longest RetryAfter, the lowest index on ties),
+	// or -1.
 	Rejected int
 	// Reason is ReasonQuota, or ReasonDeadline when only the wait bound stood
-	// in the way (leaky_bucket).
+	// in the way (leaky_bucket); 0 when admitted.
 	Reason Reason
 }
