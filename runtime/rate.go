@@ -60,8 +60,14 @@ type RateSpec struct {
 // a future turn in the store and sleep until it; a wait the context's deadline
 // cannot cover fails at once, and a wait cut short by the context gives its
 // reservation back (Store.Cancel). fixed_window and sliding_window with wait=
-// sleep the RetryAfter and decide again, within wait= and the deadline. Sleeps
-// use the configured Clock.
+// sleep the RetryAfter and decide again, within wait= and the deadline. With
+// several reserving directives, a call reserves at most the smallest of their
+// wait bounds ahead. Sleeps use the configured Clock.
+//
+// Directives decided by different stores (scope=local next to a configured
+// shared store) are decided in memory first, then by the store; when the
+// store rejects, what the memory limits reserved is given back (a window's
+// count is not).
 //
 // A Rate is safe for concurrent use.
 type Rate struct {
