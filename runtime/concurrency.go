@@ -362,8 +362,9 @@ func (s Slot) Release() {
 
 // Acquire waits for a slot for consumer, with the priority carried by ctx
 // (WithPriority), or none. It returns a *ThrottledError (Policy
-// "concurrency", Key consumer) when the call is rejected, or the context's
-// error when ctx is cancelled while waiting.
+// "concurrency", Key consumer, RetryAfter 0) when the call is rejected —
+// with ReasonDeadline when max_wait passes or ctx reaches its deadline while
+// waiting — or context.Canceled when ctx is cancelled while waiting.
 func (c *Concurrency) Acquire(ctx context.Context, consumer string) (Slot, error) {
 	cls := prioNone
 	if p, ok := PriorityFrom(ctx); ok {
