@@ -42,8 +42,7 @@ func TestRun(t *testing.T) {
 			t.Setenv(k, v)
 		}
 	}
-	t.Setenv("XDG_CACHE_HOME", t.TempDir()) // os.UserCacheDir on Linux
-	t.Setenv("HOME", t.TempDir())           // and elsewhere
+	t.Setenv(cacheEnv, t.TempDir())
 	dir := filepath.Join(mod, "app")
 	writeFile(t, filepath.Join(dir, "app.go"), cliSource)
 	t.Chdir(dir)
