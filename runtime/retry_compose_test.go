@@ -102,8 +102,16 @@ func drive(clk *fakeclock.Clock, step time.Duration, f func() (string, error)) (
 	}
 }
 
+// composeEnv installs a fake clock and a fresh in-memory store, so that the
+// limits' state starts empty on every run of a test.
+func composeEnv(t *testing.T) *fakeclock.Clock {
+	clk := rtcClock(t)
+	Configure(WithStore(NewMemoryStore()))
+	return clk
+}
+
 func TestComposeCacheHitConsumesNoQuota(t *testing.T) {
-	rtcClock(t)
+	composeEnv(t)
 	var calls atomic.Int32
 	c := &composed{
 		cache:   NewCache[composeKey, composeRes](CacheSpec{Name: "compose.A", TTL: time.Hour}),
@@ -134,7 +142,7 @@ func TestComposeCacheHitConsumesNoQuota(t *testing.T) {
 }
 
 func TestComposeRetriedThrottleHonoursRetryAfter(t *testing.T) {
-	clk := rtcClock(t)
+	clk := composeEnv(t)
 	c := &composed{
 		retry: NewRetry(RetrySpec{Name: "compose.B", Attempts: 3, Base: time.Millisecond, Jitter: NoJitter}),
 		rate: NewRate("compose.B", RateSpec{Algorithm: GCRA, Quota: 1, Duration: 10 * time.Second,
@@ -164,7 +172,7 @@ func TestComposeRetriedThrottleHonoursRetryAfter(t *testing.T) {
 }
 
 func TestComposeThrottleRetryGivesUpAtDeadline(t *testing.T) {
-	clk := rtcClock(t)
+	clk := composeEnv(t)
 	c := &composed{
 		retry:   NewRetry(RetrySpec{Name: "compose.C", Attempts: 3, Base: time.Millisecond}),
 		rate:    NewRate("compose.C", RateSpec{Algorithm: GCRA, Quota: 1, Duration: time.Hour, Burst: 1}),
@@ -186,7 +194,7 @@ func TestComposeThrottleRetryGivesUpAtDeadline(t *testing.T) {
 
 func TestComposeTimeoutInsideRetryIsRetried(t *testing.T) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
-	clk := rtcClock(t)
+	clk := composeEnv(t)
 	var calls atomic.Int32
 	c := &composed{
 		retry: NewRetry(RetrySpec{Name: "compose.D", Attempts: 3, Base: time.Second, Jitter: NoJitter}),

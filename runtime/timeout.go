@@ -186,7 +186,7 @@ func (c *TimeoutContext) Done() <-chan struct{} {
 func (c *TimeoutContext) setStop(field *func() bool, stop func() bool) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.closed {
+	if c.state.Load() != tcLive {
 		return false
 	}
 	*field = stop
@@ -199,19 +199,23 @@ func (c *TimeoutContext) end(s uint32) {
 		return // already ended, or nobody called Done: nothing to close or stop
 	}
 	c.mu.Lock()
-	if c.done != nil && !c.closed {
-		c.closed = true
-		close(c.done)
-	}
 	stopTimer, stopParent := c.stopTimer, c.stopParent
 	c.stopTimer, c.stopParent = nil, nil
 	c.mu.Unlock()
+	// Release the timer before closing Done, so that whoever sees Done closed
+	// finds no timer of ours left.
 	if stopTimer != nil {
 		stopTimer()
 	}
 	if stopParent != nil {
 		stopParent()
 	}
+	c.mu.Lock()
+	if c.done != nil && !c.closed {
+		c.closed = true
+		close(c.done)
+	}
+	c.mu.Unlock()
 }
 
 // Cancel ends the context with context.Canceled (if it has not ended yet)
