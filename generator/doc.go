@@ -1,0 +1,37 @@
+// Package generator is the library behind the throttlegen command: it reads
+// //throttle: directives on Go functions and writes typed wrappers that call
+// package github.com/throttlegen/throttlegen/runtime.
+//
+// # Model
+//
+// Generation runs in phases, each a plain function:
+//
+//   - load: one packages.Load of the requested packages, with syntax and
+//     full type information. The generator's own earlier output is read as
+//     an empty file, so a stale or broken throttle_gen.go never stops a
+//     regeneration, and type errors are judged per annotated function (a
+//     call of a wrapper that does not exist yet is no error).
+//   - scan: every //throttle: line is parsed against the one table of
+//     directives (see DirectiveReference), with exact positions; near-misses
+//     that gofmt would turn into prose, directives on anything but a func
+//     declaration, and directives in files with build constraints are errors.
+//   - check: each function's signature, shape (context-first, HTTP
+//     handler, error result) and directive expressions are type-checked;
+//     functions sharing a limit or a pool must define it alike.
+//   - plan: every generated identifier, local variable and import name is
+//     chosen so that none collides with the user's names.
+//   - emit: the file is rendered with jennifer and gofmt-formatted.
+//
+// Generate runs them all and returns the file contents or an ErrorList of
+// every problem, each located as file:line:col; Write and Check are the
+// separate, small steps that change or compare the disk. Run is the
+// command line.
+//
+// Output is deterministic: the same input gives byte-identical files.
+//
+// # Concurrency
+//
+// Generate, Write, Check and Run may be called from several goroutines at
+// once for different directories; calls writing the same files race as any
+// two writers of one file do.
+package generator
