@@ -11,8 +11,9 @@ import (
 // 503 Service Unavailable for a concurrency rejection, 429 Too Many Requests
 // for any other, a Retry-After header (whole seconds, rounded up) when the
 // rejection says when to retry, and X-Throttled-Reason with the reason's
-// String. An err that is not a *ThrottledError is answered 500 Internal
-// Server Error (for example a store that could not answer, fail=closed).
+// String. Other errors: 503 for a store that could not answer
+// (ErrStoreUnavailable, fail=closed), 504 Gateway Timeout for ErrTimeout,
+// 500 Internal Server Error for anything else.
 //
 // Generated wrappers of functions shaped func(http.ResponseWriter,
 // *http.Request) call it; it writes the header and a one-line body, so
@@ -20,7 +21,14 @@ import (
 func WriteRejection(w http.ResponseWriter, err error) {
 	var te *ThrottledError
 	if !errors.As(err, &te) {
-		http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
+		status := http.StatusInternalServerError
+		switch {
+		case errors.Is(err, ErrStoreUnavailable):
+			status = http.StatusServiceUnavailable
+		case errors.Is(err, ErrTimeout):
+			status = http.StatusGatewayTimeout
+		}
+		http.Error(w, http.StatusText(status), status)
 		return
 	}
 	status := http.StatusTooManyRequests

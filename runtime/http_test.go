@@ -22,7 +22,8 @@ func TestWriteRejection(t *testing.T) {
 		{&ThrottledError{Policy: "concurrency", Reason: ReasonFullQueue}, 503, "", "rejected due to full queue"},
 		{&ThrottledError{Policy: "concurrency", Reason: ReasonConsumerQuota}, 503, "", "rejected due to consumer quota"},
 		{fmt.Errorf("wrapped: %w", &ThrottledError{Policy: "concurrency", Reason: ReasonPriorityQuota}), 503, "", "rejected due to priority quota"},
-		{fmt.Errorf("store: %w", ErrStoreUnavailable), 500, "", ""},
+		{fmt.Errorf("store: %w", ErrStoreUnavailable), 503, "", ""},
+		{fmt.Errorf("call: %w", ErrTimeout), 504, "", ""},
 		{errors.New("other"), 500, "", ""},
 	} {
 		rec := httptest.NewRecorder()
