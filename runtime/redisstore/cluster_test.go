@@ -26,7 +26,7 @@ func TestCluster(t *testing.T) {
 	c := redistest.StartCluster(t, 3)
 	rdb := redis.NewClusterClient(&redis.ClusterOptions{Addrs: c.Addrs()})
 	defer rdb.Close()
-	s := redisstore.New(rdb, redisstore.WithSpreadKeys(true))
+	s := redisstore.New(rdb, testTimeout, redisstore.WithSpreadKeys(true))
 	defer s.Close()
 	ctx := context.Background()
 	mem := runtime.NewMemoryStore()

@@ -28,7 +28,7 @@ func TestConformance(t *testing.T) {
 		t.Run(mode.name, func(t *testing.T) {
 			rdb := redis.NewClient(&redis.Options{Addr: srv.Addr(), ContextTimeoutEnabled: mode.ctxTimeout})
 			defer rdb.Close()
-			s := redisstore.New(rdb, mode.opts...)
+			s := redisstore.New(rdb, append([]redisstore.Option{testTimeout}, mode.opts...)...)
 			defer s.Close()
 			conformance.Run(t, func(*testing.T) runtime.Store { return s })
 		})
@@ -44,7 +44,7 @@ func TestConformanceCluster(t *testing.T) {
 	c := redistest.StartCluster(t, 3)
 	rdb := redis.NewClusterClient(&redis.ClusterOptions{Addrs: c.Addrs()})
 	defer rdb.Close()
-	s := redisstore.New(rdb)
+	s := redisstore.New(rdb, testTimeout)
 	defer s.Close()
 	conformance.Run(t, func(*testing.T) runtime.Store { return s })
 }

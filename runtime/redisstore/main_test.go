@@ -2,6 +2,7 @@ package redisstore_test
 
 import (
 	"context"
+	"time"
 	"testing"
 
 	"github.com/redis/go-redis/v9"
@@ -28,13 +29,18 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m, goleak.IgnoreAnyFunction("github.com/redis/go-redis/v9/internal/pool.(*ConnPool).tryDial"))
 }
 
+// testTimeout bounds decisions in tests that check decisions rather than
+// failures: generous, since -race and a busy machine slow round trips down.
+var testTimeout = redisstore.WithTimeout(10 * time.Second)
+
 // newStore starts a redis-server and returns a store over a client of it;
-// both are closed when the test ends.
+// both are closed when the test ends. Decisions are bounded by testTimeout
+// unless opts say otherwise.
 func newStore(t testing.TB, opts ...redisstore.Option) (*redisstore.Store, *redistest.Server) {
 	t.Helper()
 	srv := redistest.Start(t)
 	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr()})
-	s := redisstore.New(rdb, opts...)
+	s := redisstore.New(rdb, append([]redisstore.Option{testTimeout}, opts...)...)
 	t.Cleanup(func() {
 		s.Close()
 		rdb.Close()
