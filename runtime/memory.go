@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	goruntime "runtime"
 	"sync"
 	"time"
@@ -140,7 +141,7 @@ func (s *MemoryStore) Len() int {
 		for i := range t.shards {
 			sh := &t.shards[i]
 			sh.mu.Lock()
-			n += len(sh.m)
+			n += len(sh.m) + sh.w.n
 			sh.mu.Unlock()
 		}
 	}
@@ -216,9 +217,15 @@ func (t *memTable) cancelOne(p *params, key string, now int64) {
 		s.mu.Unlock()
 		return
 	}
-	sh := &t.shards[t.shardOf(key)]
+	h := maphash.String(t.seed, key)
+	sh := &t.shards[h&t.mask]
 	sh.mu.Lock()
-	if e := sh.m[key]; e != nil && now < e.exp {
+	if wordAlg(p.alg) {
+		if i, found := sh.w.find(wordTag(h), key); found {
+			st, _ := cancel(p, state{a: sh.w.slots[i].word}, now)
+			sh.w.slots[i].word = st.a
+		}
+	} else if e := sh.m[key]; e != nil && now < e.exp {
 		var ttl int64
 		e.st, ttl = cancel(p, e.st, now)
 		e.exp = now + ttl

@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"hash/maphash"
 	"sync"
 	"time"
 )
@@ -48,11 +49,13 @@ func decideRefs(refs []*memRef, keys []string, now, maxWait int64) Decision {
 		pbuf [maxStackLimits]bool
 		obuf [maxStackLimits]outcome
 		sbuf [maxStackLimits]int
+		tbuf [maxStackLimits]uint32
 	)
-	locks, ents, present, outs, shardIdx := lbuf[:0], ebuf[:0], pbuf[:0], obuf[:0], sbuf[:0]
+	locks, ents, present, outs, shardIdx, tags := lbuf[:0], ebuf[:0], pbuf[:0], obuf[:0], sbuf[:0], tbuf[:0]
 	if n > maxStackLimits {
 		locks, ents = make([]lockRef, 0, n), make([]entry, 0, n)
 		present, outs, shardIdx = make([]bool, 0, n), make([]outcome, 0, n), make([]int, 0, n)
+		tags = make([]uint32, 0, n)
 	}
 	for i, r := range refs {
 		if keys[i] == "" {
@@ -61,12 +64,13 @@ func decideRefs(refs []*memRef, keys []string, now, maxWait int64) Decision {
 			} else {
 				locks = append(locks, lockRef{order: r.t.id << 32, mu: &r.t.one.mu})
 			}
-			shardIdx = append(shardIdx, -1)
+			shardIdx, tags = append(shardIdx, -1), append(tags, 0)
 			continue
 		}
-		s := r.t.shardOf(keys[i])
+		h := maphash.String(r.t.seed, keys[i])
+		s := int(h & r.t.mask)
 		locks = append(locks, lockRef{order: r.t.id<<32 | uint64(s+1), mu: &r.t.shards[s].mu})
-		shardIdx = append(shardIdx, s)
+		shardIdx, tags = append(shardIdx, s), append(tags, wordTag(h))
 	}
 	for i := 1; i < len(locks); i++ { // insertion sort: n is small
 		for j := i; j > 0 && locks[j].order < locks[j-1].order; j-- {
@@ -87,6 +91,12 @@ func decideRefs(refs []*memRef, keys []string, now, maxWait int64) Decision {
 			e.st.a, ok, e.exp = r.t.one.held, r.t.one.held != 0, maxInt64
 		} else if s < 0 {
 			e, ok = r.t.one.e, r.t.one.ok
+		} else if wordAlg(r.p.alg) {
+			w := &r.t.shards[s].w
+			if j, found := w.find(tags[i], keys[i]); found {
+				e.st.a, ok = w.slots[j].word, true
+			}
+			e.exp = maxInt64 // a word's staleness is in the word itself
 		} else if ep := r.t.shards[s].m[keys[i]]; ep != nil {
 			e, ok = *ep, true
 		}
@@ -124,7 +134,13 @@ func decideRefs(refs []*memRef, keys []string, now, maxWait int64) Decision {
 				r.t.one.held = e.st.a
 			} else if s < 0 {
 				r.t.one.e, r.t.one.ok = e, true
-			} else if sh := &r.t.shards[s]; present[i] {
+			} else if sh := &r.t.shards[s]; wordAlg(r.p.alg) {
+				if j, found := sh.w.find(tags[i], keys[i]); found {
+					sh.w.slots[j].word = e.st.a
+				} else {
+					sh.w.insert(&r.p, tags[i], keys[i], e.st.a, now, r.t.perShard)
+				}
+			} else if present[i] {
 				*sh.m[keys[i]] = e
 			} else {
 				ep := new(entry)

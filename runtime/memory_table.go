@@ -128,10 +128,11 @@ type entry struct {
 // memShard is one lock and the keys it guards.
 type memShard struct {
 	mu   sync.Mutex
-	m    map[string]*entry
-	peak int    // the largest len(m) since the map was last rebuilt
-	ops  uint32 // decisions since the last incremental sweep
-	_    [64 - 8 - 8 - 8 - 4]byte
+	m    map[string]*entry // fixed_window, sliding_window, token_bucket
+	w    wordTable         // gcra, leaky_bucket
+	peak int               // the largest len(m) since the map was last rebuilt
+	ops  uint32            // decisions since the last incremental sweep
+	_    [64]byte
 }
 
 // sweepEvery is how many decisions on a shard trigger one incremental sweep
@@ -158,11 +159,6 @@ func newMemTable(id uint64, alg Algorithm, nshards, perShard int) *memTable {
 	}
 }
 
-// shardOf returns the shard index of key.
-func (t *memTable) shardOf(key string) int {
-	return int(maphash.String(t.seed, key) & t.mask)
-}
-
 // decideOne decides one call on one key and commits it when admitted.
 func (t *memTable) decideOne(p *params, key string, now, maxWait int64) outcome {
 	if key == "" {
@@ -178,7 +174,11 @@ func (t *memTable) decideOne(p *params, key string, now, maxWait int64) outcome 
 		s.mu.Unlock()
 		return o
 	}
-	sh := &t.shards[t.shardOf(key)]
+	h := maphash.String(t.seed, key)
+	sh := &t.shards[h&t.mask]
+	if wordAlg(p.alg) {
+		return t.decideKeyedWord(sh, p, wordTag(h), key, now, maxWait)
+	}
 	sh.mu.Lock()
 	var o outcome
 	if ep := sh.m[key]; ep != nil {
@@ -194,6 +194,36 @@ func (t *memTable) decideOne(p *params, key string, now, maxWait int64) outcome 
 	if sh.ops++; sh.ops >= sweepEvery {
 		sh.ops = 0
 		sh.sweep(now, sweepSample)
+	}
+	sh.mu.Unlock()
+	return o
+}
+
+// decideKeyedWord decides a keyed gcra or leaky_bucket call in shard sh.
+func (t *memTable) decideKeyedWord(sh *memShard, p *params, tag uint32, key string, now, maxWait int64) outcome {
+	sh.mu.Lock()
+	i, found := sh.w.find(tag, key)
+	var cur int64
+	if found {
+		cur = sh.w.slots[i].word
+	}
+	var st state
+	var o outcome
+	if p.alg == GCRA {
+		st, o = gcra(p, state{a: cur}, !found, now, maxWait)
+	} else {
+		st, o = leakyBucket(p, state{a: cur}, !found, now, maxWait)
+	}
+	if o.allowed {
+		if found {
+			sh.w.slots[i].word = st.a
+		} else {
+			sh.w.insert(p, tag, key, st.a, now, t.perShard)
+		}
+	}
+	if sh.ops++; sh.ops >= sweepEvery {
+		sh.ops = 0
+		sh.w.sweep(p, now, sweepSample)
 	}
 	sh.mu.Unlock()
 	return o
