@@ -33,12 +33,12 @@ type TimeoutContext struct {
 	deadline time.Time     // ours, on clock; unset when sys
 	mono     time.Duration // sys: our deadline as monotonic time since sysBase
 	sys      bool          // clock is SystemClock: use the cheaper monotonic clock alone
-	state    atomic.Uint32 // tcLive until the context ends, then why it ended
 	started  atomic.Bool   // Done was called: a channel and maybe timers exist
+	closed   bool          // done is closed; guarded by mu (here to pack the struct)
+	state    atomic.Uint32 // tcLive until the context ends, then why it ended
 
-	mu         sync.Mutex // guards the fields below
+	mu         sync.Mutex // guards closed and the fields below
 	done       chan struct{}
-	closed     bool
 	stopTimer  func() bool
 	stopParent func() bool
 }
