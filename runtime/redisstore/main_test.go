@@ -2,8 +2,8 @@ package redisstore_test
 
 import (
 	"context"
-	"time"
 	"testing"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 	"go.uber.org/goleak"
