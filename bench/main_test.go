@@ -35,13 +35,21 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
+// requireRedis is the environment variable (set by CI) that turns a missing
+// redis-server into a failure instead of a skip.
+const requireRedis = "THROTTLEGEN_REQUIRE_REDIS"
+
 // redisClient returns a client of the shared redis-server, with its database
-// flushed, or skips b when redis-server is not installed.
+// flushed, or skips b when redis-server is not installed (fails it under
+// THROTTLEGEN_REQUIRE_REDIS=1).
 func redisClient(b *testing.B) *redis.Client {
 	b.Helper()
 	redisOnce.Do(func() { redisServer, redisErr = redisserver.Start() })
 	if errors.Is(redisErr, redisserver.ErrNotInstalled) {
-		b.Skipf("skipping Redis benchmarks: %v", redisErr)
+		if os.Getenv(requireRedis) == "1" {
+			b.Fatalf("%v and %s=1", redisErr, requireRedis)
+		}
+		b.Skipf("skipping Redis benchmarks (install redis-server to run them): %v", redisErr)
 	}
 	if redisErr != nil {
 		b.Fatal(redisErr)
