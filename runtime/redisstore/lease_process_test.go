@@ -28,7 +28,7 @@ const (
 	leaseAddrEnv    = "REDISSTORE_LEASE_ADDR"
 	leaseCapacity   = 4
 	leaseConsumerQ  = 0.5 // 2 slots per consumer
-	leaseTTL        = 3 * time.Second
+	leaseTTL        = 5 * time.Second
 	leasePool       = "lease/multiprocess"
 	leaseKeyspace   = "lp"
 	leaseCounterKey = "lp-counter" // outside the keyspace: the test's own bookkeeping
@@ -171,6 +171,14 @@ func TestGlobalConcurrencyAcrossProcesses(t *testing.T) {
 	b, err := lim.Acquire(ctx, "y")
 	if err != nil {
 		t.Fatal(err)
+	}
+	// With a and b, the pool is full: the dead holder's two leases still
+	// count. (They were renewed at most a third of their TTL before the
+	// kill; this runs milliseconds after it.)
+	probe := &runtime.LeaseRequest{Keyspace: leaseKeyspace, Pool: leasePool, ID: "probe", Consumer: "probe",
+		Priority: "none", Capacity: leaseCapacity, ConsumerMax: -1, PriorityMax: -1, TTL: time.Second}
+	if res, err := s.AcquireLease(ctx, probe); err != nil || res.Reason != runtime.ReasonFullQueue {
+		t.Fatalf("probe after the kill: %+v %v; want the pool full (capacity exceeded)", res, err)
 	}
 	// A third call waits until the holder's leases expire, woken at the
 	// earliest expiry at the latest.
