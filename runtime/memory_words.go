@@ -1,41 +1,57 @@
 package runtime
 
+import "unsafe"
+
 // wordTable is a shard's table of keyed gcra or leaky_bucket states, whose
 // state is one word (tat, or the last turn). It is an open-addressing hash
 // table with linear probing and backward-shift deletion: one hash per
 // decision (the one that chose the shard), the state updated in place, no
-// allocation per key, 32 bytes per slot, and cheap random sampling for
-// forgetting idle keys. The shard's mutex guards it.
+// allocation per key, 24 bytes per slot, and cheap random sampling for
+// forgetting idle keys. The table grows by half when 7/8 full and shrinks
+// when a quarter full, so a slot costs at most 24/0.58 bytes per key. The
+// shard's mutex guards it.
 type wordTable struct {
-	slots []wslot // len is a power of two, or 0
+	slots []wslot // any length
 	n     int     // occupied slots
 	rng   uint64  // xorshift state for sampling
 }
 
-// wslot is one key. tag is the upper half of the key's hash with the low bit
-// set (0 marks an empty slot); its other bits choose the home slot.
+// wslot is one key: its bytes (kept alive by ptr), length, tag and word. tag
+// is the upper half of the key's hash with the low bit set (0 marks an empty
+// slot); it also chooses the home slot.
 type wslot struct {
-	key  string
+	ptr  *byte
+	klen uint32
 	tag  uint32
 	word int64
 }
 
+func (s *wslot) key() string { return unsafe.String(s.ptr, s.klen) }
+
 func wordTag(h uint64) uint32 { return uint32(h>>32) | 1 }
 
-func (w *wordTable) home(tag uint32) int { return int(tag>>1) & (len(w.slots) - 1) }
+// home maps tag onto [0, len(slots)) (multiply-shift, no modulo).
+func (w *wordTable) home(tag uint32) int { return int(uint64(tag) * uint64(len(w.slots)) >> 32) }
+
+// next is the slot after i, wrapping around.
+func (w *wordTable) next(i int) int {
+	if i++; i == len(w.slots) {
+		return 0
+	}
+	return i
+}
 
 // find returns the slot of key, or the empty slot where it would go.
 func (w *wordTable) find(tag uint32, key string) (int, bool) {
 	if len(w.slots) == 0 {
 		return -1, false
 	}
-	mask := len(w.slots) - 1
-	for i := w.home(tag); ; i = (i + 1) & mask {
+	for i := w.home(tag); ; i = w.next(i) {
 		s := &w.slots[i]
 		if s.tag == 0 {
 			return i, false
 		}
-		if s.tag == tag && s.key == key {
+		if s.tag == tag && int(s.klen) == len(key) && s.key() == key {
 			return i, true
 		}
 	}
@@ -43,11 +59,11 @@ func (w *wordTable) find(tag uint32, key string) (int, bool) {
 
 // put stores a new key (not present) and grows the table as needed.
 func (w *wordTable) put(tag uint32, key string, word int64) {
-	if (w.n+1)*4 > len(w.slots)*3 {
-		w.resize(max(8, 2*len(w.slots)))
+	if (w.n+1)*8 > len(w.slots)*7 {
+		w.resize(max(8, len(w.slots)+len(w.slots)/2))
 	}
 	i, _ := w.find(tag, key)
-	w.slots[i] = wslot{key: key, tag: tag, word: word}
+	w.slots[i] = wslot{ptr: unsafe.StringData(key), klen: uint32(len(key)), tag: tag, word: word}
 	w.n++
 }
 
@@ -57,7 +73,10 @@ func (w *wordTable) resize(size int) {
 	w.slots = make([]wslot, size)
 	for _, s := range old {
 		if s.tag != 0 {
-			i, _ := w.find(s.tag, s.key)
+			i := w.home(s.tag)
+			for w.slots[i].tag != 0 {
+				i = w.next(i)
+			}
 			w.slots[i] = s
 		}
 	}
@@ -65,9 +84,8 @@ func (w *wordTable) resize(size int) {
 
 // remove empties slot i, shifting back the keys that probed past it.
 func (w *wordTable) remove(i int) {
-	mask := len(w.slots) - 1
 	for j := i; ; {
-		j = (j + 1) & mask
+		j = w.next(j)
 		s := w.slots[j]
 		if s.tag == 0 {
 			break
@@ -82,7 +100,7 @@ func (w *wordTable) remove(i int) {
 	}
 	w.slots[i] = wslot{}
 	w.n--
-	if len(w.slots) > 64 && w.n*8 < len(w.slots) {
+	if len(w.slots) > 64 && w.n*4 < len(w.slots) {
 		w.resize(len(w.slots) / 2)
 	}
 }
@@ -103,7 +121,7 @@ func (w *wordTable) randomSlot() int {
 	w.rng ^= w.rng << 13
 	w.rng ^= w.rng >> 7
 	w.rng ^= w.rng << 17
-	return int(w.rng) & (len(w.slots) - 1)
+	return int(w.rng>>32) * len(w.slots) >> 32
 }
 
 // sweep looks at up to n keys from a random slot and forgets those fresh
@@ -116,19 +134,19 @@ func (w *wordTable) sweep(p *params, now int64, n int) {
 	for probes := 0; n > 0 && probes < 4*n+8; probes++ {
 		s := &w.slots[i]
 		if s.tag == 0 {
-			i = (i + 1) & (len(w.slots) - 1)
+			i = w.next(i)
 			continue
 		}
 		n--
 		if now >= wordExp(p, s.word)+idleGrace {
+			size := len(w.slots)
 			w.remove(i) // slot i now holds the next key, if any moved back
-			if len(w.slots) == 0 || w.n == 0 {
-				return
+			if w.n == 0 || len(w.slots) != size {
+				return // shrunk: slot indexes changed
 			}
-			i &= len(w.slots) - 1
 			continue
 		}
-		i = (i + 1) & (len(w.slots) - 1)
+		i = w.next(i)
 	}
 }
 
@@ -136,7 +154,7 @@ func (w *wordTable) sweep(p *params, now int64, n int) {
 // becomes fresh soonest.
 func (w *wordTable) evict(p *params) {
 	victim, best, seen := -1, int64(maxInt64), 0
-	for i := w.randomSlot(); seen < evictSample && seen < w.n; i = (i + 1) & (len(w.slots) - 1) {
+	for i := w.randomSlot(); seen < evictSample && seen < w.n; i = w.next(i) {
 		if s := &w.slots[i]; s.tag != 0 {
 			seen++
 			if e := wordExp(p, s.word); e < best {
