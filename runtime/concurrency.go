@@ -271,6 +271,9 @@ func validateConcurrencySpec(s ConcurrencySpec) error {
 	if s.Scope > ScopeGlobal {
 		return fmt.Errorf("%s: unknown scope %d", prefix, s.Scope)
 	}
+	if s.Scope == ScopeGlobal && s.Name == "" {
+		return fmt.Errorf("%s: scope=global needs a Name: processes share the pool by it", prefix)
+	}
 	for _, q := range s.ConsumerQuotas {
 		if !(q.Fraction > 0 && q.Fraction <= 1) {
 			return fmt.Errorf("%s: consumer quota %s must be a fraction in (0, 1], got %v", prefix, quotaLabel(q), q.Fraction)

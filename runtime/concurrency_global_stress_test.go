@@ -20,9 +20,11 @@ func TestGlobalStress(t *testing.T) {
 	const capacity = 8
 	m := newMemLeases()
 	useConfig(t, WithStore(m))
-	spec := ConcurrencySpec{Capacity: capacity, Queue: 300, Scope: ScopeGlobal,
+	spec := ConcurrencySpec{Name: "test/global/stress", Capacity: capacity, Queue: 300, Scope: ScopeGlobal,
 		ConsumerQuotas: []Quota{{Fraction: 0.25}}}
-	lims := []*Concurrency{NewConcurrency(spec), NewConcurrency(spec), NewConcurrency(spec)}
+	// Three limiters of one pool, bypassing the process's registry: three
+	// processes sharing a store.
+	lims := []*Concurrency{newConcurrency(spec), newConcurrency(spec), newConcurrency(spec)}
 
 	var running atomic.Int32
 	var byConsumer [16]atomic.Int32

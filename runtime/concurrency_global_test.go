@@ -106,9 +106,12 @@ func globalPair(t *testing.T, spec ConcurrencySpec, opts ...Option) (a, b *Concu
 	clk = fakeclock.New(time.Unix(1_700_000_000, 0))
 	useConfig(t, append([]Option{WithStore(m), WithClock(clk)}, opts...)...)
 	spec.Scope = ScopeGlobal
-	// Anonymous limiters are never shared in the process, but both use the
-	// store's pool "": they stand for two processes.
-	return NewConcurrency(spec), NewConcurrency(spec), m, clk
+	// Two limiters of one pool, bypassing the process's registry of pools:
+	// they stand for two processes.
+	if spec.Name == "" {
+		spec.Name = "test/" + t.Name()
+	}
+	return newConcurrency(spec), newConcurrency(spec), m, clk
 }
 
 func TestGlobalCapacityAcrossLimitersWakesOnRelease(t *testing.T) {
@@ -237,7 +240,7 @@ func TestGlobalStoreDownFallsBackToLocal(t *testing.T) {
 
 func TestGlobalWithoutLeaseStoreIsLocal(t *testing.T) {
 	useConfig(t, WithStore(nil))
-	c := NewConcurrency(ConcurrencySpec{Capacity: 1, Scope: ScopeGlobal})
+	c := NewConcurrency(ConcurrencySpec{Name: "test/global/nolease", Capacity: 1, Scope: ScopeGlobal})
 	s, err := c.Acquire(context.Background(), "")
 	if err != nil {
 		t.Fatal(err)

@@ -512,6 +512,7 @@ func TestConcurrencyInvalidSpecs(t *testing.T) {
 		{ConcurrencySpec{Capacity: 1, ConsumerQuotas: []Quota{{Fraction: 0}}}, "fraction"},
 		{ConcurrencySpec{Capacity: 1, ConsumerQuotas: []Quota{{Fraction: 1.5}}}, "fraction"},
 		{ConcurrencySpec{Capacity: 1, PriorityQuotas: []Quota{{Name: "urgent", Fraction: 0.5}}}, `"urgent"`},
+		{ConcurrencySpec{Capacity: 1, Scope: ScopeGlobal}, "needs a Name"},
 	} {
 		if msg := panicMessage(func() { NewConcurrency(tc.spec) }); !strings.Contains(msg, tc.want) {
 			t.Errorf("NewConcurrency(%+v) panicked %q, want %q", tc.spec, msg, tc.want)
