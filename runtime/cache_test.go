@@ -261,3 +261,34 @@ func ExampleCache() {
 	fmt.Println(a, b, calls)
 	// Output: user 7 user 7 1
 }
+
+// TestCacheConcurrentUse hammers a small cache from many goroutines; run it
+// with -race. Every answer must be the value computed for its own key.
+func TestCacheConcurrentUse(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	c := NewCache[cacheKeyT, cacheValT](CacheSpec{TTL: time.Hour, Size: 8})
+	var wg sync.WaitGroup
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 500; i++ {
+				id := fmt.Sprint((i * (g + 1)) % 20)
+				v, err := cachedCall(context.Background(), c, cacheKeyT{ID: id}, func() (string, error) {
+					if i%7 == 0 {
+						return "", io.EOF
+					}
+					return "v" + id, nil
+				})
+				if err == nil && v != "v"+id || err != nil && err != io.EOF {
+					t.Errorf("key %s: %q, %v", id, v, err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if n := c.Len(); n > 8 {
+		t.Fatalf("Len = %d, above Size 8", n)
+	}
+}

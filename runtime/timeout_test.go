@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 	"testing"
 	"time"
 
@@ -272,4 +273,49 @@ func ExampleRunTimeout() {
 	}
 	fmt.Println(res.r0, err)
 	// Output: 5 <nil>
+}
+
+// TestTimeoutContextConcurrentUse races Done, Err, Cancel, the parent's
+// cancellation and the deadline; run it with -race.
+func TestTimeoutContextConcurrentUse(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	clk := rtcClock(t)
+	for i := 0; i < 200; i++ {
+		parent, cancelParent := context.WithCancel(context.Background())
+		tctx := WithTimeout(parent, time.Second)
+		start := make(chan struct{})
+		var wg sync.WaitGroup
+		for g := 0; g < 4; g++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				switch (i + g) % 4 {
+				case 0:
+					<-tctx.Done()
+				case 1:
+					_ = tctx.Err()
+					<-tctx.Done()
+				case 2:
+					cancelParent()
+				case 3:
+					tctx.Cancel()
+				}
+			}()
+		}
+		close(start)
+		if i%3 == 0 {
+			clk.Advance(time.Second)
+		}
+		tctx.Cancel() // every context ends, whoever wins
+		wg.Wait()
+		<-tctx.Done()
+		if tctx.Err() == nil {
+			t.Fatal("ended context reports no error")
+		}
+		cancelParent()
+	}
+	if n := clk.Timers(); n != 0 {
+		t.Fatalf("%d timers left", n)
+	}
 }
