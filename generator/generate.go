@@ -80,8 +80,9 @@ func Generate(cfg Config) ([]File, error) {
 func generate(cfg *Config, pkgs []*packages.Package, fset *token.FileSet) ([]File, error) {
 	var errs ErrorList
 	type work struct {
-		pkg *packages.Package
-		fns []*function
+		pkg       *packages.Package
+		fns       []*function
+		buildExpr string // the package's build constraint, "" for none
 	}
 	var todo []work
 	var all []*function
@@ -89,12 +90,12 @@ func generate(cfg *Config, pkgs []*packages.Package, fset *token.FileSet) ([]Fil
 		if p.Types == nil || p.TypesInfo == nil {
 			continue
 		}
-		fns, serrs := scan(p, fset, cfg)
+		fns, expr, serrs := scan(p, fset, cfg)
 		errs = append(errs, serrs...)
 		for _, fn := range fns {
 			errs = append(errs, check(fn, fset, cfg)...)
 		}
-		todo = append(todo, work{p, fns})
+		todo = append(todo, work{p, fns, expr})
 		all = append(all, fns...)
 	}
 	errs = append(errs, checkShared(all)...)
@@ -123,7 +124,9 @@ func generate(cfg *Config, pkgs []*packages.Package, fset *token.FileSet) ([]Fil
 			}
 			continue
 		}
-		content, err := emit(planFile(cfg, w.pkg, w.fns, path))
+		fp := planFile(cfg, w.pkg, w.fns, path)
+		fp.buildExpr = w.buildExpr
+		content, err := emit(fp)
 		if err != nil {
 			errs.add(token.Position{Filename: path}, "internal error: %v", err)
 			continue

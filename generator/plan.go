@@ -13,14 +13,15 @@ import (
 // every generated identifier, local variable and import, chosen so that
 // none collides with the user's names.
 type filePlan struct {
-	cfg      *Config
-	pkg      *packages.Package
-	self     string // the package's import path
-	out      string // the generated file's path
-	wrappers []*wrapperPlan
-	pools    []*poolPlan
-	imports  map[string]string // import path → name in the generated file
-	real     map[string]string // import path → the package's own name
+	cfg       *Config
+	pkg       *packages.Package
+	self      string // the package's import path
+	out       string // the generated file's path
+	buildExpr string // a //go:build expression the file carries, "" for none
+	wrappers  []*wrapperPlan
+	pools     []*poolPlan
+	imports   map[string]string // import path → name in the generated file
+	real      map[string]string // import path → the package's own name
 }
 
 // poolPlan is one concurrency limiter variable, shared by the functions

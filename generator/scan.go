@@ -47,15 +47,23 @@ type function struct {
 // functions in source order, and errors for malformed directives, for
 // directives on anything else, and for directives in files with build
 // constraints.
-func scan(p *packages.Package, fset *token.FileSet, cfg *Config) ([]*function, ErrorList) {
+//
+// When every file of the package carries the same build constraint, the
+// package exists only where it holds: directives are accepted, and the
+// constraint is returned for the generated file to carry too.
+func scan(p *packages.Package, fset *token.FileSet, cfg *Config) ([]*function, string, ErrorList) {
 	var fns []*function
 	var errs ErrorList
+	pkgExpr := packageConstraint(p, cfg)
 	for _, f := range p.Syntax {
 		filename := fset.Position(f.Package).Filename
 		if filepath.Base(filename) == cfg.output() && len(f.Decls) == 0 && f.Doc == nil && len(f.Comments) == 0 {
 			continue // our own earlier output, blanked by load
 		}
-		constrained := buildConstraint(f, filename)
+		expr, constrained := fileConstraint(f, filename)
+		if pkgExpr != "" && sameConstraint(expr, pkgExpr) {
+			constrained = ""
+		}
 		docs := map[*ast.CommentGroup]*ast.FuncDecl{}
 		for _, d := range f.Decls {
 			if fd, ok := d.(*ast.FuncDecl); ok && fd.Doc != nil {
@@ -103,7 +111,10 @@ func scan(p *packages.Package, fset *token.FileSet, cfg *Config) ([]*function, E
 		if err != nil {
 			continue
 		}
-		why := buildConstraint(f, name)
+		expr, why := fileConstraint(f, name)
+		if pkgExpr != "" && sameConstraint(expr, pkgExpr) {
+			why = "the package's constraint " + pkgExpr + " excludes it here: run throttlegen where it holds (GOOS, GOARCH, -tags)"
+		}
 		if why == "" {
 			why = "excluded by the current build configuration"
 		}
@@ -115,33 +126,151 @@ func scan(p *packages.Package, fset *token.FileSet, cfg *Config) ([]*function, E
 			}
 		}
 	}
-	return fns, errs
+	return fns, pkgExpr, errs
 }
 
-// buildConstraint describes why f is compiled only on some configurations:
-// a //go:build line, a GOOS or GOARCH file name suffix, or cgo. It returns
-// "" for a file compiled everywhere.
-func buildConstraint(f *ast.File, filename string) string {
+// fileConstraint returns the build constraint of f as one expression in
+// //go:build syntax (its //go:build or +build lines, its GOOS/GOARCH file
+// name suffix, cgo), and a description for messages; "" for a file
+// compiled everywhere.
+func fileConstraint(f *ast.File, filename string) (expr, desc string) {
+	var parts, descs []string
 	for _, cg := range f.Comments {
 		if cg.Pos() >= f.Package {
 			break
 		}
 		for _, c := range cg.List {
 			if constraint.IsGoBuild(c.Text) || constraint.IsPlusBuild(c.Text) {
-				return strings.TrimSpace(c.Text)
+				if x, err := constraint.Parse(c.Text); err == nil {
+					parts = append(parts, x.String())
+				} else {
+					parts = append(parts, strings.TrimSpace(c.Text))
+				}
+				if len(descs) == 0 {
+					descs = append(descs, strings.TrimSpace(c.Text))
+				}
 			}
 		}
 	}
 	if s := fileNameConstraint(filename); s != "" {
-		return "file name suffix _" + s
+		parts = append(parts, strings.ReplaceAll(s, "_", " && "))
+		descs = append(descs, "file name suffix _"+s)
 	}
 	for _, imp := range f.Imports {
 		if imp.Path.Value == `"C"` {
-			return `import "C" requires cgo`
+			parts = append(parts, "cgo")
+			descs = append(descs, `import "C" requires cgo`)
 		}
 	}
-	return ""
+	if len(parts) == 0 {
+		return "", ""
+	}
+	if len(parts) > 1 {
+		for i, p := range parts {
+			parts[i] = "(" + p + ")"
+		}
+		if x, err := constraint.Parse("//go:build " + strings.Join(parts, " && ")); err == nil {
+			return x.String(), strings.Join(descs, ", ")
+		}
+	}
+	return parts[0], strings.Join(descs, ", ")
 }
+
+// packageConstraint returns the build constraint every Go file of p
+// carries, or "" when the files differ (or carry none).
+func packageConstraint(p *packages.Package, cfg *Config) string {
+	fset := token.NewFileSet()
+	common, first := "", true
+	for _, files := range [][]string{p.GoFiles, p.IgnoredFiles} {
+		for _, name := range files {
+			base := filepath.Base(name)
+			if !strings.HasSuffix(base, ".go") || strings.HasSuffix(base, "_test.go") || base == cfg.output() {
+				continue
+			}
+			f, err := parser.ParseFile(fset, name, nil, parser.ImportsOnly|parser.ParseComments)
+			if err != nil {
+				return ""
+			}
+			expr, _ := fileConstraint(f, name)
+			if first {
+				common, first = expr, false
+			} else if !sameConstraint(expr, common) {
+				return ""
+			}
+		}
+	}
+	return common
+}
+
+// sameConstraint reports whether two //go:build expressions hold on the
+// same platforms: they agree for every GOOS, GOARCH and cgo setting and
+// every combination of the other tags they name (up to a few; beyond that
+// they must read the same).
+func sameConstraint(a, b string) bool {
+	if a == b {
+		return true
+	}
+	if a == "" || b == "" {
+		return false
+	}
+	xa, erra := constraint.Parse("//go:build " + a)
+	xb, errb := constraint.Parse("//go:build " + b)
+	if erra != nil || errb != nil {
+		return false
+	}
+	extra := map[string]bool{}
+	collect := func(tag string) bool {
+		if !knownOS[tag] && !knownArch[tag] && tag != "cgo" && tag != "unix" && !strings.HasPrefix(tag, "go1.") {
+			extra[tag] = false
+		}
+		return false
+	}
+	xa.Eval(collect)
+	xb.Eval(collect)
+	if len(extra) > 4 {
+		return false
+	}
+	var tags []string
+	for t := range extra {
+		tags = append(tags, t)
+	}
+	for goos := range knownOS {
+		for goarch := range knownArch {
+			for _, cgo := range []bool{false, true} {
+				for mask := 0; mask < 1<<len(tags); mask++ {
+					ok := func(tag string) bool {
+						switch {
+						case tag == goos || tag == goarch || strings.HasPrefix(tag, "go1."):
+							return true
+						case tag == "cgo":
+							return cgo
+						case tag == "unix":
+							return unixOS[goos]
+						case tag == "linux":
+							return goos == "android"
+						case tag == "darwin":
+							return goos == "ios"
+						case tag == "solaris":
+							return goos == "illumos"
+						}
+						for i, t := range tags {
+							if t == tag {
+								return mask&(1<<i) != 0
+							}
+						}
+						return false
+					}
+					if xa.Eval(ok) != xb.Eval(ok) {
+						return false
+					}
+				}
+			}
+		}
+	}
+	return true
+}
+
+var unixOS = setOf("aix", "android", "darwin", "dragonfly", "freebsd", "hurd", "illumos", "ios", "linux", "netbsd", "openbsd", "solaris")
 
 // fileNameConstraint returns the GOOS/GOARCH suffix of a file name, as
 // go/build interprets it, or "".
