@@ -120,7 +120,7 @@ var policies = []policySpec{
 		{name: "consumer", typ: argExpr, doc: "the caller's consumer: a string expression over the parameters"},
 		{name: "priority", typ: argExpr, def: "from the context", doc: "a runtime.Priority or string expression over the parameters"},
 		{name: "consumer_quota", typ: argQuotas, doc: "fractions of capacity per consumer: F or NAME:F, comma-separated"},
-		{name: "priority_quota", typ: argQuotas, doc: "fractions of capacity per priority (high, normal, low): F or NAME:F, comma-separated"},
+		{name: "priority_quota", typ: argQuotas, doc: "fractions of capacity per priority (high, normal, low, none): F or NAME:F, comma-separated"},
 		{name: "pool", typ: argName, def: "importpath.Func", doc: "shares one limiter among the functions naming it; their settings must agree"},
 		{name: "order", typ: argEnum, values: []string{"lifo", "fifo"}, def: "lifo", doc: "the order waiters are served in"},
 		{name: "max_wait", typ: argDuration, zeroOK: true, def: "0 (no bound)", doc: "a longer wait is rejected as deadline"},

@@ -358,8 +358,8 @@ func readQuotas(a *arg) ErrorList {
 		}
 		q.fraction = f
 		if a.name == "priority_quota" && q.name != "" {
-			if lower := strings.ToLower(q.name); lower != "high" && lower != "normal" && lower != "low" {
-				errs.add(p, "priority_quota: unknown priority %q: want high, normal or low%s", q.name, didYouMean(q.name, []string{"high", "normal", "low"}))
+			if lower := strings.ToLower(q.name); lower != "high" && lower != "normal" && lower != "low" && lower != "none" {
+				errs.add(p, "priority_quota: unknown priority %q: want high, normal, low or none (calls without a priority)%s", q.name, didYouMean(q.name, []string{"high", "normal", "low", "none"}))
 				continue
 			}
 			q.name = strings.ToLower(q.name)
