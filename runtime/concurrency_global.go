@@ -20,7 +20,7 @@ type LeaseStore interface {
 	// AcquireLease takes a slot of req.Pool for the lease req.ID when the
 	// priority quota, the consumer quota and the capacity all allow it,
 	// checked in that order over the leases alive now (capacity first when
-	// req.Waited).
+	// req.CapacityFirst).
 	AcquireLease(ctx context.Context, req *LeaseRequest) (LeaseResult, error)
 	// RenewLeases extends each lease that is still alive to TTL from now.
 	// A lease that has expired meanwhile is not revived.
@@ -46,10 +46,12 @@ type LeaseRequest struct {
 	ConsumerMax int           // the most leases Consumer may hold; < 0 means no bound
 	PriorityMax int           // the most leases of Priority; < 0 means no bound
 	TTL         time.Duration // how long the lease lives unless renewed
-	// Waited marks a call that has waited for a slot: the store checks the
-	// capacity first, so that the call is decided only once a slot is free
-	// and its quotas are checked again then (aio-throttle's check 5).
-	Waited bool
+	// CapacityFirst makes the store check the capacity before the quotas.
+	// The runtime sets it for a call that has waited, so that it is decided
+	// only once a slot is free and its quotas are checked again then
+	// (check 5), and for a first try while this process's queue is full,
+	// where a full pool must answer "full queue" before any quota (check 1).
+	CapacityFirst bool
 }
 
 // LeaseResult is a LeaseStore's answer to AcquireLease.
@@ -146,9 +148,11 @@ func (g *globalState) acquire(ctx context.Context, cfg *config, ls LeaseStore, c
 		c.mu.Unlock()
 		return Slot{}, c.reject(cfg, consumer, ReasonFullQueue, 0, running, q)
 	}
+	queueFull := g.waiting >= c.spec.Queue
 	c.mu.Unlock()
 
 	req, seq := g.request(cfg, consumer, cls)
+	req.CapacityFirst = queueFull
 	res, err := ls.AcquireLease(ctx, req)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -315,7 +319,7 @@ func (g *globalState) serve(ctx context.Context, ls LeaseStore) (time.Duration, 
 		}
 		w := g.queue.pop(c.spec.Order)
 		c.mu.Unlock()
-		w.lease.req.Waited = true
+		w.lease.req.CapacityFirst = true
 		actx, cancel := context.WithTimeout(ctx, g.ttl)
 		res, err := ls.AcquireLease(actx, w.lease.req)
 		cancel()

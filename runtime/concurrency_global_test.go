@@ -3,6 +3,7 @@ package runtime
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -53,7 +54,7 @@ func (m *memLeases) AcquireLease(_ context.Context, req *LeaseRequest) (LeaseRes
 		}
 	}
 	switch {
-	case req.Waited && all >= req.Capacity:
+	case req.CapacityFirst && all >= req.Capacity:
 		return LeaseResult{Reason: ReasonFullQueue, RetryIn: req.TTL}, nil
 	case req.PriorityMax >= 0 && byPrio+1 > req.PriorityMax:
 		return LeaseResult{Reason: ReasonPriorityQuota}, nil
@@ -311,4 +312,24 @@ func TestGlobalLocalOrderAndRecheck(t *testing.T) {
 		}
 		first.slot.Release()
 	})
+}
+
+func TestGlobalFullQueueBeforeQuotas(t *testing.T) {
+	// Check (1) first, as locally: the pool is full and this process's
+	// queue (of 0) is full, so a call over its consumer quota hears "full
+	// queue"; with room in the queue it hears the quota.
+	for _, tc := range []struct {
+		queue int
+		want  Reason
+	}{{0, ReasonFullQueue}, {1, ReasonConsumerQuota}} {
+		a, _, _, _ := globalPair(t, ConcurrencySpec{Name: fmt.Sprint("test/global/order", tc.queue), Capacity: 2, Queue: tc.queue,
+			ConsumerQuotas: []Quota{{Fraction: 0.5}}})
+		x, _ := a.Acquire(context.Background(), "a")
+		y, _ := a.Acquire(context.Background(), "b")
+		if _, err := a.Acquire(context.Background(), "a"); reasonOf(t, err) != tc.want {
+			t.Errorf("queue %d: %v, want %v", tc.queue, err, tc.want)
+		}
+		x.Release()
+		y.Release()
+	}
 }

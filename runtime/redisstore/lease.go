@@ -142,7 +142,7 @@ func (s *Store) AcquireLease(ctx context.Context, req *runtime.LeaseRequest) (ru
 	ctx, cancel := context.WithTimeout(ctx, s.opt.timeout)
 	defer cancel()
 	v, err := acquireLua.Run(ctx, s.client, leaseKeys(req), req.ID, req.Capacity,
-		req.ConsumerMax, req.PriorityMax, leaseMicros(req.TTL), waited(req.Waited)).Int64Slice()
+		req.ConsumerMax, req.PriorityMax, leaseMicros(req.TTL), capacityFirst(req.CapacityFirst)).Int64Slice()
 	if err != nil {
 		return runtime.LeaseResult{}, s.classify(ctx, err)
 	}
@@ -205,7 +205,7 @@ func (s *Store) ReleaseLease(ctx context.Context, req *runtime.LeaseRequest) err
 
 var _ runtime.LeaseStore = (*Store)(nil)
 
-func waited(w bool) int {
+func capacityFirst(w bool) int {
 	if w {
 		return 1
 	}

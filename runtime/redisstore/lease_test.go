@@ -179,7 +179,7 @@ func TestLeaseStoreDown(t *testing.T) {
 	}
 }
 
-func TestLeaseWaitedChecksCapacityFirst(t *testing.T) {
+func TestLeaseCapacityFirst(t *testing.T) {
 	s, _ := newStore(t)
 	ctx := context.Background()
 	lease := func(id, consumer, prio string) *runtime.LeaseRequest {
@@ -203,7 +203,7 @@ func TestLeaseWaitedChecksCapacityFirst(t *testing.T) {
 		t.Fatalf("fresh: %v", res.Reason)
 	}
 	w := lease("6", "a", "none")
-	w.Waited = true
+	w.CapacityFirst = true
 	if res, _ := s.AcquireLease(ctx, w); res.Reason != runtime.ReasonFullQueue {
 		t.Fatalf("waited: %v, want full", res.Reason)
 	}
