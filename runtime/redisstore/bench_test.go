@@ -98,6 +98,8 @@ func BenchmarkDecide(b *testing.B) {
 	}{
 		{"Pipelined", nil},
 		{"Direct", []redisstore.Option{redisstore.WithPipelining(false)}},
+		{"Pipelines2", []redisstore.Option{redisstore.WithPipelines(2)}},
+		{"Window50us", []redisstore.Option{redisstore.WithPipelineWindow(50 * time.Microsecond)}},
 	} {
 		b.Run(mode.name, func(b *testing.B) {
 			_, rdb := benchServer(b)

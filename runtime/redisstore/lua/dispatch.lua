@@ -141,6 +141,7 @@ if m == 1 then
   if not reply then
     return redis.error_reply('ERR throttle: malformed request')
   end
+  flush()
   return reply
 end
 local replies, base = {}, 0
@@ -153,4 +154,5 @@ for j = 1, m do
   replies[j] = reply
   base = base + n
 end
+flush()
 return table.concat(replies)

@@ -5,7 +5,7 @@
 -- writes that state with its TTL.
 
 local function fixed_window_decide(key, p, now, maxwait)
-  local v = redis.call('GET', key)
+  local v = get(key)
   local win, count = 0, 0
   local fresh = true
   if v then

@@ -1,7 +1,7 @@
 -- gcra.lua mirrors runtime/algo_gcra.go. t = ⌈d/q⌉; bt = b·t. State: "tat".
 
 local function gcra_decide(key, p, now, maxwait)
-  local v = redis.call('GET', key)
+  local v = get(key)
   local tat = now
   if v then
     tat = tonumber(v)
@@ -23,7 +23,7 @@ end
 
 -- gcra_cancel gives back one emission interval.
 local function gcra_cancel(key, p, now)
-  local v = redis.call('GET', key)
+  local v = get(key)
   if not v then
     return
   end

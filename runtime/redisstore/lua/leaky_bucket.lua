@@ -2,7 +2,7 @@
 -- bucket. State: "last", the time the latest admitted call runs.
 
 local function leaky_bucket_decide(key, p, now, maxwait)
-  local v = redis.call('GET', key)
+  local v = get(key)
   local last = now - p.t
   if v then
     last = tonumber(v)
@@ -31,7 +31,7 @@ end
 
 -- leaky_bucket_cancel frees the latest turn when it is still in the future.
 local function leaky_bucket_cancel(key, p, now)
-  local v = redis.call('GET', key)
+  local v = get(key)
   if not v then
     return
   end

@@ -4,7 +4,7 @@
 
 local function token_bucket_decide(key, p, now, maxwait)
   local level, last = p.c, now
-  local v = redis.call('GET', key)
+  local v = get(key)
   if v then
     local a, b = string.match(v, '^(%-?%d+) (%-?%d+)$')
     level, last = tonumber(a), tonumber(b)
@@ -37,7 +37,7 @@ end
 
 -- token_bucket_cancel puts back the token a reservation took.
 local function token_bucket_cancel(key, p, now)
-  local v = redis.call('GET', key)
+  local v = get(key)
   if not v then
     return
   end
