@@ -9,7 +9,8 @@ import (
 // RunTimeout bounds a function that takes no context: it runs call on a new
 // goroutine and waits for it at most d (on the configured clock), or until ctx
 // ends. It returns call's result when call returns in time; the zero T and
-// ErrTimeout once d has passed; the zero T and ctx.Err() when ctx ends first.
+// ErrTimeout once d has passed; the zero T and ctx.Err() when ctx ends first
+// (call is not started when ctx has already ended).
 //
 // The call cannot be stopped: after a timeout it runs on, on its goroutine,
 // and its result is dropped. A panic of call is raised again on the caller's
@@ -26,20 +27,30 @@ import (
 //		r0, err = res.r0, res.err
 //	}
 func RunTimeout[T any](ctx context.Context, d time.Duration, call func() T) (T, error) {
+	if err := ctx.Err(); err != nil {
+		var zero T
+		return zero, err // not started
+	}
 	a := &asyncCall[T]{ch: make(chan asyncResult[T], 1)}
 	go a.run(call)
 
-	clk := loadConfig().clock
-	timer, stop := clk.NewTimer(d)
+	var timer <-chan time.Time
+	if clk := loadConfig().clock; clk == SystemClock {
+		t := time.NewTimer(d) // cheaper than the Clock interface's stop closure
+		defer t.Stop()
+		timer = t.C
+	} else {
+		ch, stop := clk.NewTimer(d)
+		defer stop()
+		timer = ch
+	}
 	var res asyncResult[T]
 	var err error
 	select {
 	case res = <-a.ch:
-		stop()
 	case <-timer:
 		err = ErrTimeout
 	case <-ctx.Done():
-		stop()
 		err = ctx.Err()
 	}
 	if err != nil {
