@@ -181,8 +181,22 @@ func TestGolden(t *testing.T) {
 	if len(compile) == 0 || t.Failed() {
 		return
 	}
-	for _, args := range [][]string{{"build"}, {"vet"}} {
-		cmd := exec.Command("go", append(args, "./...")...)
+	// Cases with tests run them: the wrappers must also behave.
+	var withTests []string
+	for _, c := range cases {
+		for _, f := range c.ar.Files {
+			if strings.HasSuffix(f.Name, "_test.go") && section(c.ar, wantErrors) == nil {
+				withTests = append(withTests, "./"+c.name+"/...")
+				break
+			}
+		}
+	}
+	runs := [][]string{{"build", "./..."}, {"vet", "./..."}}
+	if len(withTests) > 0 {
+		runs = append(runs, append([]string{"test", "-count=1"}, withTests...))
+	}
+	for _, args := range runs {
+		cmd := exec.Command("go", args...)
 		cmd.Dir, cmd.Env = mod, env
 		if out, err := cmd.CombinedOutput(); err != nil {
 			t.Errorf("go %s of the generated outputs: %v\n%s", args[0], err, out)
