@@ -51,11 +51,12 @@ func Binary(tb testing.TB) string {
 
 // Server is one redis-server process.
 type Server struct {
-	tb    testing.TB
-	bin   string
-	dir   string
-	port  int
-	extra []string
+	tb     testing.TB
+	bin    string
+	dir    string
+	port   int
+	config string // a config file given as the first argument, or ""
+	extra  []string
 
 	mu     sync.Mutex
 	cmd    *exec.Cmd
@@ -71,7 +72,17 @@ func Start(tb testing.TB) *Server {
 
 func start(tb testing.TB, dir string, extra []string, busOffset int) *Server {
 	tb.Helper()
-	s := &Server{tb: tb, bin: Binary(tb), dir: dir, extra: extra}
+	return startServer(tb, &Server{tb: tb, bin: Binary(tb), dir: dir, extra: extra}, busOffset)
+}
+
+// startWithConfig starts a server reading the config file conf.
+func startWithConfig(tb testing.TB, dir, conf string, extra []string) *Server {
+	tb.Helper()
+	return startServer(tb, &Server{tb: tb, bin: Binary(tb), dir: dir, config: conf, extra: extra}, 0)
+}
+
+func startServer(tb testing.TB, s *Server, busOffset int) *Server {
+	tb.Helper()
 	var err error
 	for attempt := 0; attempt < 5; attempt++ {
 		s.port, err = freePort(busOffset)
@@ -116,7 +127,11 @@ func freePort(busOffset int) (int, error) {
 }
 
 func (s *Server) launch() error {
-	args := []string{
+	var args []string
+	if s.config != "" {
+		args = append(args, s.config)
+	}
+	args = append(args,
 		"--port", strconv.Itoa(s.port),
 		"--bind", "127.0.0.1",
 		"--save", "",
@@ -125,7 +140,7 @@ func (s *Server) launch() error {
 		"--daemonize", "no",
 		"--loglevel", "warning",
 		"--logfile", filepath.Join(s.dir, "redis.log"),
-	}
+	)
 	args = append(args, s.extra...)
 	cmd := exec.Command(s.bin, args...)
 	cmd.Dir = s.dir

@@ -36,3 +36,11 @@ func TestCluster(t *testing.T) {
 		t.Fatalf("Addrs = %v", c.Addrs())
 	}
 }
+
+func TestSentinel(t *testing.T) {
+	s := StartSentinel(t)
+	got, err := Do(s.Sentinel.Addr(), "SENTINEL", "GET-MASTER-ADDR-BY-NAME", s.Name)
+	if err != nil || !strings.Contains(got, "127.0.0.1") {
+		t.Fatalf("GET-MASTER-ADDR-BY-NAME = %q, %v", got, err)
+	}
+}

@@ -48,3 +48,14 @@ func TestConformanceCluster(t *testing.T) {
 	defer s.Close()
 	conformance.Run(t, func(*testing.T) runtime.Store { return s })
 }
+
+// TestConformanceSentinel runs the same traces through a Sentinel-managed
+// master (redis.NewFailoverClient).
+func TestConformanceSentinel(t *testing.T) {
+	st := redistest.StartSentinel(t)
+	rdb := redis.NewFailoverClient(&redis.FailoverOptions{MasterName: st.Name, SentinelAddrs: []string{st.Sentinel.Addr()}})
+	defer rdb.Close()
+	s := redisstore.New(rdb, testTimeout)
+	defer s.Close()
+	conformance.Run(t, func(*testing.T) runtime.Store { return s })
+}
