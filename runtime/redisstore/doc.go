@@ -3,7 +3,7 @@
 // github.com/redis/go-redis/v9, with a single node, a Redis Cluster or a
 // Sentinel-managed master.
 //
-//	rdb := redis.NewClient(&redis.Options{Addr: "localhost:6379"})
+//	rdb := redis.NewClient(&redis.Options{Addr: "localhost:6379", ContextTimeoutEnabled: true})
 //	store := redisstore.New(rdb)
 //	defer store.Close()
 //	runtime.Configure(runtime.WithStore(store), runtime.WithKeyspace("myapp"))
@@ -32,10 +32,19 @@
 // error wraps runtime.ErrStoreUnavailable and the caller follows its fail
 // policy. Stats counts errors. Nothing is cached about the server, so
 // decisions resume as soon as it answers again (a restarted server gets the
-// script again on the first NOSCRIPT).
+// script again on the first NOSCRIPT, the only answer the store replays).
+// go-redis itself retries a command whose connection broke (MaxRetries);
+// such a replay can count a call twice (never admit more), so set
+// MaxRetries: -1 on the client when that matters.
 //
 // # Throughput
 //
-// Concurrent decisions are coalesced into pipelines by a batcher goroutine
-// (WithPipelining(false) turns it off); Close stops it.
+// Concurrent decisions are coalesced by a batcher goroutine: everything
+// queued while a round trip is in flight goes in the next one, and calls
+// whose keys share a hash tag (all of a keyspace's, by default) share one
+// script run, which reads the clock once and each hot key once. Close stops
+// the batcher. With a client that has ContextTimeoutEnabled (recommended), a
+// decision that finds the store idle makes its round trip itself, without the
+// hand-off to the batcher. WithPipelining(false) makes every decision its own
+// round trip.
 package redisstore
