@@ -380,3 +380,26 @@ func TestRateHook(t *testing.T) {
 		t.Fatalf("events %+v, want %+v", h.events, want)
 	}
 }
+
+// TestRateAllocations pins the allocation budget of the in-memory hot paths:
+// none when admitted, the *ThrottledError alone when rejected.
+func TestRateAllocations(t *testing.T) {
+	useRateConfig(t, WithStore(NewMemoryStore()))
+	ctx := context.Background()
+	for _, alg := range []Algorithm{GCRA, TokenBucket, FixedWindow, SlidingWindow, LeakyBucket} {
+		for _, key := range []string{"", "user-1"} {
+			open := NewRate(t.Name()+"/open/"+alg.String(), RateSpec{Algorithm: alg, Quota: 1 << 40, Duration: time.Second, Bucket: 1})
+			shut := NewRate(t.Name()+"/shut/"+alg.String(), RateSpec{Algorithm: alg, Quota: 1, Duration: time.Hour})
+			open.Allow(ctx, key)
+			shut.Allow(ctx, key)
+			// leaky_bucket paces even a wide-open limit: its calls sleep, and
+			// a timer allocates.
+			if n := testing.AllocsPerRun(100, func() { open.Allow(ctx, key) }); n != 0 && alg != LeakyBucket {
+				t.Errorf("%v key %q: %v allocations when admitted", alg, key, n)
+			}
+			if n := testing.AllocsPerRun(100, func() { shut.Allow(ctx, key) }); n != 1 {
+				t.Errorf("%v key %q: %v allocations when rejected", alg, key, n)
+			}
+		}
+	}
+}
