@@ -5,7 +5,9 @@ import (
 	"go/printer"
 	"go/token"
 	"go/types"
+	"math/bits"
 	"strings"
+	"time"
 )
 
 // runtimePath is the import path of the package generated code calls.
@@ -110,6 +112,11 @@ func check(fn *function, fset *token.FileSet, cfg *Config) ErrorList {
 		}
 		*slot = d
 	}
+	for _, d := range fn.rates {
+		if msg := exactRange(d); msg != "" {
+			errs.add(d.polPos, "%s: %s", fn, msg)
+		}
+	}
 	seen := map[string]*directive{}
 	for _, d := range fn.rates {
 		id := d.policy + "\x00" + rateName(fn, d)
@@ -191,6 +198,41 @@ func check(fn *function, fset *token.FileSet, cfg *Config) ErrorList {
 		}
 	}
 	return errs
+}
+
+// exactRange checks that a rate directive's state fits in 2^53, the
+// integers the Redis store's Lua scripts represent exactly (see
+// docs/design.md), and explains which product is too large.
+func exactRange(d *directive) string {
+	q := d.get("quota").i
+	dur := d.get("duration").d / time.Microsecond
+	if uint64(dur) > maxExact {
+		return "duration= is too long (more than 2^53 microseconds)"
+	}
+	burst := q
+	if a := d.get("burst"); a != nil {
+		burst = a.i
+	}
+	cell := (int64(dur) + q - 1) / q // ⌈D/Q⌉
+	over := func(a, b int64) bool {
+		hi, lo := bits.Mul64(uint64(a), uint64(b))
+		return hi != 0 || lo > maxExact
+	}
+	switch d.policy {
+	case "token_bucket":
+		if over(burst, int64(dur)) {
+			return "burst × duration (in microseconds) exceeds 2^53: lower burst or duration"
+		}
+	case "gcra":
+		if over(burst, cell) {
+			return "burst × duration/quota (in microseconds) exceeds 2^53: lower burst or duration"
+		}
+	case "leaky_bucket":
+		if over(d.get("bucket").i, cell) {
+			return "bucket × duration/quota (in microseconds) exceeds 2^53: lower bucket or duration"
+		}
+	}
+	return ""
 }
 
 // cacheParams are the parameters that identify a call for the cache by
