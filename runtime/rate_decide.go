@@ -180,16 +180,13 @@ func (r *Rate) cancel(ctx context.Context, res *rateRes, keys []string) {
 // again (again = true) for a window limit whose wait= covers RetryAfter, or
 // builds the rejection. waited accumulates the µs slept.
 func (r *Rate) finish(ctx context.Context, cfg *config, res *rateRes, keys []string, d Decision, err error, waited *int64) (_ error, again bool) {
+	var storeErr error // reported to the hook with the final decision
 	if err != nil {
-		serr := fmt.Errorf("throttle: %s: %w: %w", r.function, ErrStoreUnavailable, err)
+		storeErr = fmt.Errorf("throttle: %s: %w: %w", r.function, ErrStoreUnavailable, err)
 		if !d.Allowed {
-			r.emit(cfg, keys, false, -1, 0, *waited, serr)
-			return serr, false
+			r.emit(cfg, keys, false, -1, 0, *waited, storeErr)
+			return storeErr, false
 		}
-		if cfg.hook != nil {
-			r.emit(cfg, keys, true, -1, 0, *waited, serr)
-		}
-		err = nil
 	}
 	if d.Allowed {
 		if d.Delay > 0 {
@@ -202,7 +199,7 @@ func (r *Rate) finish(ctx context.Context, cfg *config, res *rateRes, keys []str
 			*waited += durMicros(d.Delay)
 		}
 		if cfg.hook != nil {
-			r.emit(cfg, keys, true, -1, 0, *waited, nil)
+			r.emit(cfg, keys, true, -1, 0, *waited, storeErr)
 		}
 		return nil, false
 	}

@@ -403,3 +403,16 @@ func TestRateAllocations(t *testing.T) {
 		}
 	}
 }
+
+func TestRateHookSeesStoreErrors(t *testing.T) {
+	h := &rateRecordingHook{}
+	useRateConfig(t, WithStore(&rateFailingStore{}), WithHook(h))
+	name := rateUnique(t)
+	open := NewRate(name, RateSpec{Algorithm: GCRA, Quota: 1, Duration: time.Hour})
+	if err := open.Allow(context.Background(), "k"); err != nil {
+		t.Fatal(err)
+	}
+	if len(h.events) != 1 || !h.events[0].Allowed || !errors.Is(h.events[0].Err, ErrStoreUnavailable) {
+		t.Fatalf("events %+v, want one admission carrying the store error", h.events)
+	}
+}
