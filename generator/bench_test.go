@@ -3,6 +3,7 @@ package generator
 import (
 	"fmt"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
@@ -47,7 +48,8 @@ func BenchmarkGenerate1000(b *testing.B) {
 }
 
 func benchGenerate(b *testing.B, cfg *Config) {
-	if pkgs, fset, errs := load(cfg); len(errs) > 0 { // warm the build cache
+	defer debug.SetGCPercent(debug.SetGCPercent(runGCPercent)) // as Run does
+	if pkgs, fset, errs := load(cfg); len(errs) > 0 {          // warm the build cache
 		b.Fatal(errs)
 	} else if _, err := generate(cfg, pkgs, fset); err != nil {
 		b.Fatal(err)
