@@ -174,3 +174,29 @@ func TestDeterministic(t *testing.T) {
 		}
 	}
 }
+
+// TestRunTags loads with -tags: a package that exists only under a tag is
+// generated with that tag, and its file carries the constraint.
+func TestRunTags(t *testing.T) {
+	mod, env := tempModule(t)
+	for _, kv := range env {
+		if k, v, ok := strings.Cut(kv, "="); ok && (k == "GOFLAGS" || k == "GOWORK") {
+			t.Setenv(k, v)
+		}
+	}
+	t.Setenv(cacheEnv, "-")
+	dir := filepath.Join(mod, "tagged")
+	writeFile(t, filepath.Join(dir, "a.go"), "//go:build special\n\npackage tagged\n\n//throttle:gcra quota=1 duration=1s\nfunc F() error { return nil }\n")
+	t.Chdir(dir)
+	if code, _, stderr := run(t); code != ExitFail {
+		t.Errorf("without -tags: %d %q, want failure", code, stderr)
+	}
+	if code, _, stderr := run(t, "-tags", "special"); code != ExitOK {
+		t.Fatalf("with -tags: %d %q", code, stderr)
+	}
+	out, err := os.ReadFile(filepath.Join(dir, DefaultOutput))
+	must(t, err)
+	if !bytes.Contains(out, []byte("\n//go:build special\n\npackage tagged\n")) {
+		t.Errorf("the output does not carry the package's constraint:\n%s", out)
+	}
+}
