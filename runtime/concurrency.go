@@ -113,6 +113,7 @@ type Concurrency struct {
 	queue      waitList
 	byConsumer map[string]*consumerCount // only with consumer quotas; see consumerLocked
 	sweepAt    int                       // len(byConsumer) that triggers a sweep of idle consumers
+	last       *consumerCount            // the latest consumer looked up: a hot consumer skips the map
 	byPrio     [numPrioClasses]int
 
 	global *globalState // scope=global; nil otherwise
@@ -462,6 +463,7 @@ func (c *Concurrency) quotasLocked(consumer string, cls prioClass) (*consumerCou
 // byConsumer while idle, so that a steady stream of calls does not allocate;
 // consumerLocked sweeps idle ones when the map has grown.
 type consumerCount struct {
+	name    string
 	running int
 	max     int
 }
@@ -469,19 +471,23 @@ type consumerCount struct {
 const minSweep = 256
 
 func (c *Concurrency) consumerLocked(consumer string) *consumerCount {
-	if cc := c.byConsumer[consumer]; cc != nil {
+	if cc := c.last; cc != nil && cc.name == consumer {
 		return cc
 	}
-	if len(c.byConsumer) >= c.sweepAt {
-		for k, cc := range c.byConsumer {
-			if cc.running == 0 {
-				delete(c.byConsumer, k)
+	cc := c.byConsumer[consumer]
+	if cc == nil {
+		if len(c.byConsumer) >= c.sweepAt {
+			for k, x := range c.byConsumer {
+				if x.running == 0 {
+					delete(c.byConsumer, k)
+				}
 			}
+			c.sweepAt = max(minSweep, 2*len(c.byConsumer))
 		}
-		c.sweepAt = max(minSweep, 2*len(c.byConsumer))
+		cc = &consumerCount{name: consumer, max: c.consumerMax(consumer)}
+		c.byConsumer[consumer] = cc
 	}
-	cc := &consumerCount{max: c.consumerMax(consumer)}
-	c.byConsumer[consumer] = cc
+	c.last = cc
 	return cc
 }
 

@@ -571,6 +571,15 @@ func TestConcurrencyIdleConsumersAreSwept(t *testing.T) {
 	if keeper == nil || keeper.running != 1 {
 		t.Fatal("the sweep dropped a running consumer")
 	}
+	// keeper's quota (2) still counts its running call.
+	second, err := c.Acquire(context.Background(), "keeper")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Acquire(context.Background(), "keeper"); reasonOf(t, err) != ReasonConsumerQuota {
+		t.Fatalf("keeper's third call: %v, want consumer quota", err)
+	}
+	second.Release()
 	held.Release()
 }
 
