@@ -96,6 +96,12 @@ type ConcurrencySpec struct {
 // high, normal, low and none separately. The low rule applies to
 // PriorityLow only.
 //
+// The configured Hook sees every decision: Policy "concurrency", Name, Key
+// (the consumer), Allowed, Reason, Wait (time spent queued), Running and
+// Queued after the decision. A waiter whose context is cancelled is
+// reported with Allowed false, Reason 0 and Err context.Canceled.
+// AllConcurrencyStats reports every named pool's running and queued calls.
+//
 // A Concurrency is safe for concurrent use by many goroutines. Uncontended
 // Acquire and Release do not allocate.
 type Concurrency struct {
