@@ -132,7 +132,7 @@ func TestStalledServerBounded(t *testing.T) {
 			if _, err := s.Decide(ctx, req); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := redistest.Do(srv.Addr(), "CLIENT", "PAUSE", "1500", "ALL"); err != nil {
+			if _, err := redistest.Do(srv.Addr(), "CLIENT", "PAUSE", "800", "ALL"); err != nil {
 				t.Fatal(err)
 			}
 			start := time.Now()
@@ -140,7 +140,7 @@ func TestStalledServerBounded(t *testing.T) {
 			if !errors.Is(err, runtime.ErrStoreUnavailable) {
 				t.Fatalf("Decide on a paused server = %v, want ErrStoreUnavailable", err)
 			}
-			if time.Since(start) >= 1500*time.Millisecond {
+			if time.Since(start) >= 800*time.Millisecond {
 				t.Fatal("Decide waited for the pause to end")
 			}
 			if st := s.Stats(); st.Errors == 0 {
