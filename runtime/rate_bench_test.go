@@ -123,6 +123,7 @@ func BenchmarkRateKeys100kParallel(b *testing.B) {
 		r.Allow(ctx, k)
 	}
 	b.ReportAllocs()
+	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		i := 0
 		for pb.Next() {
