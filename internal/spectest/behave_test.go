@@ -2,12 +2,15 @@ package spectest
 
 import (
 	"bufio"
+	"os/exec"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/throttlegen/throttlegen/internal/redistest"
 )
 
 // TestBehaviour generates the wrappers of testdata/behave.txtar with the real
@@ -29,7 +32,7 @@ func TestBehaviour(t *testing.T) {
 	if res := run(t, dir, nil, "go", "vet", "./..."); res.code != 0 {
 		t.Fatalf("go vet of the generated code: %v", res)
 	}
-	res := run(t, dir, nil, "go", "test", "-json", "-count=1", "-timeout=120s", "./...")
+	res := run(t, dir, []string{"SPECTEST_REDIS=" + redisAddr(t)}, "go", "test", "-json", "-count=1", "-timeout=120s", "./...")
 	type event struct {
 		Action, Package, Test, Output string
 	}
@@ -105,4 +108,13 @@ func packageDirs(t *testing.T, dir string) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// redisAddr starts a redis-server for the test, or returns "" when none is
+// installed (the redisb package's tests then skip).
+func redisAddr(t *testing.T) string {
+	if _, err := exec.LookPath("redis-server"); err != nil {
+		return ""
+	}
+	return redistest.Start(t).Addr()
 }
