@@ -270,6 +270,8 @@ const (
 // buffers, timer and channel, so a decision allocates little.
 type call struct {
 	args  []interface{} // EVALSHA sha numkeys keys... argv, for this call alone
+	keys  []string      // the keys; args holds pointers to them (boxing a pointer does not allocate)
+	argv  string        // ARGV[1]; args holds a pointer to it
 	nkeys int
 	body  string // the packed call without the m header, for coalescing
 	tag   string // the hash tag of its keys: calls with one tag may share a script run
@@ -307,8 +309,9 @@ func (s *Store) getCall() *call {
 }
 
 func (s *Store) putCall(c *call) {
-	c.err, c.reply, c.body, c.tag = nil, "", "", ""
+	c.err, c.reply, c.body, c.tag, c.argv = nil, "", "", "", ""
 	clear(c.args)
+	clear(c.keys)
 	s.calls.Put(c)
 }
 
@@ -318,13 +321,18 @@ func (c *call) prepare(req *runtime.Request, mode int, spread bool) {
 	c.buf, c.ends = e.buf, e.keyEnds
 	n := len(req.Limits)
 	c.nkeys = n
-	c.args = append(c.args[:0], evalshaArg, shaArg, numKeysArg(n))
+	c.keys = c.keys[:0]
 	start := 0
 	for _, end := range e.keyEnds {
-		c.args = append(c.args, e.all[start:end])
+		c.keys = append(c.keys, e.all[start:end])
 		start = end
 	}
-	c.args = append(c.args, e.all[e.argv:])
+	c.argv = e.all[e.argv:]
+	c.args = append(c.args[:0], evalshaArg, shaArg, numKeysArg(n))
+	for i := range c.keys {
+		c.args = append(c.args, &c.keys[i])
+	}
+	c.args = append(c.args, &c.argv)
 	c.body = e.all[e.argv+8:]
 	c.tag = e.all[e.tagStart:e.tagEnd]
 }
