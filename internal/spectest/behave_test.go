@@ -2,9 +2,9 @@ package spectest
 
 import (
 	"bufio"
-	"os/exec"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -117,4 +117,29 @@ func redisAddr(t *testing.T) string {
 		return ""
 	}
 	return redistest.Start(t).Addr()
+}
+
+// TestRedisClusterAndSentinel runs the redisb package's tests again over a
+// Redis Cluster client and a Sentinel (failover) client: redisstore.New must
+// work with each.
+func TestRedisClusterAndSentinel(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and tests a temporary module")
+	}
+	if _, err := exec.LookPath("redis-server"); err != nil {
+		t.Skip("redis-server is not installed")
+	}
+	dir := newModule(t, "behave.txtar")
+	mustRun(t, filepath.Join(dir, "redisb"), "throttlegen")
+	cluster := redistest.StartCluster(t, 3)
+	sentinel := redistest.StartSentinel(t)
+	for _, env := range []string{
+		"SPECTEST_REDIS_CLUSTER=" + strings.Join(cluster.Addrs(), ","),
+		"SPECTEST_REDIS_SENTINEL=" + sentinel.Sentinel.Addr() + "|" + sentinel.Name,
+	} {
+		res := run(t, dir, []string{env}, "go", "test", "-count=1", "-v", "./redisb")
+		if res.code != 0 || strings.Contains(res.stdout, "--- SKIP") {
+			t.Errorf("%s: %v", env, res)
+		}
+	}
 }
