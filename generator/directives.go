@@ -247,6 +247,15 @@ func didYouMean(word string, candidates []string) string {
 	return ""
 }
 
+// didYouMeanOrList suggests the closest candidate, or lists them all when
+// none is close.
+func didYouMeanOrList(word string, candidates []string) string {
+	if s := didYouMean(word, candidates); s != "" {
+		return s
+	}
+	return " (want one of " + strings.Join(candidates, ", ") + ")"
+}
+
 // editDistance is the Damerau-Levenshtein (optimal string alignment)
 // distance between a and b, counting bytes.
 func editDistance(a, b string) int {

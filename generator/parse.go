@@ -122,7 +122,7 @@ func parseDirective(text string, pos token.Position) (*directive, ErrorList) {
 	d.policy, d.polPos = text[i:end], advance(pos, i)
 	d.spec = lookupPolicy(d.policy)
 	if d.spec == nil {
-		errs.add(d.polPos, "unknown policy %q%s", d.policy, didYouMean(d.policy, policyNames()))
+		errs.add(d.polPos, "unknown policy %q%s", d.policy, didYouMeanOrList(d.policy, policyNames()))
 	}
 	i = end
 	scanFailed := false
@@ -150,7 +150,7 @@ func parseDirective(text string, pos token.Position) (*directive, ErrorList) {
 		for _, a := range d.args {
 			a.spec = d.spec.arg(a.name)
 			if a.spec == nil {
-				errs.add(a.namePos, "unknown argument %q for %s%s", a.name, d.policy, didYouMean(a.name, d.spec.argNames()))
+				errs.add(a.namePos, "unknown argument %q for %s%s", a.name, d.policy, didYouMeanOrList(a.name, d.spec.argNames()))
 				continue
 			}
 			errs = append(errs, readValue(a)...)
