@@ -41,6 +41,8 @@ func TestDirectiveErrors(t *testing.T) {
 		{46, "expression that does not type-check", `.`},
 		{49, "leaky_bucket without bucket", `bucket`},
 		{57, "bad enum value in a directive inside prose", `order|sideways`},
+		{62, "directive on a variable", `function|func`},
+		{68, "conflicting definitions of one shared limit", `.`},
 	}
 	for _, w := range want {
 		re := regexp.MustCompile(`(?mi)^(\./)?e\.go:` + strconv.Itoa(w.line) + `:[1-9][0-9]*: .*(` + w.re + `)`)
