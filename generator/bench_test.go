@@ -43,11 +43,22 @@ func BenchmarkGenerate1000(b *testing.B) {
 		benchGenerate(b, &Config{Dir: mod, Patterns: []string{"./big"}, Env: env, CacheDir: "-"})
 	})
 	b.Run("warm", func(b *testing.B) {
-		benchGenerate(b, &Config{Dir: mod, Patterns: []string{"./big"}, Env: env, CacheDir: b.TempDir()})
+		benchGenerate(b, &Config{Dir: mod, Patterns: []string{"./big"}, Env: env, CacheDir: b.TempDir()}, nil)
+	})
+	// edited: the package changed since the last run, as when go generate
+	// follows an edit, so go list compiles it again during the load.
+	b.Run("edited", func(b *testing.B) {
+		n := 0
+		benchGenerate(b, &Config{Dir: mod, Patterns: []string{"./big"}, Env: env, CacheDir: b.TempDir()}, func() {
+			n++
+			writeFileTB(b, filepath.Join(mod, "big", "edit.go"), fmt.Sprintf("package big\n\n// Edit %d.\nfunc edited%d() {}\n", n, n))
+		})
 	})
 }
 
-func benchGenerate(b *testing.B, cfg *Config) {
+// benchGenerate measures load and generate; edit, when not nil, changes the
+// package before each load.
+func benchGenerate(b *testing.B, cfg *Config, edit func()) {
 	defer debug.SetGCPercent(debug.SetGCPercent(runGCPercent)) // as Run does
 	if pkgs, fset, errs := load(cfg); len(errs) > 0 {          // warm the build cache
 		b.Fatal(errs)
@@ -57,6 +68,9 @@ func benchGenerate(b *testing.B, cfg *Config) {
 	var loadTime, genTime, loadCPU, genCPU time.Duration
 	var size int
 	for b.Loop() {
+		if edit != nil {
+			edit()
+		}
 		s0, c0 := cpuTimes()
 		t0 := time.Now()
 		pkgs, fset, errs := load(cfg)
