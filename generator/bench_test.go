@@ -40,7 +40,7 @@ func BenchmarkGenerate1000(b *testing.B) {
 	// cold: every wrapper is formatted; warm: formatted code of an earlier
 	// run comes from the cache (regeneration after a small change).
 	b.Run("cold", func(b *testing.B) {
-		benchGenerate(b, &Config{Dir: mod, Patterns: []string{"./big"}, Env: env, CacheDir: "-"})
+		benchGenerate(b, &Config{Dir: mod, Patterns: []string{"./big"}, Env: env, CacheDir: "-"}, nil)
 	})
 	b.Run("warm", func(b *testing.B) {
 		benchGenerate(b, &Config{Dir: mod, Patterns: []string{"./big"}, Env: env, CacheDir: b.TempDir()}, nil)
