@@ -167,3 +167,37 @@ func TestContextCancelled(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// TestCloseUnderLoad closes the store while goroutines decide: every call
+// ends, with an answer or an error wrapping ErrStoreUnavailable, and the
+// batcher goroutine is gone (TestMain checks for leaks).
+func TestCloseUnderLoad(t *testing.T) {
+	s, _ := newStore(t)
+	req := &runtime.Request{Keyspace: "close", Limits: []*runtime.Limit{
+		{Name: "n", Algorithm: runtime.GCRA, Quota: 1 << 30, Duration: time.Second}}, Keys: []string{"k"}}
+	var ok, unavailableErrs, other atomic.Int64
+	var wg sync.WaitGroup
+	for g := 0; g < 32; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 200; i++ {
+				_, err := s.Decide(context.Background(), req)
+				switch {
+				case err == nil:
+					ok.Add(1)
+				case errors.Is(err, runtime.ErrStoreUnavailable):
+					unavailableErrs.Add(1)
+				default:
+					other.Add(1)
+				}
+			}
+		}()
+	}
+	waitFor(t, "some decisions", func() bool { return ok.Load() > 100 })
+	s.Close()
+	wg.Wait()
+	if other.Load() != 0 || unavailableErrs.Load() == 0 {
+		t.Fatalf("%d answers, %d unavailable, %d other errors after Close", ok.Load(), unavailableErrs.Load(), other.Load())
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	goruntime "runtime"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -46,6 +47,7 @@ type Store struct {
 	sharded    bool         // the client spreads keys over servers by hash tag
 	honoursCtx bool         // the client bounds socket I/O by the context's deadline
 	queued     atomic.Int64 // calls handed to the batchers, not yet answered
+	sending    atomic.Int64 // callers between the closed check and the queue
 	directs    atomic.Int32 // idle-store round trips made by callers
 	calls      sync.Pool
 	stats      counters
@@ -87,6 +89,9 @@ func (s *Store) Client() redis.UniversalClient { return s.client }
 func (s *Store) Close() error {
 	s.closing.Do(func() {
 		s.closed.Store(true)
+		for s.sending.Load() != 0 {
+			goruntime.Gosched() // a caller is putting a call in the queue
+		}
 		close(s.quit)
 		s.wg.Wait()
 	})
@@ -161,18 +166,25 @@ func (s *Store) do(ctx context.Context, c *call) error {
 	}
 	s.queued.Add(1)
 	defer s.queued.Add(-1)
+	// sending tells Close that c may still enter the queue: Close waits for
+	// it before the batchers drain the queue, so no call is left behind.
+	s.sending.Add(1)
 	if s.closed.Load() {
+		s.sending.Add(-1)
 		s.putCall(c)
 		return unavailable(errClosed)
 	}
 	c.timer.Reset(s.opt.timeout)
 	select {
 	case s.queue <- c:
+		s.sending.Add(-1)
 	case <-c.timer.C:
+		s.sending.Add(-1)
 		s.putCall(c)
 		s.stats.timeouts.Add(1)
 		return unavailable(errTimeout)
 	case <-ctx.Done():
+		s.sending.Add(-1)
 		c.timer.Stop()
 		s.putCall(c)
 		return unavailable(ctx.Err())
