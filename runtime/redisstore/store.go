@@ -26,8 +26,9 @@ import (
 // is answered by sending the script with EVAL once; nothing else is replayed.
 //
 // Concurrent decisions are coalesced: they queue for a batcher goroutine that
-// sends everything queued in one pipeline, so many goroutines share round
-// trips (WithPipelining turns this off). Each decision is bounded by
+// sends everything queued in one round trip, one script run per hash tag
+// (one per keyspace by default), so many goroutines share round trips and
+// script runs (WithPipelining turns this off). Each decision is bounded by
 // WithTimeout whatever the server does; an error wraps
 // runtime.ErrStoreUnavailable, and the limiter then follows the limit's fail
 // policy. Nothing is remembered between decisions, so decisions resume by
