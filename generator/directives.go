@@ -164,9 +164,9 @@ func policyNames() []string {
 }
 
 // DirectiveReference renders the directive table as Markdown: one section
-// per policy with a table of its arguments. The README embeds it between
-// the lines "<!-- BEGIN DIRECTIVE REFERENCE -->" and
-// "<!-- END DIRECTIVE REFERENCE -->"; a test keeps the two in sync.
+// per policy with a table of its arguments. README.md embeds it; go generate
+// at the repository root rewrites that copy (internal/readme), and a test
+// fails when it drifts.
 func DirectiveReference() string {
 	var b strings.Builder
 	b.WriteString("Directive grammar: `//throttle:POLICY name=value ...`, on a line of a function's doc comment. ")
