@@ -32,6 +32,21 @@ func TestBehaviour(t *testing.T) {
 	if res := run(t, dir, nil, "go", "vet", "./..."); res.code != 0 {
 		t.Fatalf("go vet of the generated code: %v", res)
 	}
+	// Deterministic, and -check agrees: regenerate every package at once
+	// (patterns) and compare bytes.
+	first := map[string]string{}
+	for _, p := range pkgs {
+		first[p] = readFile(t, filepath.Join(dir, p, "throttle_gen.go"))
+	}
+	if res := run(t, dir, nil, "throttlegen", "-check", "./..."); res.code != 0 {
+		t.Errorf("-check ./... right after generating: %v", res)
+	}
+	mustRun(t, dir, "throttlegen", "./...")
+	for _, p := range pkgs {
+		if readFile(t, filepath.Join(dir, p, "throttle_gen.go")) != first[p] {
+			t.Errorf("%s: regenerating gave different bytes", p)
+		}
+	}
 	res := run(t, dir, []string{"SPECTEST_REDIS=" + redisAddr(t)}, "go", "test", "-json", "-count=1", "-timeout=120s", "./...")
 	type event struct {
 		Action, Package, Test, Output string
