@@ -10,7 +10,7 @@ import (
 // BenchmarkGlobalAcquireRelease is an uncontended scope=global call: one
 // script to take the lease and one to give it back.
 func BenchmarkGlobalAcquireRelease(b *testing.B) {
-	s, _ := newStore(b)
+	s, _ := newStore(b, slowOK)
 	runtime.Configure(runtime.WithStore(s), runtime.WithKeyspace("bench"))
 	defer runtime.Configure(runtime.WithStore(nil), runtime.WithKeyspace(""))
 	lim := runtime.NewConcurrency(runtime.ConcurrencySpec{Name: "bench/global", Capacity: 1 << 20,

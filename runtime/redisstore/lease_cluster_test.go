@@ -22,7 +22,7 @@ func TestLeaseCluster(t *testing.T) {
 	c := redistest.StartCluster(t, 3)
 	rdb := redis.NewClusterClient(&redis.ClusterOptions{Addrs: c.Addrs()})
 	defer rdb.Close()
-	s := redisstore.New(rdb)
+	s := redisstore.New(rdb, slowOK)
 	defer s.Close()
 	ctx := context.Background()
 	for _, pool := range []string{"a", "pool/b", "{c}", "a much longer pool name, with spaces"} {
@@ -57,3 +57,7 @@ func TestLeaseCluster(t *testing.T) {
 		}
 	}
 }
+
+// slowOK gives lease tests a generous timeout: the machine running them may
+// be loaded, and these tests are about leases, not latency.
+var slowOK = redisstore.WithTimeout(5 * time.Second)

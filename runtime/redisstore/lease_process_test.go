@@ -134,7 +134,7 @@ func TestGlobalConcurrencyAcrossProcesses(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts processes")
 	}
-	s, srv := newStore(t)
+	s, srv := newStore(t, slowOK)
 	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr()})
 	defer rdb.Close()
 

@@ -19,7 +19,7 @@ func lease(id, consumer, prio string) *runtime.LeaseRequest {
 }
 
 func TestLeaseQuotasAndCapacity(t *testing.T) {
-	s, _ := newStore(t)
+	s, _ := newStore(t, slowOK)
 	ctx := context.Background()
 	for _, tc := range []struct {
 		req  *runtime.LeaseRequest
@@ -61,7 +61,7 @@ func TestLeaseQuotasAndCapacity(t *testing.T) {
 }
 
 func TestLeaseExpiresUnlessRenewed(t *testing.T) {
-	s, srv := newStore(t)
+	s, srv := newStore(t, slowOK)
 	ctx := context.Background()
 	short := func(id, consumer string) *runtime.LeaseRequest {
 		r := lease(id, consumer, "none")
@@ -129,7 +129,7 @@ func TestLeaseExpiresUnlessRenewed(t *testing.T) {
 }
 
 func TestLeaseWatchSeesRelease(t *testing.T) {
-	s, _ := newStore(t)
+	s, _ := newStore(t, slowOK)
 	ctx := context.Background()
 	if res, err := s.AcquireLease(ctx, lease("w1", "a", "none")); err != nil || res.Reason != 0 {
 		t.Fatal(res, err)
@@ -180,7 +180,7 @@ func TestLeaseStoreDown(t *testing.T) {
 }
 
 func TestLeaseCapacityFirst(t *testing.T) {
-	s, _ := newStore(t)
+	s, _ := newStore(t, slowOK)
 	ctx := context.Background()
 	lease := func(id, consumer, prio string) *runtime.LeaseRequest {
 		r := lease(id, consumer, prio)
