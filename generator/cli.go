@@ -20,10 +20,6 @@ const (
 	ExitUsage = 2 // bad flags, or -check could not decide
 )
 
-// cacheEnv names the environment variable that moves the format cache
-// (see Config.CacheDir); "-" disables it.
-const cacheEnv = "THROTTLEGEN_CACHE"
-
 // runGCPercent is the GOGC Run uses while it runs.
 const runGCPercent = 400
 
@@ -45,7 +41,6 @@ func Run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "Writes %s in each package (default: the package in the current directory)\n", DefaultOutput)
 		fmt.Fprintf(stderr, "with a throttled wrapper for every function carrying //throttle: directives.\n\nFlags:\n")
 		fl.PrintDefaults()
-		fmt.Fprintf(stderr, "\nEnvironment: %s=DIR keeps formatted code between runs in DIR (default: throttlegen in the user cache directory; - disables it).\n", cacheEnv)
 		fmt.Fprintf(stderr, "\n%s", usageReference())
 	}
 	if err := fl.Parse(args); err != nil {
@@ -66,7 +61,7 @@ func Run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "throttlegen: -suffix must be a non-empty identifier part: %q\n", *suffix)
 		return ExitUsage
 	}
-	cfg := Config{Patterns: fl.Args(), Output: *output, Suffix: *suffix, CacheDir: os.Getenv(cacheEnv)}
+	cfg := Config{Patterns: fl.Args(), Output: *output, Suffix: *suffix}
 	if *tags != "" {
 		cfg.Tags = strings.Split(*tags, ",")
 	}

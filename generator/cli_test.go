@@ -42,7 +42,6 @@ func TestRun(t *testing.T) {
 			t.Setenv(k, v)
 		}
 	}
-	t.Setenv(cacheEnv, t.TempDir())
 	dir := filepath.Join(mod, "app")
 	writeFile(t, filepath.Join(dir, "app.go"), cliSource)
 	t.Chdir(dir)
@@ -158,7 +157,7 @@ func TestDeterministic(t *testing.T) {
 	}
 	// The first run fills the format cache, the others read it: the output
 	// must not depend on that either.
-	cfg := Config{Dir: mod, Patterns: []string{"./..."}, Env: env, CacheDir: t.TempDir()}
+	cfg := Config{Dir: mod, Patterns: []string{"./..."}, Env: env}
 	first, err := Generate(cfg)
 	must(t, err)
 	for range 2 {
@@ -184,7 +183,6 @@ func TestRunTags(t *testing.T) {
 			t.Setenv(k, v)
 		}
 	}
-	t.Setenv(cacheEnv, "-")
 	dir := filepath.Join(mod, "tagged")
 	writeFile(t, filepath.Join(dir, "a.go"), "//go:build special\n\npackage tagged\n\n//throttle:gcra quota=1 duration=1s\nfunc F() error { return nil }\n")
 	t.Chdir(dir)

@@ -36,9 +36,6 @@ type Config struct {
 	Suffix   string   // the wrappers' suffix; "" is DefaultSuffix
 	Tags     []string // build tags for loading
 	Env      []string // the go command's environment; nil is the current process's
-	// CacheDir keeps formatted code between runs to make regeneration
-	// faster; "" is throttlegen in os.UserCacheDir(), "-" disables it.
-	CacheDir string
 }
 
 func (c *Config) output() string {

@@ -115,7 +115,7 @@ func TestGolden(t *testing.T) {
 		cases = append(cases, c)
 	}
 
-	cfg := &Config{Dir: mod, Patterns: []string{"./..."}, Env: env, CacheDir: "-"}
+	cfg := &Config{Dir: mod, Patterns: []string{"./..."}, Env: env}
 	pkgs, fset, loadErrs := load(cfg)
 	byDir := map[string][]*packages.Package{}
 	for _, p := range pkgs {

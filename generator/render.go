@@ -3,290 +3,379 @@ package generator
 import (
 	"fmt"
 	"go/ast"
+	"go/token"
 	"go/types"
 	"strconv"
 	"strings"
-
-	"github.com/dave/jennifer/jen"
 )
 
-// This file turns go/types types and type-checked expressions into
-// jennifer code. Packages are always named through jen.Qual, so the output
-// imports exactly what it uses, under names chosen by imports.go.
+// This file turns go/types types and type-checked expressions into Go
+// source text, in gofmt's layout where it does not depend on context and
+// marking the declaration irregular (see emit) where it does. Packages are
+// always named through writer.q, so the output imports exactly what it
+// uses, under the names the plan chose.
 
-// typeCode renders t as it would be written in the package of path self.
-func typeCode(t types.Type, self string) jen.Code {
+// typ renders t as it would be written in the generated file's package.
+func (w *writer) typ(t types.Type) string {
+	var b strings.Builder
+	w.writeType(&b, t)
+	return b.String()
+}
+
+func (w *writer) writeType(b *strings.Builder, t types.Type) {
 	switch t := t.(type) {
 	case *types.Basic:
 		if t.Kind() == types.UnsafePointer {
-			return jen.Qual("unsafe", "Pointer")
+			b.WriteString(w.q("unsafe", "Pointer"))
+			return
 		}
-		return jen.Id(t.Name())
+		b.WriteString(t.Name())
 	case *types.Alias:
-		return namedCode(t.Obj(), t.TypeArgs(), self)
+		w.writeNamed(b, t.Obj(), t.TypeArgs())
 	case *types.Named:
-		return namedCode(t.Obj(), t.TypeArgs(), self)
+		w.writeNamed(b, t.Obj(), t.TypeArgs())
 	case *types.TypeParam:
-		return jen.Id(t.Obj().Name())
+		b.WriteString(t.Obj().Name())
 	case *types.Pointer:
-		return jen.Op("*").Add(typeCode(t.Elem(), self))
+		b.WriteByte('*')
+		w.writeType(b, t.Elem())
 	case *types.Slice:
-		return jen.Index().Add(typeCode(t.Elem(), self))
+		b.WriteString("[]")
+		w.writeType(b, t.Elem())
 	case *types.Array:
-		return jen.Index(jen.Lit(int(t.Len()))).Add(typeCode(t.Elem(), self))
+		b.WriteString("[" + strconv.FormatInt(t.Len(), 10) + "]")
+		w.writeType(b, t.Elem())
 	case *types.Map:
-		return jen.Map(typeCode(t.Key(), self)).Add(typeCode(t.Elem(), self))
+		b.WriteString("map[")
+		w.writeType(b, t.Key())
+		b.WriteByte(']')
+		w.writeType(b, t.Elem())
 	case *types.Chan:
-		elem := typeCode(t.Elem(), self)
 		switch t.Dir() {
 		case types.SendOnly:
-			return jen.Chan().Op("<-").Add(elem)
+			b.WriteString("chan<- ")
 		case types.RecvOnly:
-			return jen.Op("<-").Chan().Add(elem)
+			b.WriteString("<-chan ")
+		default:
+			if inner, ok := t.Elem().(*types.Chan); ok && inner.Dir() == types.RecvOnly {
+				b.WriteString("chan (") // chan (<-chan T), not chan<- (chan T)
+				w.writeType(b, t.Elem())
+				b.WriteByte(')')
+				return
+			}
+			b.WriteString("chan ")
 		}
-		if inner, ok := t.Elem().(*types.Chan); ok && inner.Dir() == types.RecvOnly {
-			return jen.Chan().Parens(elem) // chan (<-chan T), not chan<- (chan T)
-		}
-		return jen.Chan().Add(elem)
+		w.writeType(b, t.Elem())
 	case *types.Signature:
-		return jen.Func().Add(signatureCode(t, self))
+		b.WriteString("func")
+		w.writeSignature(b, t)
 	case *types.Struct:
-		fields := make([]jen.Code, t.NumFields())
+		if t.NumFields() == 0 {
+			b.WriteString("struct{}")
+			return
+		}
+		// gofmt aligns the fields (and their tags): leave it the layout.
+		w.irregular = true
+		b.WriteString("struct {\n")
 		for i := range t.NumFields() {
 			f := t.Field(i)
-			var c *jen.Statement
-			if f.Embedded() {
-				c = jen.Add(typeCode(f.Type(), self))
-			} else {
-				c = jen.Id(f.Name()).Add(typeCode(f.Type(), self))
+			if !f.Embedded() {
+				b.WriteString(f.Name() + " ")
 			}
+			w.writeType(b, f.Type())
 			if tag := t.Tag(i); tag != "" {
 				if strings.Contains(tag, "`") {
-					c = c.Id(strconv.Quote(tag))
+					b.WriteString(" " + strconv.Quote(tag))
 				} else {
-					c = c.Id("`" + tag + "`")
+					b.WriteString(" `" + tag + "`")
 				}
 			}
-			fields[i] = c
+			b.WriteByte('\n')
 		}
-		return jen.Struct(fields...)
+		b.WriteByte('}')
 	case *types.Interface:
-		var items []jen.Code
+		var items []string
 		for i := range t.NumEmbeddeds() {
-			items = append(items, typeCode(t.EmbeddedType(i), self))
+			items = append(items, w.typ(t.EmbeddedType(i)))
 		}
 		for i := range t.NumExplicitMethods() {
 			m := t.ExplicitMethod(i)
-			items = append(items, jen.Id(m.Name()).Add(signatureCode(m.Type().(*types.Signature), self)))
+			var mb strings.Builder
+			mb.WriteString(m.Name())
+			w.writeSignature(&mb, m.Type().(*types.Signature))
+			items = append(items, mb.String())
 		}
-		if t.IsImplicit() && len(items) == 1 {
-			return items[0] // [T ~int | ~string]
+		switch {
+		case t.IsImplicit() && len(items) == 1:
+			b.WriteString(items[0]) // [T ~int | ~string]
+		case len(items) == 0:
+			b.WriteString("interface{}")
+		default:
+			w.irregular = true
+			b.WriteString("interface {\n" + strings.Join(items, "\n") + "\n}")
 		}
-		return jen.Interface(items...)
 	case *types.Union:
-		terms := make([]jen.Code, t.Len())
 		for i := range t.Len() {
+			if i > 0 {
+				b.WriteString(" | ")
+			}
 			term := t.Term(i)
 			if term.Tilde() {
-				terms[i] = jen.Op("~").Add(typeCode(term.Type(), self))
-			} else {
-				terms[i] = typeCode(term.Type(), self)
+				b.WriteByte('~')
 			}
+			w.writeType(b, term.Type())
 		}
-		return jen.Union(terms...)
+	default:
+		panic(fmt.Sprintf("throttlegen: cannot render type %T %v", t, t))
 	}
-	panic(fmt.Sprintf("throttlegen: cannot render type %T %v", t, t))
 }
 
-func namedCode(obj *types.TypeName, args *types.TypeList, self string) jen.Code {
-	var c *jen.Statement
-	if obj.Pkg() == nil || obj.Pkg().Path() == self {
-		c = jen.Id(obj.Name())
+func (w *writer) writeNamed(b *strings.Builder, obj *types.TypeName, args *types.TypeList) {
+	if obj.Pkg() == nil {
+		b.WriteString(obj.Name())
 	} else {
-		c = jen.Qual(obj.Pkg().Path(), obj.Name())
+		b.WriteString(w.q(obj.Pkg().Path(), obj.Name()))
 	}
 	if args.Len() > 0 {
-		list := make([]jen.Code, args.Len())
+		b.WriteByte('[')
 		for i := range args.Len() {
-			list[i] = typeCode(args.At(i), self)
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			w.writeType(b, args.At(i))
 		}
-		c = c.Types(list...)
+		b.WriteByte(']')
 	}
-	return c
 }
 
-// signatureCode renders the parameters and results of sig (without func).
-func signatureCode(sig *types.Signature, self string) jen.Code {
-	return jen.Params(tupleCode(sig.Params(), sig.Variadic(), self)...).Params(tupleCode(sig.Results(), false, self)...)
+// writeSignature renders the parameters and results of sig (without func),
+// as gofmt does: no parentheses around one unnamed result.
+func (w *writer) writeSignature(b *strings.Builder, sig *types.Signature) {
+	b.WriteByte('(')
+	w.writeTuple(b, sig.Params(), sig.Variadic())
+	b.WriteByte(')')
+	res := sig.Results()
+	switch {
+	case res.Len() == 0:
+	case res.Len() == 1 && res.At(0).Name() == "":
+		b.WriteByte(' ')
+		w.writeType(b, res.At(0).Type())
+	default:
+		b.WriteString(" (")
+		w.writeTuple(b, res, false)
+		b.WriteByte(')')
+	}
 }
 
-func tupleCode(t *types.Tuple, variadic bool, self string) []jen.Code {
-	out := make([]jen.Code, t.Len())
+func (w *writer) writeTuple(b *strings.Builder, t *types.Tuple, variadic bool) {
 	for i := range t.Len() {
+		if i > 0 {
+			b.WriteString(", ")
+		}
 		v := t.At(i)
-		var typ jen.Code
-		if variadic && i == t.Len()-1 {
-			typ = jen.Op("...").Add(typeCode(v.Type().(*types.Slice).Elem(), self))
-		} else {
-			typ = typeCode(v.Type(), self)
-		}
 		if v.Name() != "" {
-			out[i] = jen.Id(v.Name()).Add(typ)
+			b.WriteString(v.Name() + " ")
+		}
+		if variadic && i == t.Len()-1 {
+			b.WriteString("...")
+			w.writeType(b, v.Type().(*types.Slice).Elem())
 		} else {
-			out[i] = typ
+			w.writeType(b, v.Type())
 		}
 	}
-	return out
 }
 
-// typeParamsCode renders a type parameter list with constraints.
-func typeParamsCode(list *types.TypeParamList, self string) []jen.Code {
-	out := make([]jen.Code, list.Len())
-	for i := range list.Len() {
-		tp := list.At(i)
-		out[i] = jen.Id(tp.Obj().Name()).Add(typeCode(tp.Constraint(), self))
+// typeParams renders a type parameter list with constraints, without
+// brackets: T any, U ~int | ~string.
+func (w *writer) typeParams(lists ...*types.TypeParamList) string {
+	var parts []string
+	for _, list := range lists {
+		for i := range list.Len() {
+			tp := list.At(i)
+			parts = append(parts, tp.Obj().Name()+" "+w.typ(tp.Constraint()))
+		}
 	}
-	return out
+	return strings.Join(parts, ", ")
 }
 
-// typeParamNames renders a type parameter list without constraints, for
-// instantiation: [T, U].
-func typeParamNames(list *types.TypeParamList) []jen.Code {
-	out := make([]jen.Code, list.Len())
-	for i := range list.Len() {
-		out[i] = jen.Id(list.At(i).Obj().Name())
+// typeParamNames renders type parameter lists without constraints, for
+// instantiation, without brackets: T, U.
+func typeParamNames(lists ...*types.TypeParamList) string {
+	var parts []string
+	for _, list := range lists {
+		for i := range list.Len() {
+			parts = append(parts, list.At(i).Obj().Name())
+		}
 	}
-	return out
+	return strings.Join(parts, ", ")
 }
 
-// zeroCode renders the zero value of t.
-func zeroCode(t types.Type, self string) jen.Code {
+// zero renders the zero value of t.
+func (w *writer) zero(t types.Type) string {
 	if _, ok := types.Unalias(t).(*types.TypeParam); ok {
-		return jen.Op("*").New(typeCode(t, self))
+		return "*new(" + w.typ(t) + ")"
 	}
 	switch u := t.Underlying().(type) {
 	case *types.Basic:
 		switch {
 		case u.Info()&types.IsBoolean != 0:
-			return jen.False()
+			return "false"
 		case u.Info()&types.IsString != 0:
-			return jen.Lit("")
+			return `""`
 		case u.Kind() == types.UnsafePointer:
-			return jen.Nil()
+			return "nil"
 		default:
-			return jen.Lit(0)
+			return "0"
 		}
 	case *types.Struct, *types.Array:
-		return jen.Add(typeCode(t, self)).Values()
+		return w.typ(t) + "{}"
 	default:
-		return jen.Nil()
+		return "nil"
 	}
 }
 
-// exprCode renders a type-checked expression written in a directive.
+// expr renders a type-checked expression written in a directive.
 // Identifiers naming packages or package-level objects are qualified, so
 // the expression means the same in the generated file as in the user's.
-func exprCode(e ast.Expr, info *types.Info, self string) (jen.Code, error) {
+// Expressions whose spacing gofmt computes from context (binary
+// operators, for one) mark the declaration irregular.
+func (w *writer) expr(e ast.Expr, info *types.Info) (string, error) {
+	var b strings.Builder
+	err := w.writeExpr(&b, e, info)
+	return b.String(), err
+}
+
+func (w *writer) writeExpr(b *strings.Builder, e ast.Expr, info *types.Info) error {
 	if tv, ok := info.Types[e]; ok && tv.IsType() {
-		return typeCode(tv.Type, self), nil
+		w.writeType(b, tv.Type)
+		return nil
 	}
 	switch e := e.(type) {
 	case *ast.Ident:
 		obj := info.Uses[e]
-		if obj != nil && obj.Pkg() != nil && obj.Parent() == obj.Pkg().Scope() && obj.Pkg().Path() != self {
-			return jen.Qual(obj.Pkg().Path(), e.Name), nil
+		if obj != nil && obj.Pkg() != nil && obj.Parent() == obj.Pkg().Scope() && obj.Pkg().Path() != w.self {
+			b.WriteString(w.q(obj.Pkg().Path(), e.Name))
+		} else {
+			b.WriteString(e.Name)
 		}
-		return jen.Id(e.Name), nil
+		return nil
 	case *ast.BasicLit:
-		return jen.Id(e.Value), nil
+		if e.Kind != token.STRING && e.Kind != token.CHAR && strings.ToLower(e.Value) != e.Value {
+			w.irregular = true // gofmt lowercases prefixes and exponents: 0X1P-2
+		}
+		b.WriteString(e.Value)
+		return nil
 	case *ast.SelectorExpr:
 		if id, ok := e.X.(*ast.Ident); ok {
 			if pn, ok := info.Uses[id].(*types.PkgName); ok {
-				if pn.Imported().Path() == self {
-					return jen.Id(e.Sel.Name), nil
-				}
-				return jen.Qual(pn.Imported().Path(), e.Sel.Name), nil
+				b.WriteString(w.q(pn.Imported().Path(), e.Sel.Name))
+				return nil
 			}
 		}
-		x, err := exprCode(e.X, info, self)
-		return jen.Add(x).Dot(e.Sel.Name), err
+		err := w.writeExpr(b, e.X, info)
+		b.WriteString("." + e.Sel.Name)
+		return err
 	case *ast.ParenExpr:
-		x, err := exprCode(e.X, info, self)
-		return jen.Parens(x), err
+		if _, ok := e.X.(*ast.ParenExpr); ok {
+			w.irregular = true // gofmt drops doubled parentheses
+		}
+		b.WriteByte('(')
+		err := w.writeExpr(b, e.X, info)
+		b.WriteByte(')')
+		return err
 	case *ast.StarExpr:
-		x, err := exprCode(e.X, info, self)
-		return jen.Op("*").Add(x), err
+		if _, ok := e.X.(*ast.StarExpr); ok {
+			w.irregular = true
+		}
+		b.WriteByte('*')
+		return w.writeExpr(b, e.X, info)
 	case *ast.UnaryExpr:
-		x, err := exprCode(e.X, info, self)
-		return jen.Op(e.Op.String()).Add(x), err
+		switch e.X.(type) {
+		case *ast.UnaryExpr, *ast.StarExpr:
+			w.irregular = true // - -x, & *p: gofmt decides the blanks
+		}
+		b.WriteString(e.Op.String())
+		return w.writeExpr(b, e.X, info)
 	case *ast.BinaryExpr:
-		x, err1 := exprCode(e.X, info, self)
-		y, err2 := exprCode(e.Y, info, self)
-		return jen.Add(x).Op(e.Op.String()).Add(y), firstErr(err1, err2)
+		w.irregular = true // spacing depends on precedence and nesting
+		err1 := w.writeExpr(b, e.X, info)
+		b.WriteString(" " + e.Op.String() + " ")
+		err2 := w.writeExpr(b, e.Y, info)
+		return firstErr(err1, err2)
 	case *ast.CallExpr:
-		fun, err := exprCode(e.Fun, info, self)
-		args := make([]jen.Code, len(e.Args))
+		err := w.writeExpr(b, e.Fun, info)
+		b.WriteByte('(')
 		for i, a := range e.Args {
-			c, aerr := exprCode(a, info, self)
-			err = firstErr(err, aerr)
-			if e.Ellipsis.IsValid() && i == len(e.Args)-1 {
-				c = jen.Add(c).Op("...")
+			if i > 0 {
+				b.WriteString(", ")
 			}
-			args[i] = c
+			err = firstErr(err, w.writeExpr(b, a, info))
 		}
-		return jen.Add(fun).Call(args...), err
+		if e.Ellipsis.IsValid() {
+			b.WriteString("...")
+		}
+		b.WriteByte(')')
+		return err
 	case *ast.IndexExpr:
-		x, err1 := exprCode(e.X, info, self)
-		i, err2 := exprCode(e.Index, info, self)
-		return jen.Add(x).Index(i), firstErr(err1, err2)
+		err1 := w.writeExpr(b, e.X, info)
+		b.WriteByte('[')
+		err2 := w.writeExpr(b, e.Index, info)
+		b.WriteByte(']')
+		return firstErr(err1, err2)
 	case *ast.IndexListExpr:
-		x, err := exprCode(e.X, info, self)
-		idx := make([]jen.Code, len(e.Indices))
+		err := w.writeExpr(b, e.X, info)
+		b.WriteByte('[')
 		for i, ix := range e.Indices {
-			c, ierr := exprCode(ix, info, self)
-			idx[i], err = c, firstErr(err, ierr)
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			err = firstErr(err, w.writeExpr(b, ix, info))
 		}
-		return jen.Add(x).Types(idx...), err
+		b.WriteByte(']')
+		return err
 	case *ast.SliceExpr:
-		x, err := exprCode(e.X, info, self)
-		s := jen.Null()
+		err := w.writeExpr(b, e.X, info)
+		b.WriteByte('[')
 		for i, part := range []ast.Expr{e.Low, e.High, e.Max} {
 			if i > 0 && (i < 2 || e.Slice3) {
-				s = s.Op(":")
+				b.WriteByte(':')
 			}
 			if part != nil {
-				c, perr := exprCode(part, info, self)
-				s, err = s.Add(c), firstErr(err, perr)
+				err = firstErr(err, w.writeExpr(b, part, info))
 			}
 		}
-		return jen.Add(x).Index(s), err
+		b.WriteByte(']')
+		return err
 	case *ast.TypeAssertExpr:
-		x, err := exprCode(e.X, info, self)
-		return jen.Add(x).Assert(typeCode(info.Types[e.Type].Type, self)), err
+		err := w.writeExpr(b, e.X, info)
+		b.WriteString(".(")
+		w.writeType(b, info.Types[e.Type].Type)
+		b.WriteByte(')')
+		return err
 	case *ast.CompositeLit:
+		w.writeType(b, info.Types[e].Type)
+		b.WriteByte('{')
 		var err error
-		elts := make([]jen.Code, len(e.Elts))
 		for i, el := range e.Elts {
-			var c jen.Code
-			var cerr error
-			if kv, ok := el.(*ast.KeyValueExpr); ok {
-				var k, v jen.Code
-				var kerr, verr error
-				if id, ok := kv.Key.(*ast.Ident); ok && isField(info.Uses[id]) {
-					k = jen.Id(id.Name)
-				} else {
-					k, kerr = exprCode(kv.Key, info, self)
-				}
-				v, verr = exprCode(kv.Value, info, self)
-				c, cerr = jen.Add(k).Op(":").Add(v), firstErr(kerr, verr)
-			} else {
-				c, cerr = exprCode(el, info, self)
+			if i > 0 {
+				b.WriteString(", ")
 			}
-			elts[i], err = c, firstErr(err, cerr)
+			if kv, ok := el.(*ast.KeyValueExpr); ok {
+				if id, ok := kv.Key.(*ast.Ident); ok && isField(info.Uses[id]) {
+					b.WriteString(id.Name)
+				} else {
+					err = firstErr(err, w.writeExpr(b, kv.Key, info))
+				}
+				b.WriteString(": ")
+				err = firstErr(err, w.writeExpr(b, kv.Value, info))
+			} else {
+				err = firstErr(err, w.writeExpr(b, el, info))
+			}
 		}
-		return jen.Add(typeCode(info.Types[e].Type, self)).Values(elts...), err
+		b.WriteByte('}')
+		return err
 	}
-	return jen.Null(), fmt.Errorf("expressions of this form (%T) are not supported in directives", e)
+	return fmt.Errorf("expressions of this form (%T) are not supported in directives", e)
 }
 
 func isField(obj types.Object) bool {

@@ -1,6 +1,10 @@
 package generator
 
-import "github.com/dave/jennifer/jen"
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
 
 // This file renders directives as the runtime's spec literals, listing
 // only fields that differ from their defaults.
@@ -13,125 +17,130 @@ var algorithms = map[string]string{
 	"leaky_bucket":   "LeakyBucket",
 }
 
+func intLit(i int64) string { return strconv.FormatInt(i, 10) }
+
+// floatLit renders f as a Go float literal: with a dot or an exponent, so
+// that it is not read as an integer.
+func floatLit(f float64) string {
+	s := fmt.Sprintf("%#v", f)
+	if !strings.ContainsAny(s, ".e") {
+		s += ".0"
+	}
+	return s
+}
+
 // rateSpec renders one rate directive as a runtime.RateSpec, listing only
 // fields that differ from their defaults.
-func rateSpec(d *directive) jen.Code {
-	fields := []jen.Code{}
+func (w *writer) rateSpec(d *directive) string {
+	fields := make([]string, 0, 6)
 	if a := d.get("name"); a != nil {
-		fields = append(fields, field("Name", jen.Lit(a.s)))
+		fields = append(fields, field("Name", strconv.Quote(a.s)))
 	}
 	fields = append(fields,
-		field("Algorithm", rt(algorithms[d.policy])),
-		field("Quota", jen.Lit(int(d.get("quota").i))),
-		field("Duration", durationCode(d.get("duration").d)))
+		field("Algorithm", w.rt(algorithms[d.policy])),
+		field("Quota", intLit(d.get("quota").i)),
+		field("Duration", w.duration(d.get("duration").d, true)))
 	if a := d.get("burst"); a != nil {
-		fields = append(fields, field("Burst", jen.Lit(int(a.i))))
+		fields = append(fields, field("Burst", intLit(a.i)))
 	}
 	if a := d.get("bucket"); a != nil {
-		fields = append(fields, field("Bucket", jen.Lit(int(a.i))))
+		fields = append(fields, field("Bucket", intLit(a.i)))
 	}
 	if a := d.get("wait"); a != nil && a.d > 0 {
-		fields = append(fields, field("Wait", durationCode(a.d)))
+		fields = append(fields, field("Wait", w.duration(a.d, true)))
 	}
 	if a := d.get("fail"); a != nil && a.s == "closed" {
-		fields = append(fields, field("Fail", rt("FailClosed")))
+		fields = append(fields, field("Fail", w.rt("FailClosed")))
 	}
 	if a := d.get("scope"); a != nil && a.s == "local" {
-		fields = append(fields, field("Scope", rt("ScopeLocal")))
+		fields = append(fields, field("Scope", w.rt("ScopeLocal")))
 	}
 	if d.get("key") != nil {
-		fields = append(fields, field("Keyed", jen.True()))
+		fields = append(fields, field("Keyed", "true"))
 	}
-	return rt("RateSpec").Values(fields...)
+	return literal(w.rt("RateSpec"), fields)
 }
 
-func quotasCode(qs []quota) jen.Code {
-	items := make([]jen.Code, len(qs))
+func (w *writer) quotas(qs []quota) string {
+	items := make([]string, len(qs))
 	for i, q := range qs {
-		var fs []jen.Code
+		var fs []string
 		if q.name != "" {
-			fs = append(fs, field("Name", jen.Lit(q.name)))
+			fs = append(fs, field("Name", strconv.Quote(q.name)))
 		}
-		items[i] = jen.Values(append(fs, field("Fraction", jen.Lit(q.fraction)))...)
+		items[i] = literal("", append(fs, field("Fraction", floatLit(q.fraction))))
 	}
-	return jen.Index().Add(rt("Quota")).Values(items...)
+	return literal("[]"+w.rt("Quota"), items)
 }
 
-func concurrencySpec(name string, d *directive) jen.Code {
-	fields := []jen.Code{field("Name", jen.Lit(name)), field("Capacity", jen.Lit(int(d.get("capacity").i)))}
+func (w *writer) concurrencySpec(name string, d *directive) string {
+	fields := []string{field("Name", strconv.Quote(name)), field("Capacity", intLit(d.get("capacity").i))}
 	if a := d.get("queue"); a != nil && a.i > 0 {
-		fields = append(fields, field("Queue", jen.Lit(int(a.i))))
+		fields = append(fields, field("Queue", intLit(a.i)))
 	}
 	if a := d.get("consumer_quota"); a != nil {
-		fields = append(fields, field("ConsumerQuotas", quotasCode(a.quotas)))
+		fields = append(fields, field("ConsumerQuotas", w.quotas(a.quotas)))
 	}
 	if a := d.get("priority_quota"); a != nil {
-		fields = append(fields, field("PriorityQuotas", quotasCode(a.quotas)))
+		fields = append(fields, field("PriorityQuotas", w.quotas(a.quotas)))
 	}
 	if a := d.get("order"); a != nil && a.s == "fifo" {
-		fields = append(fields, field("Order", rt("FIFO")))
+		fields = append(fields, field("Order", w.rt("FIFO")))
 	}
 	if a := d.get("max_wait"); a != nil && a.d > 0 {
-		fields = append(fields, field("MaxWait", durationCode(a.d)))
+		fields = append(fields, field("MaxWait", w.duration(a.d, true)))
 	}
 	if a := d.get("scope"); a != nil && a.s == "global" {
-		fields = append(fields, field("Scope", rt("ScopeGlobal")))
+		fields = append(fields, field("Scope", w.rt("ScopeGlobal")))
 	}
-	return rt("ConcurrencySpec").Values(fields...)
+	return literal(w.rt("ConcurrencySpec"), fields)
 }
 
-func retrySpec(fn *function, d *directive) jen.Code {
-	fields := []jen.Code{field("Name", jen.Lit(fn.fullName)), field("Attempts", jen.Lit(int(d.get("attempts").i)))}
+func (w *writer) retrySpec(fn *function, d *directive) string {
+	fields := []string{field("Name", strconv.Quote(fn.fullName)), field("Attempts", intLit(d.get("attempts").i))}
 	if a := d.get("backoff"); a != nil && a.s == "constant" {
-		fields = append(fields, field("Backoff", rt("Constant")))
+		fields = append(fields, field("Backoff", w.rt("Constant")))
 	}
 	if a := d.get("base"); a != nil {
-		fields = append(fields, field("Base", durationCode(a.d)))
+		fields = append(fields, field("Base", w.duration(a.d, true)))
 	}
 	if a := d.get("max"); a != nil {
-		fields = append(fields, field("Max", durationCode(a.d)))
+		fields = append(fields, field("Max", w.duration(a.d, true)))
 	}
 	if a := d.get("jitter"); a != nil && a.s == "none" {
-		fields = append(fields, field("Jitter", rt("NoJitter")))
+		fields = append(fields, field("Jitter", w.rt("NoJitter")))
 	}
 	if a := d.get("on"); a != nil {
-		var on jen.Code
+		var on []string
 		for _, it := range a.on {
-			var c jen.Code
 			switch it.word {
 			case "throttled":
-				c = rt("OnThrottled")
+				on = append(on, w.rt("OnThrottled"))
 			case "timeout":
-				c = rt("OnTimeout")
+				on = append(on, w.rt("OnTimeout"))
 			case "error":
-				c = rt("OnError")
-			default:
-				continue
-			}
-			if on == nil {
-				on = c
-			} else {
-				on = jen.Add(on).Op("|").Add(c)
+				on = append(on, w.rt("OnError"))
 			}
 		}
-		if on == nil {
-			on = rt("OnNone")
+		if len(on) == 0 {
+			on = append(on, w.rt("OnNone"))
 		}
-		fields = append(fields, field("On", on))
+		// A field's value is at the top level: gofmt spaces the operators.
+		fields = append(fields, field("On", strings.Join(on, " | ")))
 	}
 	if a := d.get("budget"); a != nil {
-		fields = append(fields, field("Budget", jen.Lit(a.f)))
+		fields = append(fields, field("Budget", floatLit(a.f)))
 	}
-	return rt("RetrySpec").Values(fields...)
+	return literal(w.rt("RetrySpec"), fields)
 }
 
-func cacheSpec(fn *function, d *directive) jen.Code {
-	fields := []jen.Code{field("Name", jen.Lit(fn.fullName)), field("TTL", durationCode(d.get("ttl").d))}
+func (w *writer) cacheSpec(fn *function, d *directive) string {
+	fields := []string{field("Name", strconv.Quote(fn.fullName)), field("TTL", w.duration(d.get("ttl").d, true))}
 	if a := d.get("size"); a != nil {
-		fields = append(fields, field("Size", jen.Lit(int(a.i))))
+		fields = append(fields, field("Size", intLit(a.i)))
 	}
 	if a := d.get("store"); a != nil && a.s == "shared" {
-		fields = append(fields, field("Shared", jen.True()))
+		fields = append(fields, field("Shared", "true"))
 	}
-	return rt("CacheSpec").Values(fields...)
+	return literal(w.rt("CacheSpec"), fields)
 }
