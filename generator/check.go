@@ -263,6 +263,14 @@ func rateName(fn *function, d *directive) string {
 // typeCheck type-checks e (the value of a, or the item at byte off of it)
 // in the scope of fn's parameters.
 func typeCheck(fn *function, fset *token.FileSet, a *arg, e ast.Expr, off int) (*keyExpr, *Error) {
+	// A parameter's name, the usual key, can only mean the parameter:
+	// packages.Load has typed it already.
+	if id, ok := e.(*ast.Ident); ok {
+		if v := paramVar(fn.sig, id.Name); v != nil {
+			info := &types.Info{Uses: map[*ast.Ident]types.Object{id: v}}
+			return &keyExpr{arg: a, expr: e, info: info, typ: v.Type()}, nil
+		}
+	}
 	info := &types.Info{
 		Types: map[ast.Expr]types.TypeAndValue{},
 		Uses:  map[*ast.Ident]types.Object{},
@@ -422,6 +430,22 @@ func keyField(t types.Type) string {
 		}
 	}
 	return ""
+}
+
+// paramVar is the receiver or parameter of sig called name, or nil.
+func paramVar(sig *types.Signature, name string) *types.Var {
+	if name == "_" || name == "" {
+		return nil
+	}
+	if r := sig.Recv(); r != nil && r.Name() == name {
+		return r
+	}
+	for i := range sig.Params().Len() {
+		if v := sig.Params().At(i); v.Name() == name {
+			return v
+		}
+	}
+	return nil
 }
 
 func isAddressable(e ast.Expr, info *types.Info) bool {
