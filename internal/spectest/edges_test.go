@@ -19,6 +19,7 @@ func TestEdgeSignatures(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a temporary module")
 	}
+	t.Parallel()
 	dir := newModule(t, "edges.txtar")
 	pkgs := packageDirs(t, dir)
 	gen := map[string]result{}
