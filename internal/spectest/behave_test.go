@@ -33,6 +33,9 @@ func TestBehaviour(t *testing.T) {
 	if res := run(t, dir, nil, "go", "vet", "./..."); res.code != 0 {
 		t.Fatalf("go vet of the generated code: %v", res)
 	}
+	if res := mustRun(t, dir, "gofmt", "-l", "."); strings.Contains(res.stdout, "_gen.go") {
+		t.Errorf("generated files not gofmt-formatted:\n%s", res.stdout)
+	}
 	// Deterministic, and -check agrees: regenerate every package at once
 	// (patterns) and compare bytes.
 	first := map[string]string{}
