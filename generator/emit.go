@@ -88,12 +88,15 @@ type writer struct {
 	irregular bool              // the current declaration needs go/format
 }
 
-// line writes s on a line of its own, indented by depth tabs.
-func (w *writer) line(depth int, s string) {
+// line writes the concatenation of parts on a line of its own, indented
+// by depth tabs.
+func (w *writer) line(depth int, parts ...string) {
 	for range depth {
 		w.buf = append(w.buf, '\t')
 	}
-	w.buf = append(w.buf, s...)
+	for _, s := range parts {
+		w.buf = append(w.buf, s...)
+	}
 	w.buf = append(w.buf, '\n')
 }
 

@@ -39,13 +39,13 @@ func (e *wrapperEmitter) emit() {
 	if !isGeneric(fn.sig) {
 		e.blank()
 		e.line(0, fmt.Sprintf("// %s must keep the signature this file was generated for.", fn))
-		e.line(0, "var _ "+e.typ(methodExprType(fn.sig))+" = "+e.funcRef())
+		e.line(0, "var _ ", e.methodExprType(), " = ", e.funcRef())
 	}
 	switch len(defs) {
 	case 0:
 	case 1:
 		e.blank()
-		e.line(0, "var "+defs[0].name+" = "+defs[0].value)
+		e.line(0, "var ", defs[0].name, " = ", defs[0].value)
 	default:
 		// gofmt aligns the = of a group's specs.
 		width := 0
@@ -55,7 +55,7 @@ func (e *wrapperEmitter) emit() {
 		e.blank()
 		e.line(0, "var (")
 		for _, d := range defs {
-			e.line(1, d.name+strings.Repeat(" ", width-len(d.name))+" = "+d.value)
+			e.line(1, d.name, strings.Repeat(" ", width-len(d.name)), " = ", d.value)
 		}
 		e.line(0, ")")
 	}
@@ -65,10 +65,10 @@ func (e *wrapperEmitter) emit() {
 
 	// The wrapper.
 	e.blank()
-	e.line(0, "// "+w.name+" calls "+fn.decl.Name.Name+" through its throttle policies:")
+	e.line(0, "// ", w.name, " calls ", fn.decl.Name.Name, " through its throttle policies:")
 	e.line(0, "//")
 	for _, d := range fn.dirs {
-		e.line(0, "//\t"+d.text)
+		e.line(0, "//\t", d.text)
 	}
 	decl := "func "
 	if fn.sig.Recv() != nil {
@@ -78,7 +78,7 @@ func (e *wrapperEmitter) emit() {
 	if tps := fn.sig.TypeParams(); tps.Len() > 0 {
 		decl += "[" + e.typeParams(tps) + "]"
 	}
-	e.line(0, decl+"("+e.paramDecls()+")"+e.resultTypes()+" {")
+	e.line(0, decl, "(", e.paramDecls(), ")", e.resultTypes(), " {")
 	e.wrapperBody()
 	e.line(0, "}")
 
@@ -93,27 +93,52 @@ func (e *wrapperEmitter) emit() {
 		if fn.sig.RecvTypeParams().Len()+fn.sig.TypeParams().Len() > 0 {
 			h += "[" + e.typeParams(fn.sig.RecvTypeParams(), fn.sig.TypeParams()) + "]"
 		}
-		e.line(0, h+"("+e.helperParams()+")"+e.resultTypes()+" {")
+		e.line(0, h, "(", e.helperParams(), ")", e.resultTypes(), " {")
 		e.gatesAndCall()
 		e.line(0, "}")
 	}
 }
 
-// methodExprType is the type of F, or of the method expression (*T).M.
-// Parameters and results are unnamed: only types matter.
-func methodExprType(sig *types.Signature) *types.Signature {
-	var params []*types.Var
-	if sig.Recv() != nil {
-		params = append(params, types.NewParam(0, nil, "", sig.Recv().Type()))
+// methodExprType is the type of F, or of the method expression (*T).M:
+// parameters and results unnamed, only types matter.
+func (e *wrapperEmitter) methodExprType() string {
+	sig := e.fn.sig
+	var b strings.Builder
+	b.WriteString("func(")
+	if r := sig.Recv(); r != nil {
+		e.writeType(&b, r.Type())
+		if sig.Params().Len() > 0 {
+			b.WriteString(", ")
+		}
 	}
 	for i := range sig.Params().Len() {
-		params = append(params, types.NewParam(0, nil, "", sig.Params().At(i).Type()))
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		t := sig.Params().At(i).Type()
+		if sig.Variadic() && i == sig.Params().Len()-1 {
+			b.WriteString("...")
+			t = t.(*types.Slice).Elem()
+		}
+		e.writeType(&b, t)
 	}
-	var results []*types.Var
-	for i := range sig.Results().Len() {
-		results = append(results, types.NewParam(0, nil, "", sig.Results().At(i).Type()))
+	b.WriteByte(')')
+	res := sig.Results()
+	if res.Len() > 1 {
+		b.WriteString(" (")
+	} else if res.Len() == 1 {
+		b.WriteByte(' ')
 	}
-	return types.NewSignatureType(nil, nil, nil, types.NewTuple(params...), types.NewTuple(results...), sig.Variadic())
+	for i := range res.Len() {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		e.writeType(&b, res.At(i).Type())
+	}
+	if res.Len() > 1 {
+		b.WriteByte(')')
+	}
+	return b.String()
 }
 
 // funcRef refers to F as a value: F, T.M or (*T).M.
@@ -136,7 +161,7 @@ func (e *wrapperEmitter) structFields(depth int, names, typs []string) {
 		width = max(width, len(n))
 	}
 	for i, n := range names {
-		e.line(depth, n+strings.Repeat(" ", width-len(n))+" "+typs[i])
+		e.line(depth, n, strings.Repeat(" ", width-len(n)), " ", typs[i])
 	}
 }
 
@@ -165,10 +190,10 @@ func (e *wrapperEmitter) cacheTypes() {
 // structDecl declares a struct type.
 func (e *wrapperEmitter) structDecl(name string, names, typs []string) {
 	if len(names) == 0 {
-		e.line(0, "type "+name+" struct{}")
+		e.line(0, "type ", name, " struct{}")
 		return
 	}
-	e.line(0, "type "+name+" struct {")
+	e.line(0, "type ", name, " struct {")
 	e.structFields(1, names, typs)
 	e.line(0, "}")
 }
@@ -282,20 +307,20 @@ func list(xs ...string) string { return strings.Join(xs, ", ") }
 // HTTP client.
 func (e *wrapperEmitter) reject(depth int) {
 	if e.fn.http {
-		e.line(depth, e.rt("WriteRejection")+"("+e.w.params[0]+", "+e.w.err+")")
+		e.line(depth, e.rt("WriteRejection"), "(", e.w.params[0], ", ", e.w.err, ")")
 		e.line(depth, "return")
 		return
 	}
-	e.line(depth, "return "+list(append(e.zeros(), e.w.err)...))
+	e.line(depth, "return ", list(append(e.zeros(), e.w.err)...))
 }
 
 func (e *wrapperEmitter) wrapperBody() {
 	w, fn := e.w, e.fn
 	switch {
 	case fn.http:
-		e.line(1, w.ctx+" := "+w.params[1]+".Context()")
+		e.line(1, w.ctx, " := ", w.params[1], ".Context()")
 	case !fn.ctxFirst:
-		e.line(1, w.ctx+" := "+e.q("context", "Background")+"()")
+		e.line(1, w.ctx, " := ", e.q("context", "Background"), "()")
 	}
 	if w.helper == "" {
 		e.gatesAndCall()
@@ -307,10 +332,10 @@ func (e *wrapperEmitter) wrapperBody() {
 	results := append(append([]string{}, w.results...), w.err)
 	if fn.retry != nil {
 		for i, r := range w.results {
-			e.line(1, "var "+r+" "+e.typ(fn.sig.Results().At(i).Type()))
+			e.line(1, "var ", r, " ", e.typ(fn.sig.Results().At(i).Type()))
 		}
-		e.line(1, "var "+w.err+" error")
-		e.line(1, "var "+w.attempt+" int")
+		e.line(1, "var ", w.err, " error")
+		e.line(1, "var ", w.attempt, " int")
 		retryable := w.retry + ".Retryable(" + w.err + ")"
 		for _, k := range fn.on {
 			c, _ := e.expr(k.expr, k.info)
@@ -319,24 +344,24 @@ func (e *wrapperEmitter) wrapperBody() {
 		if len(fn.on) > 0 {
 			retryable = "(" + retryable + ")"
 		}
-		e.line(1, "for "+w.attempt+" = 1; ; "+w.attempt+"++ {")
-		e.line(2, list(results...)+" = "+e.helperCall())
-		e.line(2, "if "+w.err+" == nil || !"+retryable+" || !"+w.retry+".Next("+list(w.ctx, w.attempt, w.err)+") {")
+		e.line(1, "for ", w.attempt, " = 1; ; ", w.attempt, "++ {")
+		e.line(2, list(results...), " = ", e.helperCall())
+		e.line(2, "if ", w.err, " == nil || !", retryable, " || !", w.retry, ".Next(", list(w.ctx, w.attempt, w.err), ") {")
 		e.line(3, "break")
 		e.line(2, "}")
 		e.line(1, "}")
-		e.line(1, w.err+" = "+w.retry+".Done("+w.attempt+", "+w.err+")")
+		e.line(1, w.err, " = ", w.retry, ".Done(", w.attempt, ", ", w.err, ")")
 	} else {
-		e.line(1, list(results...)+" := "+e.helperCall())
+		e.line(1, list(results...), " := ", e.helperCall())
 	}
 	if fn.cache != nil {
 		vals := make([]string, len(w.results))
 		for i, r := range w.results {
 			vals[i] = field("R"+strconv.Itoa(i), r)
 		}
-		e.line(1, w.cache+".Complete("+list(w.flight, literal(w.valType, vals), w.err)+")")
+		e.line(1, w.cache, ".Complete(", list(w.flight, literal(w.valType, vals), w.err), ")")
 	}
-	e.line(1, "return "+list(results...))
+	e.line(1, "return ", list(results...))
 }
 
 // cacheLookup answers from the cache or from the call already computing the
@@ -363,15 +388,15 @@ func (e *wrapperEmitter) cacheLookup() {
 		}
 		return list(append(out, last)...)
 	}
-	e.line(1, list(w.val, w.hit, w.flight)+" := "+w.cache+".Lookup("+w.ctx+", "+literal(w.keyType, key)+")")
-	e.line(1, "if "+w.hit+" {")
-	e.line(2, "return "+fromV("nil"))
+	e.line(1, list(w.val, w.hit, w.flight), " := ", w.cache, ".Lookup(", w.ctx, ", ", literal(w.keyType, key), ")")
+	e.line(1, "if ", w.hit, " {")
+	e.line(2, "return ", fromV("nil"))
 	e.line(1, "}")
-	e.line(1, "if !"+w.flight+".Leader() {")
-	e.line(2, w.val+", "+w.err+" := "+w.flight+".Wait("+w.ctx+")")
-	e.line(2, "return "+fromV(w.err))
+	e.line(1, "if !", w.flight, ".Leader() {")
+	e.line(2, w.val, ", ", w.err, " := ", w.flight, ".Wait(", w.ctx, ")")
+	e.line(2, "return ", fromV(w.err))
 	e.line(1, "}")
-	e.line(1, "defer "+w.cache+".Abandon("+w.flight+")")
+	e.line(1, "defer ", w.cache, ".Abandon(", w.flight, ")")
 }
 
 // paramName is the wrapper's name of parameter v.
@@ -401,7 +426,7 @@ func (e *wrapperEmitter) gatesAndCall() {
 			}
 			call = w.rateVar + ".AllowKeys(" + list(keys...) + ")"
 		}
-		e.line(1, "if "+w.err+" := "+call+"; "+w.err+" != nil {")
+		e.line(1, "if ", w.err, " := ", call, "; ", w.err, " != nil {")
 		e.reject(2)
 		e.line(1, "}")
 	}
@@ -412,11 +437,11 @@ func (e *wrapperEmitter) gatesAndCall() {
 		} else {
 			acquire = w.pool.v + ".Acquire(" + list(w.ctx, e.keyCode(fn.consumer)) + ")"
 		}
-		e.line(1, w.slot+", "+w.err+" := "+acquire)
-		e.line(1, "if "+w.err+" != nil {")
+		e.line(1, w.slot, ", ", w.err, " := ", acquire)
+		e.line(1, "if ", w.err, " != nil {")
 		e.reject(2)
 		e.line(1, "}")
-		e.line(1, "defer "+w.slot+".Release()")
+		e.line(1, "defer ", w.slot, ".Release()")
 		errDeclared = true
 	}
 	if fn.http {
@@ -433,9 +458,9 @@ func (e *wrapperEmitter) gatesAndCall() {
 		case len(lhs) == 0:
 			e.line(1, call)
 		case len(results) == 0 && errDeclared:
-			e.line(1, list(lhs...)+" = "+call)
+			e.line(1, list(lhs...), " = ", call)
 		default:
-			e.line(1, list(lhs...)+" := "+call)
+			e.line(1, list(lhs...), " := ", call)
 		}
 	}
 	errOrNil := "nil"
@@ -444,10 +469,10 @@ func (e *wrapperEmitter) gatesAndCall() {
 	}
 	switch {
 	case fn.timeout != nil && fn.ctxFirst:
-		e.line(1, w.tctx+" := "+e.rt("WithTimeout")+"("+w.ctx+", "+e.duration(fn.timeout.get("duration").d, false)+")")
-		e.line(1, "defer "+w.tctx+".Cancel()")
+		e.line(1, w.tctx, " := ", e.rt("WithTimeout"), "(", w.ctx, ", ", e.duration(fn.timeout.get("duration").d, false), ")")
+		e.line(1, "defer ", w.tctx, ".Cancel()")
 		assign(e.call(true))
-		e.line(1, "return "+list(append(append([]string{}, results...), e.rt("TimeoutError")+"("+w.tctx+", "+errOrNil+")")...))
+		e.line(1, "return ", list(append(append([]string{}, results...), e.rt("TimeoutError")+"("+w.tctx+", "+errOrNil+")")...))
 	case fn.timeout != nil:
 		var names, typs, lhs, out []string
 		for i := range w.results {
@@ -470,37 +495,37 @@ func (e *wrapperEmitter) gatesAndCall() {
 				op = "="
 			}
 		case errDeclared:
-			e.line(1, "var "+w.res+" struct {")
+			e.line(1, "var ", w.res, " struct {")
 			e.structFields(2, names, typs)
 			e.line(1, "}")
 			op = "="
 		}
 		head := list(res, w.err) + " " + op + " " + e.rt("RunTimeout") + "(" + list(w.ctx, e.duration(fn.timeout.get("duration").d, false)) + ", func() (" + w.res + " struct"
 		if len(names) == 0 {
-			e.line(1, head+"{}) {")
+			e.line(1, head, "{}) {")
 		} else {
-			e.line(1, head+" {")
+			e.line(1, head, " {")
 			e.structFields(2, names, typs)
 			e.line(1, "}) {")
 		}
 		if len(lhs) > 0 {
-			e.line(2, list(lhs...)+" = "+e.call(false))
+			e.line(2, list(lhs...), " = ", e.call(false))
 		} else {
 			e.line(2, e.call(false))
 		}
 		e.line(2, "return")
 		e.line(1, "})")
-		e.line(1, "if "+w.err+" != nil {")
-		e.line(2, "return "+list(append(e.zeros(), w.err)...))
+		e.line(1, "if ", w.err, " != nil {")
+		e.line(2, "return ", list(append(e.zeros(), w.err)...))
 		e.line(1, "}")
-		e.line(1, "return "+list(out...))
+		e.line(1, "return ", list(out...))
 	case fn.errLast:
-		e.line(1, "return "+e.call(false))
+		e.line(1, "return ", e.call(false))
 	case len(results) == 1:
-		e.line(1, "return "+e.call(false)+", nil")
+		e.line(1, "return ", e.call(false), ", nil")
 	default:
 		assign(e.call(false))
-		e.line(1, "return "+list(append(append([]string{}, results...), "nil")...))
+		e.line(1, "return ", list(append(append([]string{}, results...), "nil")...))
 	}
 }
 
