@@ -19,7 +19,7 @@ type batcher struct {
 	pipe    redis.Pipeliner
 	batch   []*call
 	groups  []*group
-	byTag   map[string]*group
+	byTag   map[groupKey]*group
 	timer   *time.Timer
 	failing bool // the last round trip failed
 }
@@ -94,12 +94,19 @@ func (b *batcher) drain() {
 	}
 }
 
-// group is calls sent as one script run: their keys share a hash tag (on a
-// single server, any calls do).
+// group is calls sent as one script run: they share a script, and their
+// keys share a hash tag (on a single server, any calls do).
 type group struct {
-	calls []*call
-	args  []interface{}
-	cmd   *redis.StringCmd
+	script *luaScript
+	calls  []*call
+	args   []interface{}
+	cmd    *redis.StringCmd
+}
+
+// groupKey identifies the group of a call on a sharded client.
+type groupKey struct {
+	tag    string
+	script *luaScript
 }
 
 // exec sends the batch, one script run per group of calls, all groups in one
@@ -156,27 +163,38 @@ func (b *batcher) exec() {
 			b.complete(c)
 		}
 		clear(g.calls)
-		g.calls, g.args, g.cmd = g.calls[:0], nil, nil
+		g.calls, g.args, g.cmd, g.script = g.calls[:0], nil, nil, nil
 	}
 	clear(b.batch)
 	b.groups = b.groups[:0]
 }
 
-// group splits the batch into script runs: one for a single server, one per
-// hash tag otherwise (a Cluster runs a script only on keys of one slot).
+// group splits the batch into script runs: one per script on a single
+// server, one per script and hash tag otherwise (a Cluster runs a script
+// only on keys of one slot).
 func (b *batcher) group() {
 	if !b.s.sharded {
-		g := b.newGroup()
-		g.calls = append(g.calls, b.batch...)
+	calls:
+		for _, c := range b.batch {
+			for _, g := range b.groups {
+				if g.script == c.script {
+					g.calls = append(g.calls, c)
+					continue calls
+				}
+			}
+			g := b.newGroup(c.script)
+			g.calls = append(g.calls, c)
+		}
 	} else {
 		if b.byTag == nil {
-			b.byTag = make(map[string]*group)
+			b.byTag = make(map[groupKey]*group)
 		}
 		for _, c := range b.batch {
-			g := b.byTag[c.tag]
+			k := groupKey{c.tag, c.script}
+			g := b.byTag[k]
 			if g == nil {
-				g = b.newGroup()
-				b.byTag[c.tag] = g
+				g = b.newGroup(c.script)
+				b.byTag[k] = g
 			}
 			g.calls = append(g.calls, c)
 		}
@@ -195,7 +213,7 @@ func (b *batcher) group() {
 		argv := make([]byte, 0, size)
 		argv = binary.LittleEndian.AppendUint64(argv, uint64(len(g.calls)))
 		args := make([]interface{}, 0, 4+nkeys)
-		args = append(args, evalshaArg, shaArg, numKeysArg(nkeys))
+		args = append(args, evalshaArg, g.script.shaArg, numKeysArg(nkeys))
 		for _, c := range g.calls {
 			args = append(args, c.args[3:3+c.nkeys]...)
 			argv = append(argv, c.body...)
@@ -204,17 +222,18 @@ func (b *batcher) group() {
 	}
 }
 
-// newGroup returns an empty group, reusing the batcher's.
-func (b *batcher) newGroup() *group {
+// newGroup returns an empty group of script, reusing the batcher's.
+func (b *batcher) newGroup(script *luaScript) *group {
 	if len(b.groups) < cap(b.groups) {
 		b.groups = b.groups[:len(b.groups)+1]
 		if g := b.groups[len(b.groups)-1]; g != nil {
+			g.script = script
 			return g
 		}
 	} else {
 		b.groups = append(b.groups, nil)
 	}
-	g := &group{}
+	g := &group{script: script}
 	b.groups[len(b.groups)-1] = g
 	return g
 }
@@ -225,7 +244,7 @@ func (b *batcher) anyNoScript() bool {
 	any := false
 	for _, g := range b.groups {
 		if isNoScript(g.cmd.Err()) {
-			useEval(g.args)
+			useEval(g.args, g.script)
 			g.cmd = redis.NewStringCmd(context.Background(), g.args...)
 			any = true
 		} else {

@@ -17,10 +17,10 @@ import (
 // batcher coalesces these calls into shared script runs.
 func TestHotKey64(t *testing.T) {
 	s, _ := newStore(t)
-	for _, alg := range []runtime.Algorithm{runtime.GCRA, runtime.TokenBucket, runtime.SlidingWindow} {
+	for _, alg := range []runtime.Algorithm{runtime.GCRA, runtime.TokenBucket, runtime.SlidingWindow, runtime.FixedWindow} {
 		t.Run(alg.String(), func(t *testing.T) {
 			l := &runtime.Limit{Name: "hot", Algorithm: alg, Quota: 1, Duration: time.Hour, Burst: 500}
-			if alg == runtime.SlidingWindow {
+			if alg == runtime.SlidingWindow || alg == runtime.FixedWindow {
 				l = &runtime.Limit{Name: "hot", Algorithm: alg, Quota: 500, Duration: 1000 * time.Hour}
 			}
 			req := &runtime.Request{Keyspace: "hot64", Limits: []*runtime.Limit{l}, Keys: []string{"k"}}

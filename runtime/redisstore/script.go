@@ -4,47 +4,97 @@ import (
 	"crypto/sha1"
 	"embed"
 	"encoding/hex"
+	"strconv"
 	"strings"
+
+	"github.com/throttlegen/throttlegen/runtime"
 )
 
-// The decision script is assembled from one Lua file per algorithm, so that
-// each reads side by side with its Go twin in runtime/algo_*.go, between a
-// prelude of constants, shared integer helpers, and the dispatcher that
-// decides every limit of a request all-or-nothing.
+// The scripts are assembled from one Lua file per algorithm, so that each
+// reads side by side with its Go twin in runtime/algo_*.go, between a prelude
+// of constants and shared integer helpers, and a driver:
+//
+//   - each algorithm has a script of its own (the algorithm's file and
+//     lua/single.lua) for the common case, decisions over one limit: a run
+//     creates only the few functions that algorithm needs;
+//   - the dispatcher (every algorithm and lua/dispatch.lua) decides
+//     several limits all-or-nothing, cancels, and runs mixing algorithms.
+//
+// Both drivers read the same packed arguments, so a call is encoded once
+// whichever script runs it.
 //
 //go:embed lua/*.lua
 var luaFiles embed.FS
 
-var scriptParts = []string{
-	"prelude.lua",
-	"common.lua",
-	"fixed_window.lua",
-	"sliding_window.lua",
-	"token_bucket.lua",
-	"gcra.lua",
-	"leaky_bucket.lua",
-	"dispatch.lua",
+// luaScript is one script with its SHA-1, the name EVALSHA runs it by, and
+// the two first arguments of its EVALSHA and EVAL commands, boxed once.
+type luaScript struct {
+	src, sha       string
+	shaArg, srcArg interface{}
 }
 
-// script is the whole decision script and scriptSHA its SHA-1, the name
-// EVALSHA runs it by.
-var script, scriptSHA = assemble()
+func newLuaScript(src string) *luaScript {
+	sum := sha1.Sum([]byte(src))
+	sha := hex.EncodeToString(sum[:])
+	return &luaScript{src: src, sha: sha, shaArg: sha, srcArg: src}
+}
 
-func assemble() (string, string) {
+// algFiles names the Lua file of each runtime.Algorithm.
+var algFiles = [...]string{
+	runtime.FixedWindow:   "fixed_window",
+	runtime.SlidingWindow: "sliding_window",
+	runtime.TokenBucket:   "token_bucket",
+	runtime.GCRA:          "gcra",
+	runtime.LeakyBucket:   "leaky_bucket",
+}
+
+var (
+	// dispatchScript decides any request and cancels reservations.
+	dispatchScript = newLuaScript(assemble(
+		"prelude", "common", "state", "fixed_window", "sliding_window", "token_bucket", "gcra", "leaky_bucket", "dispatch"))
+	// algScripts[a] decides single-limit requests of algorithm a.
+	algScripts = func() (s [len(algFiles)]*luaScript) {
+		for a := runtime.FixedWindow; a <= runtime.LeakyBucket; a++ {
+			name := algFiles[a]
+			bind := "local ALG, decide, commit = " + strconv.Itoa(int(a)) + ", " + name + "_decide, " + name + "_commit\n"
+			s[a] = newLuaScript(assemble("prelude", "common", "state_one", name) + bind + assemble("single"))
+		}
+		return s
+	}()
+)
+
+// assemble concatenates the embedded Lua files named by parts.
+func assemble(parts ...string) string {
 	var b strings.Builder
-	for _, name := range scriptParts {
-		src, err := luaFiles.ReadFile("lua/" + name)
+	for _, name := range parts {
+		src, err := luaFiles.ReadFile("lua/" + name + ".lua")
 		if err != nil {
 			panic("redisstore: missing embedded script " + name)
 		}
 		b.Write(src)
 		b.WriteByte('\n')
 	}
-	s := b.String()
-	sum := sha1.Sum([]byte(s))
-	return s, hex.EncodeToString(sum[:])
+	return b.String()
 }
 
-// Script returns the Lua decision script the store runs (for inspection and
-// tools; the store loads it itself).
-func Script() string { return script }
+// scriptFor returns the script that runs calls of req in the given mode.
+func scriptFor(req *runtime.Request, mode int) *luaScript {
+	if mode == modeDecide && len(req.Limits) == 1 {
+		return algScripts[req.Limits[0].Algorithm]
+	}
+	return dispatchScript
+}
+
+// Script returns the Lua dispatcher script the store runs for decisions over
+// several limits and for cancels (for inspection and tools; the store loads
+// it itself).
+func Script() string { return dispatchScript.src }
+
+// AlgorithmScript returns the Lua script the store runs for decisions over
+// one limit of algorithm a, or "" for an unknown algorithm.
+func AlgorithmScript(a runtime.Algorithm) string {
+	if a < runtime.FixedWindow || a > runtime.LeakyBucket {
+		return ""
+	}
+	return algScripts[a].src
+}

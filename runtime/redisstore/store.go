@@ -18,8 +18,9 @@ import (
 // Store is a runtime.Store over Redis: a single node, a Redis Cluster or a
 // Sentinel-managed master, through any redis.UniversalClient.
 //
-// Every decision is one EVALSHA of one script holding the five algorithms:
-// all keys of the request go in KEYS (one per limit, all in one Cluster
+// Every decision is one EVALSHA: of its algorithm's script for a decision
+// over one limit, of the dispatcher holding the five algorithms otherwise.
+// All keys of the request go in KEYS (one per limit, all in one Cluster
 // slot), the script reads the server's clock (TIME) unless the request
 // carries Now, decides every limit and commits all of them or none, and sets
 // a TTL on every key it writes. A NOSCRIPT answer (a restarted or new server)
@@ -282,27 +283,26 @@ const (
 // call is one decision on its way to Redis. Calls are pooled with their
 // buffers, timer and channel, so a decision allocates little.
 type call struct {
-	args  []interface{} // EVALSHA sha numkeys keys... argv, for this call alone
-	keys  []string      // the keys; args holds pointers to them (boxing a pointer does not allocate)
-	argv  string        // ARGV[1]; args holds a pointer to it
-	nkeys int
-	body  string // the packed call without the m header, for coalescing
-	tag   string // the hash tag of its keys: calls with one tag may share a script run
-	buf   []byte
-	ends  []int
-	reply string
-	err   error
-	done  chan struct{}
-	timer *time.Timer
-	state atomic.Uint32
-	bound boundCtx
+	args   []interface{} // EVALSHA sha numkeys keys... argv, for this call alone
+	keys   []string      // the keys; args holds pointers to them (boxing a pointer does not allocate)
+	argv   string        // ARGV[1]; args holds a pointer to it
+	nkeys  int
+	body   string     // the packed call without the m header, for coalescing
+	tag    string     // the hash tag of its keys: calls with one tag may share a script run
+	script *luaScript // the script that runs it: calls with one script may share a run
+	buf    []byte
+	ends   []int
+	reply  string
+	err    error
+	done   chan struct{}
+	timer  *time.Timer
+	state  atomic.Uint32
+	bound  boundCtx
 }
 
 var (
 	evalshaArg interface{} = "evalsha"
 	evalArg    interface{} = "eval"
-	shaArg     interface{} = scriptSHA
-	scriptArg  interface{} = script
 	numKeyArgs             = func() (a [65]interface{}) {
 		for i := range a {
 			a[i] = strconv.Itoa(i)
@@ -322,7 +322,7 @@ func (s *Store) getCall() *call {
 }
 
 func (s *Store) putCall(c *call) {
-	c.err, c.reply, c.body, c.tag, c.argv = nil, "", "", "", ""
+	c.err, c.reply, c.body, c.tag, c.argv, c.script = nil, "", "", "", "", nil
 	clear(c.args)
 	clear(c.keys)
 	s.calls.Put(c)
@@ -341,7 +341,8 @@ func (c *call) prepare(req *runtime.Request, mode int, spread bool) {
 		start = end
 	}
 	c.argv = e.all[e.argv:]
-	c.args = append(c.args[:0], evalshaArg, shaArg, numKeysArg(n))
+	c.script = scriptFor(req, mode)
+	c.args = append(c.args[:0], evalshaArg, c.script.shaArg, numKeysArg(n))
 	for i := range c.keys {
 		c.args = append(c.args, &c.keys[i])
 	}
@@ -358,6 +359,7 @@ func numKeysArg(n int) interface{} {
 }
 
 // useEval turns c's EVALSHA into an EVAL carrying the script.
-func (c *call) useEval() { useEval(c.args) }
+func (c *call) useEval() { useEval(c.args, c.script) }
 
-func useEval(args []interface{}) { args[0], args[1] = evalArg, scriptArg }
+// useEval turns the EVALSHA args of script s into an EVAL carrying it.
+func useEval(args []interface{}, s *luaScript) { args[0], args[1] = evalArg, s.srcArg }

@@ -1,0 +1,96 @@
+package redisstore_test
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/throttlegen/throttlegen/internal/redistest"
+	"github.com/throttlegen/throttlegen/runtime"
+	"github.com/throttlegen/throttlegen/runtime/redisstore"
+)
+
+// TestScriptsReloaded: after SCRIPT FLUSH (a restarted server), decisions of
+// every algorithm alone, several limits and a cancel each replay their own
+// script with EVAL once (which loads it) and decide; run one by one (each its own round trip)
+// and at once (coalesced runs of several scripts in one pipeline).
+func TestScriptsReloaded(t *testing.T) {
+	s, srv := newStore(t, redisstore.WithPipelineWindow(2*time.Millisecond))
+	ctx := context.Background()
+	var reqs []*runtime.Request
+	for a := runtime.FixedWindow; a <= runtime.LeakyBucket; a++ {
+		l := &runtime.Limit{Name: "reload", Algorithm: a, Quota: 100, Duration: time.Hour, Bucket: 10}
+		reqs = append(reqs, &runtime.Request{Keyspace: "reload", Limits: []*runtime.Limit{l}, Keys: []string{"k"}, MaxWait: -1})
+	}
+	reqs = append(reqs, &runtime.Request{Keyspace: "reload", Keys: []string{"k", "k"}, MaxWait: -1,
+		Limits: []*runtime.Limit{reqs[0].Limits[0], reqs[3].Limits[0]}})
+	for _, together := range []bool{false, true} {
+		if _, err := redistest.Do(srv.Addr(), "SCRIPT", "FLUSH"); err != nil {
+			t.Fatal(err)
+		}
+		before := s.Stats().ScriptLoads
+		var wg sync.WaitGroup
+		errs := make(chan error, len(reqs)+1)
+		for _, req := range reqs {
+			run := func() {
+				defer wg.Done()
+				d, err := s.Decide(ctx, req)
+				if err == nil && !d.Allowed {
+					t.Errorf("%v: rejected %+v", req.Limits, d)
+				}
+				errs <- err
+			}
+			wg.Add(1)
+			if together {
+				go run()
+			} else {
+				run()
+			}
+		}
+		wg.Wait()
+		if err := s.Cancel(ctx, reqs[3]); err != nil {
+			t.Fatal(err)
+		}
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		loads := s.Stats().ScriptLoads
+		if loads == before {
+			t.Errorf("together=%v: no script was replayed after SCRIPT FLUSH", together)
+		}
+		// The replays loaded every script under the name EVALSHA uses.
+		for _, req := range reqs {
+			if _, err := s.Decide(ctx, req); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if again := s.Stats().ScriptLoads; again != loads {
+			t.Errorf("together=%v: %d more replays after every script ran once", together, again-loads)
+		}
+	}
+}
+
+// TestAlgorithmScripts: each algorithm's script holds its own decision
+// function and none of the others'; the dispatcher holds them all.
+func TestAlgorithmScripts(t *testing.T) {
+	for a := runtime.FixedWindow; a <= runtime.LeakyBucket; a++ {
+		src := redisstore.AlgorithmScript(a)
+		for b := runtime.FixedWindow; b <= runtime.LeakyBucket; b++ {
+			fn := "local function " + b.String() + "_decide("
+			if has := strings.Contains(src, fn); has != (a == b) {
+				t.Errorf("script of %v: holds %s: %v", a, fn, has)
+			}
+			if !strings.Contains(redisstore.Script(), fn) {
+				t.Errorf("dispatcher lacks %s", fn)
+			}
+		}
+	}
+	if redisstore.AlgorithmScript(0) != "" || redisstore.AlgorithmScript(runtime.LeakyBucket+1) != "" {
+		t.Error("AlgorithmScript of an unknown algorithm is not empty")
+	}
+}
