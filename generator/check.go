@@ -263,10 +263,11 @@ func rateName(fn *function, d *directive) string {
 // typeCheck type-checks e (the value of a, or the item at byte off of it)
 // in the scope of fn's parameters.
 func typeCheck(fn *function, fset *token.FileSet, a *arg, e ast.Expr, off int) (*keyExpr, *Error) {
-	// A parameter's name, the usual key, can only mean the parameter:
-	// packages.Load has typed it already.
+	// A parameter's name (the usual key) or a package-level variable's
+	// (the usual on= error value) needs no type-checking: packages.Load
+	// has typed it already.
 	if id, ok := e.(*ast.Ident); ok {
-		if v := paramVar(fn.sig, id.Name); v != nil {
+		if v := identVar(fn, id.Name); v != nil {
 			info := &types.Info{Uses: map[*ast.Ident]types.Object{id: v}}
 			return &keyExpr{arg: a, expr: e, info: info, typ: v.Type()}, nil
 		}
@@ -432,8 +433,11 @@ func keyField(t types.Type) string {
 	return ""
 }
 
-// paramVar is the receiver or parameter of sig called name, or nil.
-func paramVar(sig *types.Signature, name string) *types.Var {
+// identVar is the variable the identifier name means in fn's scope, when
+// that is fn's receiver or parameter, or a variable of fn's package no
+// name of fn's signature shadows; nil otherwise (type-check it).
+func identVar(fn *function, name string) *types.Var {
+	sig := fn.sig
 	if name == "_" || name == "" {
 		return nil
 	}
@@ -445,7 +449,18 @@ func paramVar(sig *types.Signature, name string) *types.Var {
 			return v
 		}
 	}
-	return nil
+	for i := range sig.Results().Len() {
+		if sig.Results().At(i).Name() == name {
+			return nil
+		}
+	}
+	for _, tp := range typeParamNamesOf(sig) {
+		if tp == name {
+			return nil
+		}
+	}
+	v, _ := fn.pkg.Types.Scope().Lookup(name).(*types.Var)
+	return v
 }
 
 func isAddressable(e ast.Expr, info *types.Info) bool {
