@@ -54,7 +54,7 @@ type function struct {
 func scan(p *packages.Package, fset *token.FileSet, cfg *Config) ([]*function, string, ErrorList) {
 	var fns []*function
 	var errs ErrorList
-	pkgExpr := packageConstraint(p, cfg)
+	pkgExpr := packageConstraint(p, fset, cfg)
 	for _, f := range p.Syntax {
 		filename := fset.Position(f.Package).Filename
 		if filepath.Base(filename) == cfg.output() && len(f.Decls) == 0 && f.Doc == nil && len(f.Comments) == 0 {
@@ -178,8 +178,15 @@ func fileConstraint(f *ast.File, filename string) (expr, desc string) {
 
 // packageConstraint returns the build constraint every Go file of p
 // carries, or "" when the files differ (or carry none).
-func packageConstraint(p *packages.Package, cfg *Config) string {
-	fset := token.NewFileSet()
+func packageConstraint(p *packages.Package, fset *token.FileSet, cfg *Config) string {
+	// The files packages.Load parsed are not read again.
+	parsed := make(map[string]*ast.File, len(p.Syntax))
+	for _, f := range p.Syntax {
+		if tf := fset.File(f.Package); tf != nil {
+			parsed[tf.Name()] = f
+		}
+	}
+	own := token.NewFileSet()
 	common, first := "", true
 	for _, files := range [][]string{p.GoFiles, p.IgnoredFiles} {
 		for _, name := range files {
@@ -187,9 +194,13 @@ func packageConstraint(p *packages.Package, cfg *Config) string {
 			if !strings.HasSuffix(base, ".go") || strings.HasSuffix(base, "_test.go") || base == cfg.output() {
 				continue
 			}
-			f, err := parser.ParseFile(fset, name, nil, parser.ImportsOnly|parser.ParseComments)
-			if err != nil {
-				return ""
+			f := parsed[name]
+			if f == nil {
+				var err error
+				f, err = parser.ParseFile(own, name, nil, parser.ImportsOnly|parser.ParseComments)
+				if err != nil {
+					return ""
+				}
 			}
 			expr, _ := fileConstraint(f, name)
 			if first {
