@@ -10,10 +10,13 @@
 //
 // # Model
 //
-// The five rate algorithms run as one Lua script (lua/*.lua, one file per
-// algorithm, each mirroring its Go twin in the runtime package line by line
-// over integer microseconds). A decision is one EVALSHA: every limit of the
-// request is one key in KEYS, the script reads the Redis server's clock,
+// The five rate algorithms run in Lua (lua/*.lua, one file per algorithm,
+// each mirroring its Go twin in the runtime package line by line over
+// integer microseconds). A decision is one EVALSHA, of its algorithm's own
+// script when it has one limit (the common case: a run then creates only
+// what that algorithm needs), of a dispatcher holding all five otherwise:
+// every limit of the request is one key in KEYS, the script reads the Redis
+// server's clock,
 // decides every limit and commits all or none, and gives every key it writes
 // a TTL after which the state is as good as fresh. The in-memory store and
 // this one make the same decisions for the same calls at the same times.
@@ -41,8 +44,8 @@
 //
 // Concurrent decisions are coalesced by a batcher goroutine: everything
 // queued while a round trip is in flight goes in the next one, and calls
-// whose keys share a hash tag (all of a keyspace's, by default) share one
-// script run, which reads the clock once and each hot key once. Close stops
+// whose keys share a hash tag (all of a keyspace's, by default) and a script
+// share one script run, which reads the clock once and each hot key once. Close stops
 // the batcher. With a client that has ContextTimeoutEnabled (recommended), a
 // decision that finds the store idle makes its round trip itself, without the
 // hand-off to the batcher. WithPipelining(false) makes every decision its own
