@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -108,5 +109,19 @@ func TestWithPriorityReturnsDerivedContext(t *testing.T) {
 	ctx := throttle.WithPriority(parent, throttle.PriorityLow)
 	if ctx.Value(k{}) != "v" {
 		t.Error("WithPriority does not derive from its parent")
+	}
+}
+
+// TestRuntimeStandardLibraryOnly: SPEC's package table says runtime/ uses
+// the standard library only, so generated code compiles anywhere.
+func TestRuntimeStandardLibraryOnly(t *testing.T) {
+	res := run(t, repoRoot, nil, "go", "list", "-deps", "-f", "{{if not .Standard}}{{.ImportPath}}{{end}}", "github.com/throttlegen/throttlegen/runtime")
+	if res.code != 0 {
+		t.Fatalf("go list: %v", res)
+	}
+	for _, p := range strings.Fields(res.stdout) {
+		if p != "github.com/throttlegen/throttlegen/runtime" && !strings.HasPrefix(p, "github.com/throttlegen/throttlegen/runtime/internal/") {
+			t.Errorf("runtime depends on %s", p)
+		}
 	}
 }
