@@ -115,7 +115,7 @@ func TestWithPriorityReturnsDerivedContext(t *testing.T) {
 // TestRuntimeStandardLibraryOnly: SPEC's package table says runtime/ uses
 // the standard library only, so generated code compiles anywhere.
 func TestRuntimeStandardLibraryOnly(t *testing.T) {
-	res := run(t, repoRoot, nil, "go", "list", "-deps", "-f", "{{if not .Standard}}{{.ImportPath}}{{end}}", "github.com/throttlegen/throttlegen/runtime")
+	res := run(t, repoRoot, []string{"GOFLAGS=-mod=readonly"}, "go", "list", "-deps", "-f", "{{if not .Standard}}{{.ImportPath}}{{end}}", "github.com/throttlegen/throttlegen/runtime")
 	if res.code != 0 {
 		t.Fatalf("go list: %v", res)
 	}
