@@ -42,6 +42,9 @@ func emit(fp *filePlan) ([]byte, error) {
 			}
 		}
 	}
+	if w.missing != "" {
+		return nil, fmt.Errorf("no import name planned for %q", w.missing)
+	}
 
 	var out bytes.Buffer
 	out.Grow(len(w.buf) + 512)
@@ -86,6 +89,7 @@ type writer struct {
 	imports   map[string]string // import path → name, from the plan
 	used      map[string]bool   // import paths referred to
 	irregular bool              // the current declaration needs go/format
+	missing   string            // an import path the plan did not name
 }
 
 // line writes the concatenation of parts on a line of its own, indented
@@ -120,7 +124,11 @@ func (w *writer) q(path, name string) string {
 		return name
 	}
 	w.used[path] = true
-	return w.imports[path] + "." + name
+	pkg, ok := w.imports[path]
+	if !ok && w.missing == "" {
+		w.missing = path
+	}
+	return pkg + "." + name
 }
 
 // rt names an identifier of the runtime package.

@@ -267,6 +267,9 @@ func (fp *filePlan) planImports(fns []*function, taken *namer) {
 	for _, fn := range fns {
 		walkSigPackages(fn.sig, addPkg)
 		for _, k := range fn.exprs() {
+			// The expression's own type is written too (a cache key's
+			// field), and may name a package nothing else mentions.
+			walkTypePackages(types.Default(k.typ), addPkg, map[types.Type]bool{})
 			for _, obj := range k.info.Uses {
 				if pn, ok := obj.(*types.PkgName); ok {
 					addPkg(pn.Imported())
