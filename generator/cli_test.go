@@ -155,8 +155,8 @@ func TestDeterministic(t *testing.T) {
 			}
 		}
 	}
-	// The first run fills the format cache, the others read it: the output
-	// must not depend on that either.
+	// Maps are iterated in a different order each run (imports, uses): the
+	// output must not depend on it.
 	cfg := Config{Dir: mod, Patterns: []string{"./..."}, Env: env}
 	first, err := Generate(cfg)
 	must(t, err)
