@@ -84,6 +84,9 @@ type rateSpec struct {
 	policy  string
 	reserve bool  // token_bucket, gcra, leaky_bucket: waits are reservations
 	bound   int64 // µs this limit lets a call wait; -1 unbounded
+	// last is the latest rejection built for this limit, returned again for
+	// an identical one (see rejection).
+	last atomic.Pointer[ThrottledError]
 }
 
 // NewRate returns the limiter of function (its full name, importpath.Func)
@@ -108,12 +111,12 @@ func NewRate(function string, specs ...RateSpec) *Rate {
 		if !ok {
 			panic(fmt.Sprintf("throttle: NewRate(%s): invalid spec %+v", function, s))
 		}
-		rs := rateSpec{RateSpec: s, limit: l, p: p, policy: s.Algorithm.String(),
-			reserve: s.Algorithm >= TokenBucket, bound: durMicros(s.Wait)}
+		rs := &r.specs[i]
+		rs.RateSpec, rs.limit, rs.p, rs.policy = s, l, p, s.Algorithm.String()
+		rs.reserve, rs.bound = s.Algorithm >= TokenBucket, durMicros(s.Wait)
 		if s.Algorithm == LeakyBucket && s.Wait == 0 {
 			rs.bound = -1
 		}
-		r.specs[i] = rs
 	}
 	return r
 }
@@ -143,7 +146,7 @@ func (r *Rate) Allow(ctx context.Context, key string) error {
 			if ra == 0 {
 				return nil
 			}
-			return &ThrottledError{Policy: s.policy, Name: s.Name, Reason: ReasonQuota, RetryAfter: time.Duration(ra) * time.Microsecond}
+			return s.rejection("", ReasonQuota, time.Duration(ra)*time.Microsecond)
 		}
 		var maxWait int64
 		if s.bound != 0 {
@@ -206,5 +209,19 @@ func (r *Rate) reject(ctx context.Context, s *rateSpec, key string, reason Reaso
 			reason = ReasonDeadline
 		}
 	}
-	return &ThrottledError{Policy: s.policy, Name: s.Name, Key: key, Reason: reason, RetryAfter: retryAfter}
+	return s.rejection(key, reason, retryAfter)
+}
+
+// rejection returns the rejection of key by s. Rejections are read-only
+// values: one identical to the latest rejection s built (same key, reason
+// and RetryAfter, so decided in the same microsecond) is that same
+// *ThrottledError, so a flood of rejections allocates at most one error per
+// microsecond and limit instead of one per call.
+func (s *rateSpec) rejection(key string, reason Reason, retryAfter time.Duration) *ThrottledError {
+	if e := s.last.Load(); e != nil && e.RetryAfter == retryAfter && e.Reason == reason && e.Key == key {
+		return e
+	}
+	e := &ThrottledError{Policy: s.policy, Name: s.Name, Key: key, Reason: reason, RetryAfter: retryAfter}
+	s.last.Store(e)
+	return e
 }

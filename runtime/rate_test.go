@@ -382,7 +382,8 @@ func TestRateHook(t *testing.T) {
 }
 
 // TestRateAllocations pins the allocation budget of the in-memory hot paths:
-// none when admitted, the *ThrottledError alone when rejected.
+// none when admitted, the *ThrottledError alone when rejected (at most one
+// per call: identical rejections share one, see TestRateRejectionsShared).
 func TestRateAllocations(t *testing.T) {
 	useRateConfig(t, WithStore(NewMemoryStore()))
 	ctx := context.Background()
@@ -397,7 +398,7 @@ func TestRateAllocations(t *testing.T) {
 			if n := testing.AllocsPerRun(100, func() { open.Allow(ctx, key) }); n != 0 && alg != LeakyBucket {
 				t.Errorf("%v key %q: %v allocations when admitted", alg, key, n)
 			}
-			if n := testing.AllocsPerRun(100, func() { shut.Allow(ctx, key) }); n != 1 {
+			if n := testing.AllocsPerRun(100, func() { shut.Allow(ctx, key) }); n > 1 {
 				t.Errorf("%v key %q: %v allocations when rejected", alg, key, n)
 			}
 		}
