@@ -322,6 +322,11 @@ const maxExact = 1 << 53
 
 // parseExpr parses a Go expression from a's value starting at byte off.
 func parseExpr(a *arg, src string, off int) (ast.Expr, *Error) {
+	if token.IsIdentifier(src) {
+		// The usual key: what the parser would return, without starting
+		// one. Positions count from 1 in the value, as the parser's do.
+		return &ast.Ident{NamePos: 1, Name: src}, nil
+	}
 	e, err := parser.ParseExpr(src)
 	if err != nil {
 		p := a.innerPos(off)
