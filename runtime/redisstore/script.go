@@ -14,9 +14,11 @@ import (
 // reads side by side with its Go twin in runtime/algo_*.go, between a prelude
 // of constants and shared integer helpers, and a driver:
 //
-//   - each algorithm has a script of its own (the algorithm's file and
-//     lua/single.lua) for the common case, decisions over one limit: a run
-//     creates only the few functions that algorithm needs;
+//   - each algorithm has a script of its own for the common case,
+//     decisions over one limit: lua/single.lua around the algorithm's flat
+//     body (lua/flat_<algorithm>.lua, a second twin of the Go function,
+//     written without function definitions), so that a run creates almost
+//     no Lua objects (Redis's Lua pays for each in garbage collection);
 //   - the dispatcher (every algorithm and lua/dispatch.lua) decides
 //     several limits all-or-nothing, cancels, and runs mixing algorithms.
 //
@@ -54,14 +56,23 @@ var (
 		"prelude", "common", "state", "fixed_window", "sliding_window", "token_bucket", "gcra", "leaky_bucket", "dispatch"))
 	// algScripts[a] decides single-limit requests of algorithm a.
 	algScripts = func() (s [len(algFiles)]*luaScript) {
+		driver := assemble("single")
+		if !strings.Contains(driver, algorithmMark) {
+			panic("redisstore: lua/single.lua lacks " + algorithmMark)
+		}
 		for a := runtime.FixedWindow; a <= runtime.LeakyBucket; a++ {
-			name := algFiles[a]
-			bind := "local ALG, decide, commit = " + strconv.Itoa(int(a)) + ", " + name + "_decide, " + name + "_commit\n"
-			s[a] = newLuaScript(assemble("prelude", "common", "state_one", name) + bind + assemble("single"))
+			bind := "local ALG, STRING_STATE = " + strconv.Itoa(int(a)) + ", " +
+				strconv.FormatBool(a != runtime.SlidingWindow) + "\n"
+			body := assemble("flat_" + algFiles[a])
+			s[a] = newLuaScript(assemble("prelude", "common") + bind +
+				strings.Replace(driver, algorithmMark, body, 1))
 		}
 		return s
 	}()
 )
+
+// algorithmMark is where lua/single.lua takes an algorithm's flat body.
+const algorithmMark = "--[[ALGORITHM]]"
 
 // assemble concatenates the embedded Lua files named by parts.
 func assemble(parts ...string) string {

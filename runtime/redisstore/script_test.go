@@ -75,15 +75,20 @@ func TestScriptsReloaded(t *testing.T) {
 	}
 }
 
-// TestAlgorithmScripts: each algorithm's script holds its own decision
-// function and none of the others'; the dispatcher holds them all.
+// TestAlgorithmScripts: each algorithm's script holds its own flat body
+// and no other algorithm's, and defines no algorithm function; the
+// dispatcher holds every algorithm's functions.
 func TestAlgorithmScripts(t *testing.T) {
 	for a := runtime.FixedWindow; a <= runtime.LeakyBucket; a++ {
 		src := redisstore.AlgorithmScript(a)
 		for b := runtime.FixedWindow; b <= runtime.LeakyBucket; b++ {
+			body := "-- flat_" + b.String() + ".lua:"
+			if has := strings.Contains(src, body); has != (a == b) {
+				t.Errorf("script of %v: holds %s: %v", a, body, has)
+			}
 			fn := "local function " + b.String() + "_decide("
-			if has := strings.Contains(src, fn); has != (a == b) {
-				t.Errorf("script of %v: holds %s: %v", a, fn, has)
+			if strings.Contains(src, fn) {
+				t.Errorf("script of %v defines %s", a, fn)
 			}
 			if !strings.Contains(redisstore.Script(), fn) {
 				t.Errorf("dispatcher lacks %s", fn)

@@ -1,0 +1,20 @@
+  -- flat_fixed_window.lua: the body of fixed_window's own script (see
+  -- single.lua), the twin of runtime/algo_fixed.go and of
+  -- fixed_window_decide in fixed_window.lua. State: "win count".
+  local win, count = 0, 0
+  local fresh = true
+  if v then
+    local sa, sb = string.match(v, '^(%-?%d+) (%-?%d+)$')
+    win, count, fresh = tonumber(sa), tonumber(sb), false
+  end
+  local w = now - floor_mod(now, d)
+  if fresh or win ~= w then
+    win, count = w, 0
+  end
+  local e = w + d - now
+  if count >= q then
+    reason, retry = REASON_QUOTA, e
+  else
+    count = count + 1
+    ok, remaining, ttl, state = true, q - count, e, int(win) .. ' ' .. int(count)
+  end

@@ -1,0 +1,16 @@
+  -- flat_gcra.lua: the body of gcra's own script (see single.lua), the
+  -- twin of runtime/algo_gcra.go and of gcra_decide in gcra.lua.
+  local tat = now
+  if v then
+    tat = tonumber(v)
+    if tat < now then
+      tat = now
+    end
+  end
+  local nxt = tat + t
+  local over = nxt - now - bt
+  if maxwait >= 0 and over > maxwait then
+    reason, retry = REASON_QUOTA, over
+  else
+    ok, remaining, delay, ttl, state = true, floor_div(math.max(bt - (nxt - now), 0), t), math.max(over, 0), nxt - now, int(nxt)
+  end

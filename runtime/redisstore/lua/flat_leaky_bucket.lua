@@ -1,0 +1,23 @@
+  -- flat_leaky_bucket.lua: the body of leaky_bucket's own script (see
+  -- single.lua), the twin of runtime/algo_leaky.go and of
+  -- leaky_bucket_decide in leaky_bucket.lua. State: "last".
+  local last = now - t
+  if v then
+    last = tonumber(v)
+  end
+  local nxt = math.max(now, last + t)
+  local ahead = 0
+  if last > now then
+    ahead = ceil_div(last - now, t)
+  end
+  if nxt ~= now and ahead >= k then
+    reason, retry = REASON_QUOTA, (last - now) - (k - 1) * t
+  elseif maxwait >= 0 and nxt - now > maxwait then
+    reason, retry = REASON_DEADLINE, nxt - now
+  else
+    remaining = k
+    if nxt ~= now then
+      remaining = k - (ahead + 1)
+    end
+    ok, delay, ttl, state = true, nxt - now, nxt - now + t, int(nxt)
+  end

@@ -1,0 +1,29 @@
+  -- flat_token_bucket.lua: the body of token_bucket's own script (see
+  -- single.lua), the twin of runtime/algo_token.go and of
+  -- token_bucket_decide in token_bucket.lua. State: "level last".
+  local level, last = c, now
+  if v then
+    local sa, sb = string.match(v, '^(%-?%d+) (%-?%d+)$')
+    level, last = tonumber(sa), tonumber(sb)
+  end
+  local elapsed = now - last
+  if elapsed > 0 then
+    -- Clamp before multiplying: past full, the level is c (level may be
+    -- negative after reservations).
+    local full = ceil_div(c - level, q)
+    if elapsed > full then
+      elapsed = full
+    end
+    level = math.min(c, level + elapsed * q)
+  end
+  last = now
+  local wait = 0
+  if level < d then
+    wait = ceil_div(d - level, q)
+  end
+  if level < d and maxwait >= 0 and wait > maxwait then
+    reason, retry = REASON_QUOTA, wait
+  else
+    level = level - d
+    ok, remaining, delay, ttl, state = true, floor_div(math.max(level, 0), d), wait, ceil_div(c - level, q), int(level) .. ' ' .. int(last)
+  end
