@@ -229,6 +229,35 @@ func (t *memTable) decideKeyedWord(sh *memShard, p *params, tag uint32, key stri
 	return o
 }
 
+// takeKeyedGCRA is gcra with maxWait 0 on key's word, specialised for the
+// hot path of a keyed gcra limit that does not wait: one hash, one lock, one
+// probe; it admits (and commits) or returns the RetryAfter, exactly as
+// decideKeyedWord with gcra does.
+func (t *memTable) takeKeyedGCRA(p *params, key string, now int64) (retryAfter int64) {
+	h := maphash.String(t.seed, key)
+	sh := &t.shards[h&t.mask]
+	tag := wordTag(h)
+	sh.mu.Lock()
+	i, found := sh.w.find(tag, key)
+	next := now + p.t // a fresh key: tat = now
+	if found {
+		next = max(sh.w.slots[i].word, now) + p.t
+	}
+	if over := next - now - p.bt; over > 0 {
+		retryAfter = over
+	} else if found {
+		sh.w.slots[i].word = next
+	} else {
+		sh.w.insert(p, tag, key, next, now, t.perShard)
+	}
+	if sh.ops++; sh.ops >= sweepEvery {
+		sh.ops = 0
+		sh.w.sweep(p, now, sweepSample)
+	}
+	sh.mu.Unlock()
+	return retryAfter
+}
+
 // decideEntry decides on e (present or not) and, when admitted, updates e in
 // place. The caller holds the lock guarding e.
 func (t *memTable) decideEntry(p *params, e *entry, present bool, now, maxWait int64) outcome {

@@ -141,12 +141,17 @@ func (r *Rate) Allow(ctx context.Context, key string) error {
 	}
 	if res.allMem && cfg.hook == nil {
 		s := &r.specs[0]
-		if key == "" && s.bound == 0 && s.Algorithm == GCRA {
-			ra := res.memRefs[0].t.one.takeGCRA(&s.p, res.now())
+		if s.bound == 0 && s.Algorithm == GCRA {
+			var ra int64
+			if key == "" {
+				ra = res.memRefs[0].t.one.takeGCRA(&s.p, res.now())
+			} else {
+				ra = res.memRefs[0].t.takeKeyedGCRA(&s.p, key, res.now())
+			}
 			if ra == 0 {
 				return nil
 			}
-			return s.rejection("", ReasonQuota, time.Duration(ra)*time.Microsecond)
+			return s.rejection(key, ReasonQuota, time.Duration(ra)*time.Microsecond)
 		}
 		var maxWait int64
 		if s.bound != 0 {
