@@ -145,3 +145,38 @@ func BenchmarkDecide(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkDecideRateAllow measures a decision the way generated code makes
+// it: runtime.Rate.Allow on one unkeyed gcra limit with the store
+// configured (issue 4's sequential target is against BenchmarkFloorEvalSHA
+// in the same run), sequential and from 64 goroutines.
+func BenchmarkDecideRateAllow(b *testing.B) {
+	_, rdb := benchServer(b)
+	s := redisstore.New(rdb)
+	defer s.Close()
+	runtime.Configure(runtime.WithStore(s), runtime.WithKeyspace("bench"))
+	defer runtime.Configure(runtime.WithStore(nil), runtime.WithKeyspace(""))
+	r := runtime.NewRate("redisstore_test.BenchmarkDecideRateAllow", runtime.RateSpec{
+		Algorithm: runtime.GCRA, Quota: 1000, Duration: time.Second, Burst: 1_000_000_000, Fail: runtime.FailClosed})
+	ctx := context.Background()
+	b.Run("Sequential", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if err := r.Allow(ctx, ""); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("Parallel64", func(b *testing.B) {
+		b.ReportAllocs()
+		b.SetParallelism(64 / parallelDiv())
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				if err := r.Allow(ctx, ""); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	})
+}
