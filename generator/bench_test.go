@@ -100,3 +100,22 @@ func benchGenerate(b *testing.B, cfg *Config, edit func()) {
 	}
 	b.ReportMetric(float64(size), "output-bytes")
 }
+
+// BenchmarkPhases1000 runs the generator's own phases (scan, check, plan,
+// emit) over one loaded package of 1,000 annotated functions, without the
+// load: the benchmark to profile (go test -bench Phases1000 -cpuprofile).
+func BenchmarkPhases1000(b *testing.B) {
+	mod, env := tempModule(b)
+	bigPackage(b, filepath.Join(mod, "big"), 1000)
+	cfg := &Config{Dir: mod, Patterns: []string{"./big"}, Env: env}
+	defer debug.SetGCPercent(debug.SetGCPercent(runGCPercent)) // as Run does
+	pkgs, fset, errs := load(cfg)
+	if len(errs) > 0 {
+		b.Fatal(errs)
+	}
+	for b.Loop() {
+		if _, err := generate(cfg, pkgs, fset); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
