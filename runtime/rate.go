@@ -85,8 +85,11 @@ type rateSpec struct {
 	reserve bool  // token_bucket, gcra, leaky_bucket: waits are reservations
 	bound   int64 // µs this limit lets a call wait; -1 unbounded
 	// last is the latest rejection built for this limit, returned again for
-	// an identical one (see rejection).
+	// an identical one (see rejection). It sits on its own cache line: it
+	// changes while the fields above are read by every call.
+	_    [64]byte
 	last atomic.Pointer[ThrottledError]
+	_    [56]byte
 }
 
 // NewRate returns the limiter of function (its full name, importpath.Func)
