@@ -2,6 +2,7 @@ package redisstore_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -98,4 +99,18 @@ func TestAlgorithmScripts(t *testing.T) {
 	if redisstore.AlgorithmScript(0) != "" || redisstore.AlgorithmScript(runtime.LeakyBucket+1) != "" {
 		t.Error("AlgorithmScript of an unknown algorithm is not empty")
 	}
+}
+
+// An algorithm's own script reads the server's clock and defines no
+// function of the algorithm (it is written flat); the dispatcher defines
+// them all.
+func ExampleAlgorithmScript() {
+	src := redisstore.AlgorithmScript(runtime.GCRA)
+	fmt.Println(strings.Contains(src, "redis.call('TIME')"))
+	fmt.Println(strings.Contains(src, "local function gcra_decide("))
+	fmt.Println(strings.Contains(redisstore.Script(), "local function gcra_decide("))
+	// Output:
+	// true
+	// false
+	// true
 }
