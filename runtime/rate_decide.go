@@ -104,9 +104,10 @@ func (r *Rate) decide(ctx context.Context, res *rateRes, keys []string, maxWait 
 		return decideRefs(res.memRefs, keys, res.now(), maxWait), nil
 	}
 	dm := Decision{Allowed: true, Rejected: -1, Remaining: maxInt64}
+	memNow := res.now()
 	if len(res.memIdx) > 0 {
 		refs, mkeys := r.subset(res, res.memIdx, keys)
-		dm = decideRefs(refs, mkeys, res.now(), maxWait)
+		dm = decideRefs(refs, mkeys, memNow, maxWait)
 		if !dm.Allowed {
 			dm.Rejected = res.memIdx[dm.Rejected]
 			return dm, nil
@@ -116,13 +117,13 @@ func (r *Rate) decide(ctx context.Context, res *rateRes, keys []string, maxWait 
 	ds, err := res.store.Decide(ctx, req)
 	if err != nil {
 		if res.closed {
-			r.cancelMem(res, keys)
+			r.undoMem(res, keys, memNow)
 			return Decision{Rejected: -1}, err
 		}
 		return dm, err
 	}
 	if !ds.Allowed {
-		r.cancelMem(res, keys)
+		r.undoMem(res, keys, memNow)
 		if ds.Rejected >= 0 && ds.Rejected < len(res.storeIdx) {
 			ds.Rejected = res.storeIdx[ds.Rejected]
 		} else {
@@ -163,6 +164,16 @@ func (r *Rate) cancelMem(res *rateRes, keys []string) {
 	for i, ref := range res.memRefs {
 		if ref != nil {
 			ref.t.cancelOne(&ref.p, keys[i], now)
+		}
+	}
+}
+
+// undoMem takes back the memory part of a decision, made at time now, that
+// the store then rejected (all-or-nothing): see memTable.undoOne.
+func (r *Rate) undoMem(res *rateRes, keys []string, now int64) {
+	for i, ref := range res.memRefs {
+		if ref != nil {
+			ref.t.undoOne(&ref.p, keys[i], now)
 		}
 	}
 }
