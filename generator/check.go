@@ -294,7 +294,7 @@ func typeCheck(fn *function, fset *token.FileSet, a *arg, e ast.Expr, off int) (
 	if !tv.IsValue() {
 		return nil, &Error{Pos: a.innerPos(off), Msg: a.name + "=: " + exprText(e) + " is not a value"}
 	}
-	if _, err := (&writer{self: fn.pkg.PkgPath, used: map[string]bool{}}).expr(e, info); err != nil {
+	if _, err := exprCode(e, info, fn.pkg.PkgPath); err != nil {
 		return nil, &Error{Pos: a.innerPos(off), Msg: a.name + "=: " + err.Error()}
 	}
 	return &keyExpr{arg: a, expr: e, info: info, typ: tv.Type}, nil

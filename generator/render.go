@@ -3,379 +3,290 @@ package generator
 import (
 	"fmt"
 	"go/ast"
-	"go/token"
 	"go/types"
 	"strconv"
 	"strings"
+
+	"github.com/dave/jennifer/jen"
 )
 
-// This file turns go/types types and type-checked expressions into Go
-// source text, in gofmt's layout where it does not depend on context and
-// marking the declaration irregular (see emit) where it does. Packages are
-// always named through writer.q, so the output imports exactly what it
-// uses, under the names the plan chose.
+// This file turns go/types types and type-checked expressions into
+// jennifer code. Packages are always named through jen.Qual, so the output
+// imports exactly what it uses, under names chosen by imports.go.
 
-// typ renders t as it would be written in the generated file's package.
-func (w *writer) typ(t types.Type) string {
-	var b strings.Builder
-	w.writeType(&b, t)
-	return b.String()
-}
-
-func (w *writer) writeType(b *strings.Builder, t types.Type) {
+// typeCode renders t as it would be written in the package of path self.
+func typeCode(t types.Type, self string) jen.Code {
 	switch t := t.(type) {
 	case *types.Basic:
 		if t.Kind() == types.UnsafePointer {
-			b.WriteString(w.q("unsafe", "Pointer"))
-			return
+			return jen.Qual("unsafe", "Pointer")
 		}
-		b.WriteString(t.Name())
+		return jen.Id(t.Name())
 	case *types.Alias:
-		w.writeNamed(b, t.Obj(), t.TypeArgs())
+		return namedCode(t.Obj(), t.TypeArgs(), self)
 	case *types.Named:
-		w.writeNamed(b, t.Obj(), t.TypeArgs())
+		return namedCode(t.Obj(), t.TypeArgs(), self)
 	case *types.TypeParam:
-		b.WriteString(t.Obj().Name())
+		return jen.Id(t.Obj().Name())
 	case *types.Pointer:
-		b.WriteByte('*')
-		w.writeType(b, t.Elem())
+		return jen.Op("*").Add(typeCode(t.Elem(), self))
 	case *types.Slice:
-		b.WriteString("[]")
-		w.writeType(b, t.Elem())
+		return jen.Index().Add(typeCode(t.Elem(), self))
 	case *types.Array:
-		b.WriteString("[" + strconv.FormatInt(t.Len(), 10) + "]")
-		w.writeType(b, t.Elem())
+		return jen.Index(jen.Lit(int(t.Len()))).Add(typeCode(t.Elem(), self))
 	case *types.Map:
-		b.WriteString("map[")
-		w.writeType(b, t.Key())
-		b.WriteByte(']')
-		w.writeType(b, t.Elem())
+		return jen.Map(typeCode(t.Key(), self)).Add(typeCode(t.Elem(), self))
 	case *types.Chan:
+		elem := typeCode(t.Elem(), self)
 		switch t.Dir() {
 		case types.SendOnly:
-			b.WriteString("chan<- ")
+			return jen.Chan().Op("<-").Add(elem)
 		case types.RecvOnly:
-			b.WriteString("<-chan ")
-		default:
-			if inner, ok := t.Elem().(*types.Chan); ok && inner.Dir() == types.RecvOnly {
-				b.WriteString("chan (") // chan (<-chan T), not chan<- (chan T)
-				w.writeType(b, t.Elem())
-				b.WriteByte(')')
-				return
-			}
-			b.WriteString("chan ")
+			return jen.Op("<-").Chan().Add(elem)
 		}
-		w.writeType(b, t.Elem())
+		if inner, ok := t.Elem().(*types.Chan); ok && inner.Dir() == types.RecvOnly {
+			return jen.Chan().Parens(elem) // chan (<-chan T), not chan<- (chan T)
+		}
+		return jen.Chan().Add(elem)
 	case *types.Signature:
-		b.WriteString("func")
-		w.writeSignature(b, t)
+		return jen.Func().Add(signatureCode(t, self))
 	case *types.Struct:
-		if t.NumFields() == 0 {
-			b.WriteString("struct{}")
-			return
-		}
-		// gofmt aligns the fields (and their tags): leave it the layout.
-		w.irregular = true
-		b.WriteString("struct {\n")
+		fields := make([]jen.Code, t.NumFields())
 		for i := range t.NumFields() {
 			f := t.Field(i)
-			if !f.Embedded() {
-				b.WriteString(f.Name() + " ")
+			var c *jen.Statement
+			if f.Embedded() {
+				c = jen.Add(typeCode(f.Type(), self))
+			} else {
+				c = jen.Id(f.Name()).Add(typeCode(f.Type(), self))
 			}
-			w.writeType(b, f.Type())
 			if tag := t.Tag(i); tag != "" {
 				if strings.Contains(tag, "`") {
-					b.WriteString(" " + strconv.Quote(tag))
+					c = c.Id(strconv.Quote(tag))
 				} else {
-					b.WriteString(" `" + tag + "`")
+					c = c.Id("`" + tag + "`")
 				}
 			}
-			b.WriteByte('\n')
+			fields[i] = c
 		}
-		b.WriteByte('}')
+		return jen.Struct(fields...)
 	case *types.Interface:
-		var items []string
+		var items []jen.Code
 		for i := range t.NumEmbeddeds() {
-			items = append(items, w.typ(t.EmbeddedType(i)))
+			items = append(items, typeCode(t.EmbeddedType(i), self))
 		}
 		for i := range t.NumExplicitMethods() {
 			m := t.ExplicitMethod(i)
-			var mb strings.Builder
-			mb.WriteString(m.Name())
-			w.writeSignature(&mb, m.Type().(*types.Signature))
-			items = append(items, mb.String())
+			items = append(items, jen.Id(m.Name()).Add(signatureCode(m.Type().(*types.Signature), self)))
 		}
-		switch {
-		case t.IsImplicit() && len(items) == 1:
-			b.WriteString(items[0]) // [T ~int | ~string]
-		case len(items) == 0:
-			b.WriteString("interface{}")
-		default:
-			w.irregular = true
-			b.WriteString("interface {\n" + strings.Join(items, "\n") + "\n}")
+		if t.IsImplicit() && len(items) == 1 {
+			return items[0] // [T ~int | ~string]
 		}
+		return jen.Interface(items...)
 	case *types.Union:
+		terms := make([]jen.Code, t.Len())
 		for i := range t.Len() {
-			if i > 0 {
-				b.WriteString(" | ")
-			}
 			term := t.Term(i)
 			if term.Tilde() {
-				b.WriteByte('~')
+				terms[i] = jen.Op("~").Add(typeCode(term.Type(), self))
+			} else {
+				terms[i] = typeCode(term.Type(), self)
 			}
-			w.writeType(b, term.Type())
 		}
-	default:
-		panic(fmt.Sprintf("throttlegen: cannot render type %T %v", t, t))
+		return jen.Union(terms...)
 	}
+	panic(fmt.Sprintf("throttlegen: cannot render type %T %v", t, t))
 }
 
-func (w *writer) writeNamed(b *strings.Builder, obj *types.TypeName, args *types.TypeList) {
-	if obj.Pkg() == nil {
-		b.WriteString(obj.Name())
+func namedCode(obj *types.TypeName, args *types.TypeList, self string) jen.Code {
+	var c *jen.Statement
+	if obj.Pkg() == nil || obj.Pkg().Path() == self {
+		c = jen.Id(obj.Name())
 	} else {
-		b.WriteString(w.q(obj.Pkg().Path(), obj.Name()))
+		c = jen.Qual(obj.Pkg().Path(), obj.Name())
 	}
 	if args.Len() > 0 {
-		b.WriteByte('[')
+		list := make([]jen.Code, args.Len())
 		for i := range args.Len() {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			w.writeType(b, args.At(i))
+			list[i] = typeCode(args.At(i), self)
 		}
-		b.WriteByte(']')
+		c = c.Types(list...)
 	}
+	return c
 }
 
-// writeSignature renders the parameters and results of sig (without func),
-// as gofmt does: no parentheses around one unnamed result.
-func (w *writer) writeSignature(b *strings.Builder, sig *types.Signature) {
-	b.WriteByte('(')
-	w.writeTuple(b, sig.Params(), sig.Variadic())
-	b.WriteByte(')')
-	res := sig.Results()
-	switch {
-	case res.Len() == 0:
-	case res.Len() == 1 && res.At(0).Name() == "":
-		b.WriteByte(' ')
-		w.writeType(b, res.At(0).Type())
-	default:
-		b.WriteString(" (")
-		w.writeTuple(b, res, false)
-		b.WriteByte(')')
-	}
+// signatureCode renders the parameters and results of sig (without func).
+func signatureCode(sig *types.Signature, self string) jen.Code {
+	return jen.Params(tupleCode(sig.Params(), sig.Variadic(), self)...).Params(tupleCode(sig.Results(), false, self)...)
 }
 
-func (w *writer) writeTuple(b *strings.Builder, t *types.Tuple, variadic bool) {
+func tupleCode(t *types.Tuple, variadic bool, self string) []jen.Code {
+	out := make([]jen.Code, t.Len())
 	for i := range t.Len() {
-		if i > 0 {
-			b.WriteString(", ")
-		}
 		v := t.At(i)
-		if v.Name() != "" {
-			b.WriteString(v.Name() + " ")
-		}
+		var typ jen.Code
 		if variadic && i == t.Len()-1 {
-			b.WriteString("...")
-			w.writeType(b, v.Type().(*types.Slice).Elem())
+			typ = jen.Op("...").Add(typeCode(v.Type().(*types.Slice).Elem(), self))
 		} else {
-			w.writeType(b, v.Type())
+			typ = typeCode(v.Type(), self)
+		}
+		if v.Name() != "" {
+			out[i] = jen.Id(v.Name()).Add(typ)
+		} else {
+			out[i] = typ
 		}
 	}
+	return out
 }
 
-// typeParams renders a type parameter list with constraints, without
-// brackets: T any, U ~int | ~string.
-func (w *writer) typeParams(lists ...*types.TypeParamList) string {
-	var parts []string
-	for _, list := range lists {
-		for i := range list.Len() {
-			tp := list.At(i)
-			parts = append(parts, tp.Obj().Name()+" "+w.typ(tp.Constraint()))
-		}
+// typeParamsCode renders a type parameter list with constraints.
+func typeParamsCode(list *types.TypeParamList, self string) []jen.Code {
+	out := make([]jen.Code, list.Len())
+	for i := range list.Len() {
+		tp := list.At(i)
+		out[i] = jen.Id(tp.Obj().Name()).Add(typeCode(tp.Constraint(), self))
 	}
-	return strings.Join(parts, ", ")
+	return out
 }
 
-// typeParamNames renders type parameter lists without constraints, for
-// instantiation, without brackets: T, U.
-func typeParamNames(lists ...*types.TypeParamList) string {
-	var parts []string
-	for _, list := range lists {
-		for i := range list.Len() {
-			parts = append(parts, list.At(i).Obj().Name())
-		}
+// typeParamNames renders a type parameter list without constraints, for
+// instantiation: [T, U].
+func typeParamNames(list *types.TypeParamList) []jen.Code {
+	out := make([]jen.Code, list.Len())
+	for i := range list.Len() {
+		out[i] = jen.Id(list.At(i).Obj().Name())
 	}
-	return strings.Join(parts, ", ")
+	return out
 }
 
-// zero renders the zero value of t.
-func (w *writer) zero(t types.Type) string {
+// zeroCode renders the zero value of t.
+func zeroCode(t types.Type, self string) jen.Code {
 	if _, ok := types.Unalias(t).(*types.TypeParam); ok {
-		return "*new(" + w.typ(t) + ")"
+		return jen.Op("*").New(typeCode(t, self))
 	}
 	switch u := t.Underlying().(type) {
 	case *types.Basic:
 		switch {
 		case u.Info()&types.IsBoolean != 0:
-			return "false"
+			return jen.False()
 		case u.Info()&types.IsString != 0:
-			return `""`
+			return jen.Lit("")
 		case u.Kind() == types.UnsafePointer:
-			return "nil"
+			return jen.Nil()
 		default:
-			return "0"
+			return jen.Lit(0)
 		}
 	case *types.Struct, *types.Array:
-		return w.typ(t) + "{}"
+		return jen.Add(typeCode(t, self)).Values()
 	default:
-		return "nil"
+		return jen.Nil()
 	}
 }
 
-// expr renders a type-checked expression written in a directive.
+// exprCode renders a type-checked expression written in a directive.
 // Identifiers naming packages or package-level objects are qualified, so
 // the expression means the same in the generated file as in the user's.
-// Expressions whose spacing gofmt computes from context (binary
-// operators, for one) mark the declaration irregular.
-func (w *writer) expr(e ast.Expr, info *types.Info) (string, error) {
-	var b strings.Builder
-	err := w.writeExpr(&b, e, info)
-	return b.String(), err
-}
-
-func (w *writer) writeExpr(b *strings.Builder, e ast.Expr, info *types.Info) error {
+func exprCode(e ast.Expr, info *types.Info, self string) (jen.Code, error) {
 	if tv, ok := info.Types[e]; ok && tv.IsType() {
-		w.writeType(b, tv.Type)
-		return nil
+		return typeCode(tv.Type, self), nil
 	}
 	switch e := e.(type) {
 	case *ast.Ident:
 		obj := info.Uses[e]
-		if obj != nil && obj.Pkg() != nil && obj.Parent() == obj.Pkg().Scope() && obj.Pkg().Path() != w.self {
-			b.WriteString(w.q(obj.Pkg().Path(), e.Name))
-		} else {
-			b.WriteString(e.Name)
+		if obj != nil && obj.Pkg() != nil && obj.Parent() == obj.Pkg().Scope() && obj.Pkg().Path() != self {
+			return jen.Qual(obj.Pkg().Path(), e.Name), nil
 		}
-		return nil
+		return jen.Id(e.Name), nil
 	case *ast.BasicLit:
-		if e.Kind != token.STRING && e.Kind != token.CHAR && strings.ToLower(e.Value) != e.Value {
-			w.irregular = true // gofmt lowercases prefixes and exponents: 0X1P-2
-		}
-		b.WriteString(e.Value)
-		return nil
+		return jen.Id(e.Value), nil
 	case *ast.SelectorExpr:
 		if id, ok := e.X.(*ast.Ident); ok {
 			if pn, ok := info.Uses[id].(*types.PkgName); ok {
-				b.WriteString(w.q(pn.Imported().Path(), e.Sel.Name))
-				return nil
+				if pn.Imported().Path() == self {
+					return jen.Id(e.Sel.Name), nil
+				}
+				return jen.Qual(pn.Imported().Path(), e.Sel.Name), nil
 			}
 		}
-		err := w.writeExpr(b, e.X, info)
-		b.WriteString("." + e.Sel.Name)
-		return err
+		x, err := exprCode(e.X, info, self)
+		return jen.Add(x).Dot(e.Sel.Name), err
 	case *ast.ParenExpr:
-		if _, ok := e.X.(*ast.ParenExpr); ok {
-			w.irregular = true // gofmt drops doubled parentheses
-		}
-		b.WriteByte('(')
-		err := w.writeExpr(b, e.X, info)
-		b.WriteByte(')')
-		return err
+		x, err := exprCode(e.X, info, self)
+		return jen.Parens(x), err
 	case *ast.StarExpr:
-		if _, ok := e.X.(*ast.StarExpr); ok {
-			w.irregular = true
-		}
-		b.WriteByte('*')
-		return w.writeExpr(b, e.X, info)
+		x, err := exprCode(e.X, info, self)
+		return jen.Op("*").Add(x), err
 	case *ast.UnaryExpr:
-		switch e.X.(type) {
-		case *ast.UnaryExpr, *ast.StarExpr:
-			w.irregular = true // - -x, & *p: gofmt decides the blanks
-		}
-		b.WriteString(e.Op.String())
-		return w.writeExpr(b, e.X, info)
+		x, err := exprCode(e.X, info, self)
+		return jen.Op(e.Op.String()).Add(x), err
 	case *ast.BinaryExpr:
-		w.irregular = true // spacing depends on precedence and nesting
-		err1 := w.writeExpr(b, e.X, info)
-		b.WriteString(" " + e.Op.String() + " ")
-		err2 := w.writeExpr(b, e.Y, info)
-		return firstErr(err1, err2)
+		x, err1 := exprCode(e.X, info, self)
+		y, err2 := exprCode(e.Y, info, self)
+		return jen.Add(x).Op(e.Op.String()).Add(y), firstErr(err1, err2)
 	case *ast.CallExpr:
-		err := w.writeExpr(b, e.Fun, info)
-		b.WriteByte('(')
+		fun, err := exprCode(e.Fun, info, self)
+		args := make([]jen.Code, len(e.Args))
 		for i, a := range e.Args {
-			if i > 0 {
-				b.WriteString(", ")
+			c, aerr := exprCode(a, info, self)
+			err = firstErr(err, aerr)
+			if e.Ellipsis.IsValid() && i == len(e.Args)-1 {
+				c = jen.Add(c).Op("...")
 			}
-			err = firstErr(err, w.writeExpr(b, a, info))
+			args[i] = c
 		}
-		if e.Ellipsis.IsValid() {
-			b.WriteString("...")
-		}
-		b.WriteByte(')')
-		return err
+		return jen.Add(fun).Call(args...), err
 	case *ast.IndexExpr:
-		err1 := w.writeExpr(b, e.X, info)
-		b.WriteByte('[')
-		err2 := w.writeExpr(b, e.Index, info)
-		b.WriteByte(']')
-		return firstErr(err1, err2)
+		x, err1 := exprCode(e.X, info, self)
+		i, err2 := exprCode(e.Index, info, self)
+		return jen.Add(x).Index(i), firstErr(err1, err2)
 	case *ast.IndexListExpr:
-		err := w.writeExpr(b, e.X, info)
-		b.WriteByte('[')
+		x, err := exprCode(e.X, info, self)
+		idx := make([]jen.Code, len(e.Indices))
 		for i, ix := range e.Indices {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			err = firstErr(err, w.writeExpr(b, ix, info))
+			c, ierr := exprCode(ix, info, self)
+			idx[i], err = c, firstErr(err, ierr)
 		}
-		b.WriteByte(']')
-		return err
+		return jen.Add(x).Types(idx...), err
 	case *ast.SliceExpr:
-		err := w.writeExpr(b, e.X, info)
-		b.WriteByte('[')
+		x, err := exprCode(e.X, info, self)
+		s := jen.Null()
 		for i, part := range []ast.Expr{e.Low, e.High, e.Max} {
 			if i > 0 && (i < 2 || e.Slice3) {
-				b.WriteByte(':')
+				s = s.Op(":")
 			}
 			if part != nil {
-				err = firstErr(err, w.writeExpr(b, part, info))
+				c, perr := exprCode(part, info, self)
+				s, err = s.Add(c), firstErr(err, perr)
 			}
 		}
-		b.WriteByte(']')
-		return err
+		return jen.Add(x).Index(s), err
 	case *ast.TypeAssertExpr:
-		err := w.writeExpr(b, e.X, info)
-		b.WriteString(".(")
-		w.writeType(b, info.Types[e.Type].Type)
-		b.WriteByte(')')
-		return err
+		x, err := exprCode(e.X, info, self)
+		return jen.Add(x).Assert(typeCode(info.Types[e.Type].Type, self)), err
 	case *ast.CompositeLit:
-		w.writeType(b, info.Types[e].Type)
-		b.WriteByte('{')
 		var err error
+		elts := make([]jen.Code, len(e.Elts))
 		for i, el := range e.Elts {
-			if i > 0 {
-				b.WriteString(", ")
-			}
+			var c jen.Code
+			var cerr error
 			if kv, ok := el.(*ast.KeyValueExpr); ok {
+				var k, v jen.Code
+				var kerr, verr error
 				if id, ok := kv.Key.(*ast.Ident); ok && isField(info.Uses[id]) {
-					b.WriteString(id.Name)
+					k = jen.Id(id.Name)
 				} else {
-					err = firstErr(err, w.writeExpr(b, kv.Key, info))
+					k, kerr = exprCode(kv.Key, info, self)
 				}
-				b.WriteString(": ")
-				err = firstErr(err, w.writeExpr(b, kv.Value, info))
+				v, verr = exprCode(kv.Value, info, self)
+				c, cerr = jen.Add(k).Op(":").Add(v), firstErr(kerr, verr)
 			} else {
-				err = firstErr(err, w.writeExpr(b, el, info))
+				c, cerr = exprCode(el, info, self)
 			}
+			elts[i], err = c, firstErr(err, cerr)
 		}
-		b.WriteByte('}')
-		return err
+		return jen.Add(typeCode(info.Types[e].Type, self)).Values(elts...), err
 	}
-	return fmt.Errorf("expressions of this form (%T) are not supported in directives", e)
+	return jen.Null(), fmt.Errorf("expressions of this form (%T) are not supported in directives", e)
 }
 
 func isField(obj types.Object) bool {

@@ -1,376 +1,317 @@
 package generator
 
 import (
-	"fmt"
 	"go/types"
 	"strconv"
-	"strings"
+
+	"github.com/dave/jennifer/jen"
 )
 
 // wrapperEmitter writes one function's variables, wrapper and helper.
 type wrapperEmitter struct {
-	*writer
-	w  *wrapperPlan
-	fn *function
+	fp   *filePlan
+	w    *wrapperPlan
+	fn   *function
+	self string
 }
 
-// emit writes the declarations of one annotated function, each preceded by
-// a blank line.
-func (e *wrapperEmitter) emit() {
+func (e *wrapperEmitter) typ(t types.Type) jen.Code { return typeCode(t, e.self) }
+
+func (e *wrapperEmitter) emit(f *jen.File) {
 	w, fn := e.w, e.fn
-	type def struct{ name, value string }
-	var defs []def
+	var defs []jen.Code
 	if w.rateVar != "" {
-		args := strconv.Quote(fn.fullName)
+		args := []jen.Code{jen.Lit(fn.fullName)}
 		for _, d := range fn.rates {
-			args += ", " + e.rateSpec(d)
+			args = append(args, rateSpec(d))
 		}
-		defs = append(defs, def{w.rateVar, e.rt("NewRate") + "(" + args + ")"})
+		defs = append(defs, jen.Id(w.rateVar).Op("=").Add(rt("NewRate")).Call(args...))
 	}
 	if w.pool != nil && w.pool.dir == fn.conc && fn.conc.get("pool") == nil {
-		defs = append(defs, def{w.pool.v, e.rt("NewConcurrency") + "(" + e.concurrencySpec(w.pool.name, fn.conc) + ")"})
+		defs = append(defs, jen.Id(w.pool.v).Op("=").Add(rt("NewConcurrency")).Call(concurrencySpec(w.pool.name, fn.conc)))
 	}
 	if w.retry != "" {
-		defs = append(defs, def{w.retry, e.rt("NewRetry") + "(" + e.retrySpec(fn, fn.retry) + ")"})
+		defs = append(defs, jen.Id(w.retry).Op("=").Add(rt("NewRetry")).Call(retrySpec(fn, fn.retry)))
 	}
 	if w.cache != "" {
-		defs = append(defs, def{w.cache, e.rt("NewCache") + "[" + w.keyType + ", " + w.valType + "](" + e.cacheSpec(fn, fn.cache) + ")"})
+		defs = append(defs, jen.Id(w.cache).Op("=").Add(rt("NewCache")).Types(jen.Id(w.keyType), jen.Id(w.valType)).Call(cacheSpec(fn, fn.cache)))
 	}
+	f.Line()
 	if !isGeneric(fn.sig) {
-		e.blank()
-		e.line(0, fmt.Sprintf("// %s must keep the signature this file was generated for.", fn))
-		e.line(0, "var _ ", e.methodExprType(), " = ", e.funcRef())
+		f.Commentf("%s must keep the signature this file was generated for.", fn)
+		f.Var().Id("_").Add(e.typ(methodExprType(fn.sig))).Op("=").Add(e.funcRef())
+		f.Line()
 	}
 	switch len(defs) {
 	case 0:
 	case 1:
-		e.blank()
-		e.line(0, "var ", defs[0].name, " = ", defs[0].value)
+		f.Var().Add(defs[0])
 	default:
-		// gofmt aligns the = of a group's specs.
-		width := 0
-		for _, d := range defs {
-			width = max(width, len(d.name))
-		}
-		e.blank()
-		e.line(0, "var (")
-		for _, d := range defs {
-			e.line(1, d.name, strings.Repeat(" ", width-len(d.name)), " = ", d.value)
-		}
-		e.line(0, ")")
+		f.Var().Defs(defs...)
 	}
 	if w.cache != "" {
-		e.cacheTypes()
+		e.cacheTypes(f)
 	}
 
 	// The wrapper.
-	e.blank()
-	e.line(0, "// ", w.name, " calls ", fn.decl.Name.Name, " through its throttle policies:")
-	e.line(0, "//")
+	f.Line()
+	f.Comment(w.name + " calls " + fn.decl.Name.Name + " through its throttle policies:")
+	f.Comment("")
 	for _, d := range fn.dirs {
-		e.line(0, "//\t", d.text)
+		f.Comment("\t" + d.text)
 	}
-	decl := "func "
+	decl := jen.Func()
 	if fn.sig.Recv() != nil {
-		decl += "(" + w.recv + " " + e.typ(fn.sig.Recv().Type()) + ") "
+		decl.Params(jen.Id(w.recv).Add(e.typ(fn.sig.Recv().Type())))
 	}
-	decl += w.name
+	decl.Id(w.name)
 	if tps := fn.sig.TypeParams(); tps.Len() > 0 {
-		decl += "[" + e.typeParams(tps) + "]"
+		decl.Types(typeParamsCode(tps, e.self)...)
 	}
-	e.line(0, decl, "(", e.paramDecls(), ")", e.resultTypes(), " {")
-	e.wrapperBody()
-	e.line(0, "}")
+	decl.Params(e.paramDecls()...).Params(e.resultTypes()...).BlockFunc(e.wrapperBody)
+	f.Add(decl)
 
 	if w.helper != "" {
-		e.blank()
+		f.Line()
 		what := "one attempt of"
 		if fn.retry == nil {
 			what = "a cache miss of"
 		}
-		e.line(0, fmt.Sprintf("// %s runs %s %s: its rate, concurrency and timeout policies and the call.", w.helper, what, w.name))
-		h := "func " + w.helper
-		if fn.sig.RecvTypeParams().Len()+fn.sig.TypeParams().Len() > 0 {
-			h += "[" + e.typeParams(fn.sig.RecvTypeParams(), fn.sig.TypeParams()) + "]"
+		f.Commentf("%s runs %s %s: its rate, concurrency and timeout policies and the call.", w.helper, what, w.name)
+		h := jen.Func().Id(w.helper)
+		var tps []jen.Code
+		tps = append(tps, typeParamsCode(fn.sig.RecvTypeParams(), e.self)...)
+		tps = append(tps, typeParamsCode(fn.sig.TypeParams(), e.self)...)
+		if len(tps) > 0 {
+			h.Types(tps...)
 		}
-		e.line(0, h, "(", e.helperParams(), ")", e.resultTypes(), " {")
-		e.gatesAndCall()
-		e.line(0, "}")
+		h.Params(e.helperParams()...).Params(e.resultTypes()...).BlockFunc(func(g *jen.Group) {
+			e.gatesAndCall(g)
+		})
+		f.Add(h)
 	}
 }
 
-// methodExprType is the type of F, or of the method expression (*T).M:
-// parameters and results unnamed, only types matter.
-func (e *wrapperEmitter) methodExprType() string {
-	sig := e.fn.sig
-	var b strings.Builder
-	b.WriteString("func(")
-	if r := sig.Recv(); r != nil {
-		e.writeType(&b, r.Type())
-		if sig.Params().Len() > 0 {
-			b.WriteString(", ")
-		}
+// methodExprType is the type of F, or of the method expression (*T).M.
+// Parameters and results are unnamed: only types matter.
+func methodExprType(sig *types.Signature) *types.Signature {
+	var params []*types.Var
+	if sig.Recv() != nil {
+		params = append(params, types.NewParam(0, nil, "", sig.Recv().Type()))
 	}
 	for i := range sig.Params().Len() {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		t := sig.Params().At(i).Type()
-		if sig.Variadic() && i == sig.Params().Len()-1 {
-			b.WriteString("...")
-			t = t.(*types.Slice).Elem()
-		}
-		e.writeType(&b, t)
+		params = append(params, types.NewParam(0, nil, "", sig.Params().At(i).Type()))
 	}
-	b.WriteByte(')')
-	res := sig.Results()
-	if res.Len() > 1 {
-		b.WriteString(" (")
-	} else if res.Len() == 1 {
-		b.WriteByte(' ')
+	var results []*types.Var
+	for i := range sig.Results().Len() {
+		results = append(results, types.NewParam(0, nil, "", sig.Results().At(i).Type()))
 	}
-	for i := range res.Len() {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		e.writeType(&b, res.At(i).Type())
-	}
-	if res.Len() > 1 {
-		b.WriteByte(')')
-	}
-	return b.String()
+	return types.NewSignatureType(nil, nil, nil, types.NewTuple(params...), types.NewTuple(results...), sig.Variadic())
 }
 
 // funcRef refers to F as a value: F, T.M or (*T).M.
-func (e *wrapperEmitter) funcRef() string {
+func (e *wrapperEmitter) funcRef() jen.Code {
 	fn := e.fn
 	if fn.sig.Recv() == nil {
-		return fn.decl.Name.Name
+		return jen.Id(fn.decl.Name.Name)
 	}
 	if _, ptr := types.Unalias(fn.sig.Recv().Type()).(*types.Pointer); ptr {
-		return "(*" + fn.recvName + ")." + fn.decl.Name.Name
+		return jen.Parens(jen.Op("*").Id(fn.recvName)).Dot(fn.decl.Name.Name)
 	}
-	return fn.recvName + "." + fn.decl.Name.Name
+	return jen.Id(fn.recvName).Dot(fn.decl.Name.Name)
 }
 
-// structFields writes the fields (name, type) of a struct type at depth,
-// one a line, aligned as gofmt aligns them.
-func (e *wrapperEmitter) structFields(depth int, names, typs []string) {
-	width := 0
-	for _, n := range names {
-		width = max(width, len(n))
-	}
-	for i, n := range names {
-		e.line(depth, n, strings.Repeat(" ", width-len(n)), " ", typs[i])
-	}
-}
-
-func (e *wrapperEmitter) cacheTypes() {
+func (e *wrapperEmitter) cacheTypes(f *jen.File) {
 	w, fn := e.w, e.fn
-	var names, typs []string
+	var keyFields []jen.Code
 	if fn.cacheKey != nil {
-		names, typs = append(names, "K"), append(typs, e.typ(types.Default(fn.cacheKey.typ)))
+		keyFields = append(keyFields, jen.Id("K").Add(e.typ(types.Default(fn.cacheKey.typ))))
 	} else {
 		for i, v := range cacheParams(fn) {
-			names, typs = append(names, "K"+strconv.Itoa(i)), append(typs, e.typ(v.Type()))
+			keyFields = append(keyFields, jen.Id("K"+strconv.Itoa(i)).Add(e.typ(v.Type())))
 		}
 	}
-	e.blank()
-	e.line(0, fmt.Sprintf("// %s identifies a call of %s for its cache.", w.keyType, fn.decl.Name.Name))
-	e.structDecl(w.keyType, names, typs)
-	names, typs = nil, nil
+	f.Line()
+	f.Commentf("%s identifies a call of %s for its cache.", w.keyType, fn.decl.Name.Name)
+	f.Type().Id(w.keyType).Struct(keyFields...)
+	var valFields []jen.Code
 	for i := range w.results {
-		names, typs = append(names, "R"+strconv.Itoa(i)), append(typs, e.typ(fn.sig.Results().At(i).Type()))
+		valFields = append(valFields, jen.Id("R"+strconv.Itoa(i)).Add(e.typ(fn.sig.Results().At(i).Type())))
 	}
-	e.blank()
-	e.line(0, fmt.Sprintf("// %s holds the results of a call of %s for its cache.", w.valType, fn.decl.Name.Name))
-	e.structDecl(w.valType, names, typs)
-}
-
-// structDecl declares a struct type.
-func (e *wrapperEmitter) structDecl(name string, names, typs []string) {
-	if len(names) == 0 {
-		e.line(0, "type ", name, " struct{}")
-		return
-	}
-	e.line(0, "type ", name, " struct {")
-	e.structFields(1, names, typs)
-	e.line(0, "}")
+	f.Line()
+	f.Commentf("%s holds the results of a call of %s for its cache.", w.valType, fn.decl.Name.Name)
+	f.Type().Id(w.valType).Struct(valFields...)
 }
 
 // paramDecls declares the wrapper's parameters, with F's types and names.
-func (e *wrapperEmitter) paramDecls() string {
+func (e *wrapperEmitter) paramDecls() []jen.Code {
 	params := e.fn.sig.Params()
-	out := make([]string, params.Len())
+	out := make([]jen.Code, params.Len())
 	for i := range params.Len() {
 		t := params.At(i).Type()
 		if e.fn.sig.Variadic() && i == params.Len()-1 {
-			out[i] = e.w.params[i] + " ..." + e.typ(t.(*types.Slice).Elem())
+			out[i] = jen.Id(e.w.params[i]).Op("...").Add(e.typ(t.(*types.Slice).Elem()))
 		} else {
-			out[i] = e.w.params[i] + " " + e.typ(t)
+			out[i] = jen.Id(e.w.params[i]).Add(e.typ(t))
 		}
 	}
-	return strings.Join(out, ", ")
+	return out
 }
 
 // helperParams: ctx (for functions without one), the receiver, then F's
 // parameters.
-func (e *wrapperEmitter) helperParams() string {
-	var out []string
+func (e *wrapperEmitter) helperParams() []jen.Code {
+	var out []jen.Code
 	if e.w.helpCtx {
-		out = append(out, e.w.ctx+" "+e.q("context", "Context"))
+		out = append(out, jen.Id(e.w.ctx).Qual("context", "Context"))
 	}
 	if r := e.fn.sig.Recv(); r != nil {
-		out = append(out, e.w.recv+" "+e.typ(r.Type()))
+		out = append(out, jen.Id(e.w.recv).Add(e.typ(r.Type())))
 	}
-	if p := e.paramDecls(); p != "" {
-		out = append(out, p)
-	}
-	return strings.Join(out, ", ")
+	return append(out, e.paramDecls()...)
 }
 
 // helperCall calls the helper with the wrapper's variables.
-func (e *wrapperEmitter) helperCall() string {
-	var args []string
+func (e *wrapperEmitter) helperCall() jen.Code {
+	var args []jen.Code
 	if e.w.helpCtx {
-		args = append(args, e.w.ctx)
+		args = append(args, jen.Id(e.w.ctx))
 	}
 	if e.fn.sig.Recv() != nil {
-		args = append(args, e.w.recv)
+		args = append(args, jen.Id(e.w.recv))
 	}
 	args = append(args, e.args(false)...)
-	h := e.w.helper
-	if tps := typeParamNames(e.fn.sig.RecvTypeParams(), e.fn.sig.TypeParams()); tps != "" {
-		h += "[" + tps + "]"
+	h := jen.Id(e.w.helper)
+	if tps := typeParamNames(e.fn.sig.RecvTypeParams()); len(tps) > 0 || e.fn.sig.TypeParams().Len() > 0 {
+		h = h.Types(append(tps, typeParamNames(e.fn.sig.TypeParams())...)...)
 	}
-	return h + "(" + strings.Join(args, ", ") + ")"
+	return h.Call(args...)
 }
 
-// resultTypes are the wrapper's results, with their leading blank: F's,
-// plus an error unless F's last result is one. HTTP handlers keep their
-// shape (no results).
-func (e *wrapperEmitter) resultTypes() string {
+// resultTypes are the wrapper's results: F's, plus an error unless F's last
+// result is one. HTTP handlers keep their shape (no results).
+func (e *wrapperEmitter) resultTypes() []jen.Code {
 	if e.fn.http {
-		return ""
+		return nil
 	}
-	if len(e.w.results) == 0 {
-		return " error"
-	}
-	out := make([]string, 0, len(e.w.results)+1)
+	var out []jen.Code
 	for i := range e.w.results {
 		out = append(out, e.typ(e.fn.sig.Results().At(i).Type()))
 	}
-	return " (" + strings.Join(append(out, "error"), ", ") + ")"
+	return append(out, jen.Error())
 }
 
 // zeros are the zero values of F's results but the error.
-func (e *wrapperEmitter) zeros() []string {
-	var out []string
+func (e *wrapperEmitter) zeros() []jen.Code {
+	var out []jen.Code
 	for i := range e.w.results {
-		out = append(out, e.zero(e.fn.sig.Results().At(i).Type()))
+		out = append(out, zeroCode(e.fn.sig.Results().At(i).Type(), e.self))
+	}
+	return out
+}
+
+func ids(names []string) []jen.Code {
+	out := make([]jen.Code, len(names))
+	for i, n := range names {
+		out[i] = jen.Id(n)
 	}
 	return out
 }
 
 // args are the arguments of the call of F; withTimeoutCtx replaces a
 // leading context by the timeout's.
-func (e *wrapperEmitter) args(withTimeoutCtx bool) []string {
-	out := append([]string{}, e.w.params...)
+func (e *wrapperEmitter) args(withTimeoutCtx bool) []jen.Code {
+	out := ids(e.w.params)
 	if withTimeoutCtx && e.fn.ctxFirst && e.w.tctx != "" {
-		out[0] = e.w.tctx
+		out[0] = jen.Id(e.w.tctx)
 	}
 	if e.fn.sig.Variadic() {
-		out[len(out)-1] += "..."
+		out[len(out)-1] = jen.Add(out[len(out)-1]).Op("...")
 	}
 	return out
 }
 
 // call calls F.
-func (e *wrapperEmitter) call(withTimeoutCtx bool) string {
+func (e *wrapperEmitter) call(withTimeoutCtx bool) *jen.Statement {
 	fn := e.fn
-	var f string
+	var f *jen.Statement
 	if fn.sig.Recv() != nil {
-		f = e.w.recv + "." + fn.decl.Name.Name
+		f = jen.Id(e.w.recv).Dot(fn.decl.Name.Name)
 	} else {
-		f = fn.decl.Name.Name
-		if tps := typeParamNames(fn.sig.TypeParams()); tps != "" {
-			f += "[" + tps + "]"
+		f = jen.Id(fn.decl.Name.Name)
+		if tps := fn.sig.TypeParams(); tps.Len() > 0 {
+			f = f.Types(typeParamNames(tps)...)
 		}
 	}
-	return f + "(" + strings.Join(e.args(withTimeoutCtx), ", ") + ")"
+	return f.Call(e.args(withTimeoutCtx)...)
 }
 
-// list joins expressions as an expression list.
-func list(xs ...string) string { return strings.Join(xs, ", ") }
-
-// reject ends the wrapper with err, at depth: returned, or written to an
-// HTTP client.
-func (e *wrapperEmitter) reject(depth int) {
+// reject ends the wrapper with err: returned, or written to an HTTP client.
+func (e *wrapperEmitter) reject(g *jen.Group) {
 	if e.fn.http {
-		e.line(depth, e.rt("WriteRejection"), "(", e.w.params[0], ", ", e.w.err, ")")
-		e.line(depth, "return")
+		g.Add(rt("WriteRejection")).Call(jen.Id(e.w.params[0]), jen.Id(e.w.err))
+		g.Return()
 		return
 	}
-	e.line(depth, "return ", list(append(e.zeros(), e.w.err)...))
+	g.Return(append(e.zeros(), jen.Id(e.w.err))...)
 }
 
-func (e *wrapperEmitter) wrapperBody() {
+func (e *wrapperEmitter) wrapperBody(g *jen.Group) {
 	w, fn := e.w, e.fn
 	switch {
 	case fn.http:
-		e.line(1, w.ctx, " := ", w.params[1], ".Context()")
+		g.Id(w.ctx).Op(":=").Id(w.params[1]).Dot("Context").Call()
 	case !fn.ctxFirst:
-		e.line(1, w.ctx, " := ", e.q("context", "Background"), "()")
+		g.Id(w.ctx).Op(":=").Qual("context", "Background").Call()
 	}
 	if w.helper == "" {
-		e.gatesAndCall()
+		e.gatesAndCall(g)
 		return
 	}
 	if fn.cache != nil {
-		e.cacheLookup()
+		e.cacheLookup(g)
 	}
-	results := append(append([]string{}, w.results...), w.err)
+	results := ids(w.results)
 	if fn.retry != nil {
 		for i, r := range w.results {
-			e.line(1, "var ", r, " ", e.typ(fn.sig.Results().At(i).Type()))
+			g.Var().Id(r).Add(e.typ(fn.sig.Results().At(i).Type()))
 		}
-		e.line(1, "var ", w.err, " error")
-		e.line(1, "var ", w.attempt, " int")
-		retryable := w.retry + ".Retryable(" + w.err + ")"
+		g.Var().Id(w.err).Error()
+		g.Var().Id(w.attempt).Int()
+		retryable := jen.Id(w.retry).Dot("Retryable").Call(jen.Id(w.err))
 		for _, k := range fn.on {
-			c, _ := e.expr(k.expr, k.info)
-			retryable += " || " + e.q("errors", "Is") + "(" + w.err + ", " + c + ")"
+			c, _ := exprCode(k.expr, k.info, e.self)
+			retryable = retryable.Op("||").Qual("errors", "Is").Call(jen.Id(w.err), c)
 		}
 		if len(fn.on) > 0 {
-			retryable = "(" + retryable + ")"
+			retryable = jen.Parens(retryable)
 		}
-		e.line(1, "for ", w.attempt, " = 1; ; ", w.attempt, "++ {")
-		e.line(2, list(results...), " = ", e.helperCall())
-		e.line(2, "if ", w.err, " == nil || !", retryable, " || !", w.retry, ".Next(", list(w.ctx, w.attempt, w.err), ") {")
-		e.line(3, "break")
-		e.line(2, "}")
-		e.line(1, "}")
-		e.line(1, w.err, " = ", w.retry, ".Done(", w.attempt, ", ", w.err, ")")
+		g.For(jen.Id(w.attempt).Op("=").Lit(1), jen.Empty(), jen.Id(w.attempt).Op("++")).Block(
+			jen.List(append(results, jen.Id(w.err))...).Op("=").Add(e.helperCall()),
+			jen.If(jen.Id(w.err).Op("==").Nil().Op("||").Op("!").Add(retryable).Op("||").
+				Op("!").Id(w.retry).Dot("Next").Call(jen.Id(w.ctx), jen.Id(w.attempt), jen.Id(w.err))).Block(jen.Break()),
+		)
+		g.Id(w.err).Op("=").Id(w.retry).Dot("Done").Call(jen.Id(w.attempt), jen.Id(w.err))
 	} else {
-		e.line(1, list(results...), " := ", e.helperCall())
+		g.List(append(results, jen.Id(w.err))...).Op(":=").Add(e.helperCall())
 	}
 	if fn.cache != nil {
-		vals := make([]string, len(w.results))
+		vals := make([]jen.Code, len(w.results))
 		for i, r := range w.results {
-			vals[i] = field("R"+strconv.Itoa(i), r)
+			vals[i] = field("R"+strconv.Itoa(i), jen.Id(r))
 		}
-		e.line(1, w.cache, ".Complete(", list(w.flight, literal(w.valType, vals), w.err), ")")
+		g.Id(w.cache).Dot("Complete").Call(jen.Id(w.flight), jen.Id(w.valType).Values(vals...), jen.Id(w.err))
 	}
-	e.line(1, "return ", list(results...))
+	g.Return(append(results, jen.Id(w.err))...)
 }
 
 // cacheLookup answers from the cache or from the call already computing the
 // same key, or makes this call the leader.
-func (e *wrapperEmitter) cacheLookup() {
+func (e *wrapperEmitter) cacheLookup(g *jen.Group) {
 	w, fn := e.w, e.fn
-	var key []string
+	var key []jen.Code
 	if k := fn.cacheKey; k != nil {
-		c, _ := e.expr(k.expr, k.info)
+		c, _ := exprCode(k.expr, k.info, e.self)
 		key = append(key, field("K", c))
 	} else {
 		for i, v := range cacheParams(fn) {
@@ -378,25 +319,23 @@ func (e *wrapperEmitter) cacheLookup() {
 			if v != fn.sig.Recv() {
 				name = e.paramName(v)
 			}
-			key = append(key, field("K"+strconv.Itoa(i), name))
+			key = append(key, field("K"+strconv.Itoa(i), jen.Id(name)))
 		}
 	}
-	fromV := func(last string) string {
-		out := make([]string, len(w.results), len(w.results)+1)
+	fromV := func() []jen.Code {
+		out := make([]jen.Code, len(w.results))
 		for i := range w.results {
-			out[i] = w.val + ".R" + strconv.Itoa(i)
+			out[i] = jen.Id(w.val).Dot("R" + strconv.Itoa(i))
 		}
-		return list(append(out, last)...)
+		return out
 	}
-	e.line(1, list(w.val, w.hit, w.flight), " := ", w.cache, ".Lookup(", w.ctx, ", ", literal(w.keyType, key), ")")
-	e.line(1, "if ", w.hit, " {")
-	e.line(2, "return ", fromV("nil"))
-	e.line(1, "}")
-	e.line(1, "if !", w.flight, ".Leader() {")
-	e.line(2, w.val, ", ", w.err, " := ", w.flight, ".Wait(", w.ctx, ")")
-	e.line(2, "return ", fromV(w.err))
-	e.line(1, "}")
-	e.line(1, "defer ", w.cache, ".Abandon(", w.flight, ")")
+	g.List(jen.Id(w.val), jen.Id(w.hit), jen.Id(w.flight)).Op(":=").Id(w.cache).Dot("Lookup").Call(jen.Id(w.ctx), jen.Id(w.keyType).Values(key...))
+	g.If(jen.Id(w.hit)).Block(jen.Return(append(fromV(), jen.Nil())...))
+	g.If(jen.Op("!").Id(w.flight).Dot("Leader").Call()).Block(
+		jen.List(jen.Id(w.val), jen.Id(w.err)).Op(":=").Id(w.flight).Dot("Wait").Call(jen.Id(w.ctx)),
+		jen.Return(append(fromV(), jen.Id(w.err))...),
+	)
+	g.Defer().Id(w.cache).Dot("Abandon").Call(jen.Id(w.flight))
 }
 
 // paramName is the wrapper's name of parameter v.
@@ -411,161 +350,156 @@ func (e *wrapperEmitter) paramName(v *types.Var) string {
 }
 
 // gatesAndCall writes the rate and concurrency checks, the timeout and the
-// call of F, ending with a return, as the body of a function.
-func (e *wrapperEmitter) gatesAndCall() {
+// call of F, ending with a return.
+func (e *wrapperEmitter) gatesAndCall(g *jen.Group) {
 	w, fn := e.w, e.fn
 	errDeclared := false
 	if w.rateVar != "" {
-		var call string
+		var call jen.Code
 		if len(fn.rates) == 1 {
-			call = w.rateVar + ".Allow(" + w.ctx + ", " + e.keyCode(fn.rateKeys[0]) + ")"
+			call = jen.Id(w.rateVar).Dot("Allow").Call(jen.Id(w.ctx), e.keyCode(fn.rateKeys[0]))
 		} else {
-			keys := []string{w.ctx}
+			keys := []jen.Code{jen.Id(w.ctx)}
 			for _, k := range fn.rateKeys {
 				keys = append(keys, e.keyCode(k))
 			}
-			call = w.rateVar + ".AllowKeys(" + list(keys...) + ")"
+			call = jen.Id(w.rateVar).Dot("AllowKeys").Call(keys...)
 		}
-		e.line(1, "if ", w.err, " := ", call, "; ", w.err, " != nil {")
-		e.reject(2)
-		e.line(1, "}")
+		g.If(jen.Id(w.err).Op(":=").Add(call), jen.Id(w.err).Op("!=").Nil()).BlockFunc(e.reject)
 	}
 	if w.pool != nil {
-		var acquire string
+		var acquire *jen.Statement
 		if fn.priority != nil {
-			acquire = w.pool.v + ".AcquirePriority(" + list(w.ctx, e.keyCode(fn.consumer), e.priorityCode(fn.priority)) + ")"
+			acquire = jen.Id(w.pool.v).Dot("AcquirePriority").Call(jen.Id(w.ctx), e.keyCode(fn.consumer), e.priorityCode(fn.priority))
 		} else {
-			acquire = w.pool.v + ".Acquire(" + list(w.ctx, e.keyCode(fn.consumer)) + ")"
+			acquire = jen.Id(w.pool.v).Dot("Acquire").Call(jen.Id(w.ctx), e.keyCode(fn.consumer))
 		}
-		e.line(1, w.slot, ", ", w.err, " := ", acquire)
-		e.line(1, "if ", w.err, " != nil {")
-		e.reject(2)
-		e.line(1, "}")
-		e.line(1, "defer ", w.slot, ".Release()")
+		g.List(jen.Id(w.slot), jen.Id(w.err)).Op(":=").Add(acquire)
+		g.If(jen.Id(w.err).Op("!=").Nil()).BlockFunc(e.reject)
+		g.Defer().Id(w.slot).Dot("Release").Call()
 		errDeclared = true
 	}
 	if fn.http {
-		e.line(1, e.call(false))
+		g.Add(e.call(false))
 		return
 	}
-	results := w.results
-	assign := func(call string) {
-		lhs := append([]string{}, results...)
+	results := ids(w.results)
+	assign := func(call jen.Code) {
+		lhs := append([]jen.Code{}, results...)
 		if fn.errLast {
-			lhs = append(lhs, w.err)
+			lhs = append(lhs, jen.Id(w.err))
 		}
 		switch {
 		case len(lhs) == 0:
-			e.line(1, call)
+			g.Add(call)
 		case len(results) == 0 && errDeclared:
-			e.line(1, list(lhs...), " = ", call)
+			g.List(lhs...).Op("=").Add(call)
 		default:
-			e.line(1, list(lhs...), " := ", call)
+			g.List(lhs...).Op(":=").Add(call)
 		}
 	}
-	errOrNil := "nil"
-	if fn.errLast {
-		errOrNil = w.err
+	errOrNil := func() jen.Code {
+		if fn.errLast {
+			return jen.Id(w.err)
+		}
+		return jen.Nil()
 	}
 	switch {
 	case fn.timeout != nil && fn.ctxFirst:
-		e.line(1, w.tctx, " := ", e.rt("WithTimeout"), "(", w.ctx, ", ", e.duration(fn.timeout.get("duration").d, false), ")")
-		e.line(1, "defer ", w.tctx, ".Cancel()")
+		g.Id(w.tctx).Op(":=").Add(rt("WithTimeout")).Call(jen.Id(w.ctx), durationCode(fn.timeout.get("duration").d))
+		g.Defer().Id(w.tctx).Dot("Cancel").Call()
 		assign(e.call(true))
-		e.line(1, "return ", list(append(append([]string{}, results...), e.rt("TimeoutError")+"("+w.tctx+", "+errOrNil+")")...))
+		g.Return(append(results, rt("TimeoutError").Call(jen.Id(w.tctx), errOrNil()))...)
 	case fn.timeout != nil:
-		var names, typs, lhs, out []string
+		var fields []jen.Code
+		var lhs, out []jen.Code
 		for i := range w.results {
 			name := "R" + strconv.Itoa(i)
-			names, typs = append(names, name), append(typs, e.typ(fn.sig.Results().At(i).Type()))
-			lhs = append(lhs, w.res+"."+name)
+			fields = append(fields, jen.Id(name).Add(e.typ(fn.sig.Results().At(i).Type())))
+			lhs = append(lhs, jen.Id(w.res).Dot(name))
+			out = append(out, jen.Id(w.res).Dot(name))
 		}
 		if fn.errLast {
-			names, typs = append(names, "Err"), append(typs, "error")
-			lhs = append(lhs, w.res+".Err")
-			out = append(out, lhs...)
+			fields = append(fields, jen.Id("Err").Error())
+			lhs = append(lhs, jen.Id(w.res).Dot("Err"))
+			out = append(out, jen.Id(w.res).Dot("Err"))
 		} else {
-			out = append(append(out, lhs...), "nil")
+			out = append(out, jen.Nil())
 		}
-		op, res := ":=", w.res
+		var inner []jen.Code
+		if len(lhs) > 0 {
+			inner = append(inner, jen.List(lhs...).Op("=").Add(e.call(false)))
+		} else {
+			inner = append(inner, e.call(false))
+		}
+		inner = append(inner, jen.Return())
+		op, res := ":=", jen.Id(w.res)
 		switch {
-		case len(names) == 0:
-			res = "_"
+		case len(fields) == 0:
+			res = jen.Id("_")
 			if errDeclared {
 				op = "="
 			}
 		case errDeclared:
-			e.line(1, "var ", w.res, " struct {")
-			e.structFields(2, names, typs)
-			e.line(1, "}")
+			g.Var().Id(w.res).Struct(fields...)
 			op = "="
 		}
-		head := list(res, w.err) + " " + op + " " + e.rt("RunTimeout") + "(" + list(w.ctx, e.duration(fn.timeout.get("duration").d, false)) + ", func() (" + w.res + " struct"
-		if len(names) == 0 {
-			e.line(1, head, "{}) {")
-		} else {
-			e.line(1, head, " {")
-			e.structFields(2, names, typs)
-			e.line(1, "}) {")
-		}
-		if len(lhs) > 0 {
-			e.line(2, list(lhs...), " = ", e.call(false))
-		} else {
-			e.line(2, e.call(false))
-		}
-		e.line(2, "return")
-		e.line(1, "})")
-		e.line(1, "if ", w.err, " != nil {")
-		e.line(2, "return ", list(append(e.zeros(), w.err)...))
-		e.line(1, "}")
-		e.line(1, "return ", list(out...))
+		fnLit := jen.Func().Params().Params(jen.Id(w.res).Struct(fields...)).Block(inner...)
+		g.List(res, jen.Id(w.err)).Op(op).Add(rt("RunTimeout")).Call(jen.Id(w.ctx), durationCode(fn.timeout.get("duration").d), fnLit)
+		g.If(jen.Id(w.err).Op("!=").Nil()).Block(jen.Return(append(e.zeros(), jen.Id(w.err))...))
+		g.Return(out...)
 	case fn.errLast:
-		e.line(1, "return ", e.call(false))
+		g.Return(e.call(false))
 	case len(results) == 1:
-		e.line(1, "return ", e.call(false), ", nil")
+		g.Return(e.call(false), jen.Nil())
 	default:
 		assign(e.call(false))
-		e.line(1, "return ", list(append(append([]string{}, results...), "nil")...))
+		g.Return(append(results, jen.Nil())...)
 	}
 }
 
 // keyCode converts a checked key or consumer expression to a string; nil
 // is the empty key.
-func (e *wrapperEmitter) keyCode(k *keyExpr) string {
+func (e *wrapperEmitter) keyCode(k *keyExpr) jen.Code {
 	if k == nil {
-		return `""`
+		return jen.Lit("")
 	}
-	c, _ := e.expr(k.expr, k.info)
+	c, _ := exprCode(k.expr, k.info, e.self)
 	t := types.Default(k.typ)
 	switch k.conv {
 	case convString:
-		return "string(" + c + ")"
+		return jen.String().Call(c)
 	case convInt:
 		if !types.Identical(t, types.Typ[types.Int64]) {
-			c = "int64(" + c + ")"
+			c = jen.Int64().Call(c)
 		}
-		return e.q("strconv", "FormatInt") + "(" + c + ", 10)"
+		return jen.Qual("strconv", "FormatInt").Call(c, jen.Lit(10))
 	case convUint:
 		if !types.Identical(t, types.Typ[types.Uint64]) {
-			c = "uint64(" + c + ")"
+			c = jen.Uint64().Call(c)
 		}
-		return e.q("strconv", "FormatUint") + "(" + c + ", 10)"
+		return jen.Qual("strconv", "FormatUint").Call(c, jen.Lit(10))
 	case convStringer:
-		if !isPrimary(k.expr) {
-			c = "(" + c + ")"
-		}
-		return c + ".String()"
+		return jen.Add(primary(k, c)).Dot("String").Call()
 	}
 	return c
 }
 
-func (e *wrapperEmitter) priorityCode(k *keyExpr) string {
-	c, _ := e.expr(k.expr, k.info)
+// primary parenthesises an expression that is not a primary expression.
+func primary(k *keyExpr, c jen.Code) jen.Code {
+	if isPrimary(k.expr) {
+		return c
+	}
+	return jen.Parens(c)
+}
+
+func (e *wrapperEmitter) priorityCode(k *keyExpr) jen.Code {
+	c, _ := exprCode(k.expr, k.info, e.self)
 	if k.conv == convParsePriority {
 		if !types.Identical(types.Default(k.typ), types.Typ[types.String]) {
-			c = "string(" + c + ")"
+			c = jen.String().Call(c)
 		}
-		return e.rt("ParsePriority") + "(" + c + ")"
+		return rt("ParsePriority").Call(c)
 	}
 	return c
 }
