@@ -2,6 +2,10 @@ package generator
 
 import (
 	"bytes"
+	"fmt"
+	"go/parser"
+	"go/token"
+	"strconv"
 	"strings"
 	"time"
 
@@ -41,7 +45,37 @@ func emit(fp *filePlan) ([]byte, error) {
 	if err := f.Render(&buf); err != nil {
 		return nil, err
 	}
-	return formatChunks(buf.Bytes())
+	out, err := formatChunks(buf.Bytes())
+	if err != nil {
+		return nil, err
+	}
+	if err := checkImports(out, fp); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// checkImports makes sure the file imports only packages the plan named,
+// under the names it chose: jennifer would invent a name for any other
+// package, and that name could collide with one of the user's. A miss is
+// the generator's bug, reported rather than written. Only the header is
+// parsed.
+func checkImports(src []byte, fp *filePlan) error {
+	f, err := parser.ParseFile(token.NewFileSet(), fp.out, src, parser.ImportsOnly)
+	if err != nil {
+		return fmt.Errorf("reading the generated imports: %w", err)
+	}
+	for _, spec := range f.Imports {
+		path, _ := strconv.Unquote(spec.Path.Value)
+		name, ok := fp.imports[path]
+		if !ok {
+			return fmt.Errorf("no import name planned for %q", path)
+		}
+		if spec.Name != nil && spec.Name.Name != name {
+			return fmt.Errorf("import %q named %s, planned %s", path, spec.Name.Name, name)
+		}
+	}
+	return nil
 }
 
 // lastElem is the last element of an import path, the name a reader
