@@ -20,11 +20,9 @@
 //     functions sharing a limit or a pool must define it alike.
 //   - plan: every generated identifier, local variable and import name is
 //     chosen so that none collides with the user's names.
-//   - emit: the file is written as text already in gofmt's layout, so
-//     no formatting pass runs over it; only a declaration holding code
-//     whose layout gofmt computes from context (struct or interface types
-//     in a signature, binary operators in a directive expression) goes
-//     through go/format.
+//   - emit: the file is rendered with jennifer (github.com/dave/jennifer),
+//     which writes every package reference under the name the plan chose,
+//     and gofmt-formatted one wrapper at a time on every CPU.
 //
 // Generate runs them all and returns the file contents or an ErrorList of
 // every problem, each located as file:line:col; Write and Check are the
