@@ -69,6 +69,11 @@ type RateSpec struct {
 // store rejects, what the memory limits reserved is given back (a window's
 // count is not).
 //
+// Rejections are read-only values: rejections of one limit identical in
+// every field (same key, reason and RetryAfter, i.e. decided in the same
+// microsecond) may be the same *ThrottledError, so that a flood of
+// rejections does not allocate one error per call.
+//
 // A Rate is safe for concurrent use.
 type Rate struct {
 	function string
