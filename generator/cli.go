@@ -16,8 +16,33 @@ import (
 // Exit statuses of Run.
 const (
 	ExitOK    = 0 // generated, or -check found everything up to date
-	ExitFail  = 1 // directive errors, or -check found a stale, missing or left-over file
-	ExitUsage = 2 // bad flags, or -check could not decide
+	ExitFail  = 1 // directive errors (with or without -check), or -check found a stale, missing or left-over file
+	ExitUsage = 2 // bad flags, or -check could not decide (a package that cannot be loaded, a file that cannot be read)
+)
+
+// usageExit and usageExample are sections of -h's manual.
+const (
+	usageExit = `
+Exit status:
+  0  generated; with -check, every generated file is up to date
+  1  directive errors (reported as file:line:col: message; nothing is written),
+     with or without -check; with -check, also a generated file that is stale,
+     missing or left over (saying which)
+  2  usage errors (bad flags); with -check, also operational failures that
+     leave it unable to decide (a package that cannot be loaded, a file that
+     cannot be read)
+`
+	usageExample = `
+Example:
+  //go:generate go tool throttlegen
+
+  // GetUser calls a vendor API limited to 10 calls per second per tenant.
+  //
+  //throttle:gcra quota=10 duration=1s burst=20 key=tenant
+  func GetUser(ctx context.Context, tenant, id string) (*User, error)
+
+  go generate ./... then writes GetUserThrottled in throttle_gen.go.
+`
 )
 
 // runGCPercent is the GOGC Run uses while it runs.
@@ -41,6 +66,7 @@ func Run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "Writes %s in each package (default: the package in the current directory)\n", DefaultOutput)
 		fmt.Fprintf(stderr, "with a throttled wrapper for every function carrying //throttle: directives.\n\nFlags:\n")
 		fl.PrintDefaults()
+		fmt.Fprint(stderr, usageExit, usageExample)
 		fmt.Fprintf(stderr, "\n%s", usageReference())
 	}
 	if err := fl.Parse(args); err != nil {
@@ -66,16 +92,25 @@ func Run(args []string, stdout, stderr io.Writer) int {
 		cfg.Tags = strings.Split(*tags, ",")
 	}
 	wd, _ := os.Getwd()
-	files, err := Generate(cfg)
+	pkgs, fset, loadErrs := load(&cfg)
+	if len(loadErrs) > 0 {
+		// The packages could not be loaded: nothing was judged. Under
+		// -check that is "could not decide".
+		loadErrs.sort()
+		fmt.Fprintln(stderr, loadErrs.Relative(wd))
+		if *checkOnly {
+			return ExitUsage
+		}
+		return ExitFail
+	}
+	files, err := generate(&cfg, pkgs, fset)
 	if err != nil {
+		// Directive errors: exit 1, with or without -check (SPEC 3a).
 		var list ErrorList
 		if errors.As(err, &list) {
 			err = list.Relative(wd)
 		}
 		fmt.Fprintln(stderr, err)
-		if *checkOnly {
-			return ExitUsage
-		}
 		return ExitFail
 	}
 	if *checkOnly {

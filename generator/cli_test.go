@@ -61,6 +61,13 @@ func TestRun(t *testing.T) {
 	}
 	if code, _, stderr := run(t, "-h"); code != ExitOK || !strings.Contains(stderr, "leaky_bucket") || !strings.Contains(stderr, "-check") {
 		t.Errorf("-h: %d %q", code, stderr)
+	} else {
+		// A manual: exit statuses and an example, as the sections say.
+		for _, want := range []string{"Exit status:", "  0 ", "  1 ", "  2 ", "Example:", "//go:generate go tool throttlegen", "//throttle:gcra "} {
+			if !strings.Contains(stderr, want) {
+				t.Errorf("-h does not say %q:\n%s", want, stderr)
+			}
+		}
 	}
 
 	if code, _, stderr := run(t, "-check"); code != ExitFail || !strings.Contains(stderr, DefaultOutput+": missing") {
@@ -100,10 +107,15 @@ func TestRun(t *testing.T) {
 	if again, _ := os.ReadFile(out); !bytes.Equal(again, gen) {
 		t.Error("a run with errors changed the file")
 	}
-	if code, _, _ := run(t, "-check"); code != ExitUsage {
-		t.Errorf("-check with directive errors: %d, want %d", code, ExitUsage)
+	// Directive errors exit 1 under -check too (SPEC 3a); 2 is for a
+	// package that cannot be loaded at all.
+	if code, _, stderr := run(t, "-check"); code != ExitFail || !strings.Contains(stderr, "bad.go:3:37: unknown argument \"bogus\"") {
+		t.Errorf("-check with directive errors: %d %q, want %d", code, stderr, ExitFail)
 	}
 	must(t, os.Remove(filepath.Join(dir, "bad.go")))
+	if code, _, stderr := run(t, "-check", "./nosuchdir"); code != ExitUsage || stderr == "" {
+		t.Errorf("-check on a package that cannot be loaded: %d %q, want %d", code, stderr, ExitUsage)
+	}
 
 	// Other flags.
 	if code, _, stderr := run(t, "-output", "limits_gen.go", "-suffix", "Limited"); code != ExitOK {

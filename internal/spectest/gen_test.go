@@ -109,8 +109,6 @@ func TestCheckWithDirectiveErrors(t *testing.T) {
 	}
 	switch res.code {
 	case 1:
-	case 2:
-		t.Skip("SPEC deviation (ambiguous wording): -check exits 2, not 1, on directive errors; see report")
 	default:
 		t.Errorf("-check with a directive error: exit %d, want 1", res.code)
 	}
