@@ -5,8 +5,11 @@ import (
 	"fmt"
 	"go/parser"
 	"go/token"
+	"runtime"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/dave/jennifer/jen"
@@ -35,10 +38,9 @@ func emit(fp *filePlan) ([]byte, error) {
 		f.Commentf("%s is the concurrency pool %q.", p.v, p.name)
 		f.Var().Id(p.v).Op("=").Add(rt("NewConcurrency")).Call(concurrencySpec(p.name, p.dir))
 	}
-	for _, w := range fp.wrappers {
+	for _, c := range wrapperChunks(fp) {
 		f.Comment(chunkMark[len("// "):])
-		e := &wrapperEmitter{fp: fp, w: w, fn: w.fn, self: fp.self}
-		e.emit(f)
+		f.Add(c)
 	}
 	f.NoFormat = true
 	var buf bytes.Buffer
@@ -76,6 +78,29 @@ func checkImports(src []byte, fp *filePlan) error {
 		}
 	}
 	return nil
+}
+
+// wrapperChunks builds each wrapper's jennifer declarations, on every
+// CPU: building reads only the plan and type-checked types. Each chunk is
+// a group of declarations; rendered in the file, its package references
+// take the file's import names.
+func wrapperChunks(fp *filePlan) []jen.Code {
+	chunks := make([]jen.Code, len(fp.wrappers))
+	workers := min(runtime.GOMAXPROCS(0), len(fp.wrappers))
+	var wg sync.WaitGroup
+	var next atomic.Int64
+	for range workers {
+		wg.Go(func() {
+			for i := int(next.Add(1) - 1); i < len(chunks); i = int(next.Add(1) - 1) {
+				w := fp.wrappers[i]
+				g := jen.NewFile(fp.pkg.Name) // only a container of declarations
+				(&wrapperEmitter{fp: fp, w: w, fn: w.fn, self: fp.self}).emit(g)
+				chunks[i] = g.Group
+			}
+		})
+	}
+	wg.Wait()
+	return chunks
 }
 
 // lastElem is the last element of an import path, the name a reader
