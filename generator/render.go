@@ -12,7 +12,7 @@ import (
 
 // This file turns go/types types and type-checked expressions into
 // jennifer code. Packages are always named through jen.Qual, so the output
-// imports exactly what it uses, under names chosen by imports.go.
+// imports exactly what it uses, under the names the plan chose (plan.go).
 
 // typeCode renders t as it would be written in the package of path self.
 func typeCode(t types.Type, self string) jen.Code {
