@@ -58,6 +58,8 @@ func (r Reason) String() string {
 }
 
 // ThrottledError is a rejection. It satisfies errors.Is(err, ErrThrottled).
+// Treat it as read-only: a limiter may return one *ThrottledError to several
+// callers whose rejections are identical.
 type ThrottledError struct {
 	Policy     string        // the directive's policy, e.g. "gcra" or "concurrency"
 	Name       string        // the limit's or pool's identity

@@ -10,7 +10,8 @@ import (
 
 // Benchmarks of the hot paths on the default in-memory store and the system
 // clock. Run with -benchmem: the allowed paths make no allocation, a
-// rejection makes one (the *ThrottledError).
+// rejection at most one (the *ThrottledError; identical rejections in one
+// microsecond share it).
 
 var benchAlgorithms = []Algorithm{GCRA, TokenBucket, FixedWindow, SlidingWindow}
 
