@@ -17,6 +17,12 @@ import (
 
 // emit renders a planned file with jennifer. The output is gofmt-formatted
 // and depends only on the plan, so the same input gives the same bytes.
+//
+// For large packages the work is spread over every CPU: each wrapper's
+// declarations are built in parallel (wrapperChunks), the file is rendered
+// once, unformatted, and gofmt then runs over one wrapper at a time in
+// parallel (formatChunks), which gives the bytes gofmt of the whole file
+// would. Nothing is kept between runs.
 func emit(fp *filePlan) ([]byte, error) {
 	f := jen.NewFilePathName(fp.self, fp.pkg.Name)
 	f.HeaderComment(header[len("// "):])
