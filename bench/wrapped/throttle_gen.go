@@ -14,11 +14,11 @@ const _ = throttle.SupportPackageIsVersion1
 // Const must keep the signature this file was generated for.
 var _ func(context.Context) error = Const
 
-var _throttle_Const_rate = throttle.NewRate("github.com/throttlegen/throttlegen/bench/wrapped.Const", throttle.RateSpec{Algorithm: throttle.GCRA, Quota: 1000, Duration: time.Second, Burst: 1000000000})
+var _throttle_Const_rate = throttle.NewRate("github.com/throttlegen/throttlegen/bench/wrapped.Const", throttle.RateSpec{Algorithm: throttle.GCRA, Quota: 1000, Duration: time.Second, Burst: 1000000000, Fail: throttle.FailClosed})
 
 // ConstThrottled calls Const through its throttle policies:
 //
-//	gcra quota=1000 duration=1s burst=1000000000
+//	gcra quota=1000 duration=1s burst=1000000000 fail=closed
 func ConstThrottled(ctx context.Context) error {
 	if err := _throttle_Const_rate.Allow(ctx, ""); err != nil {
 		return err

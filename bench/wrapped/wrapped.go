@@ -12,9 +12,10 @@ import "context"
 //go:generate go tool throttlegen
 
 // Const is limited by one gcra limit shared by all callers (issue 3, one
-// constant key; issue 4 when a Redis store is configured).
+// constant key; issue 4 when a Redis store is configured). It fails closed,
+// so that a store error can never pass for a fast decision.
 //
-//throttle:gcra quota=1000 duration=1s burst=1000000000
+//throttle:gcra quota=1000 duration=1s burst=1000000000 fail=closed
 func Const(ctx context.Context) error { return nil }
 
 // Tight admits one call per hour: every call after the first is rejected
