@@ -359,15 +359,11 @@ type Slot struct {
 }
 
 // Release gives the slot back: the next waiting call, if any, takes it.
+// It is small enough to inline into the caller's defer.
 func (s Slot) Release() {
-	if s.c == nil {
-		return
+	if s.c != nil {
+		s.c.release(s)
 	}
-	if s.lease != 0 {
-		s.c.global.release(s)
-		return
-	}
-	s.c.release(s.cc, s.cls)
 }
 
 // Acquire waits for a slot for consumer, with the priority carried by ctx
@@ -379,6 +375,9 @@ func (c *Concurrency) Acquire(ctx context.Context, consumer string) (Slot, error
 	cls := prioNone
 	if p, ok := PriorityFrom(ctx); ok {
 		cls = classOf(p)
+	}
+	if c.global == nil { // skip a call on the hot path
+		return c.acquireWith(ctx, loadConfig(), consumer, cls)
 	}
 	return c.acquire(ctx, consumer, cls)
 }
@@ -414,21 +413,29 @@ func (c *Concurrency) acquire(ctx context.Context, consumer string, cls prioClas
 // acquireWith decides a call in this process.
 func (c *Concurrency) acquireWith(ctx context.Context, cfg *config, consumer string, cls prioClass) (Slot, error) {
 	c.mu.Lock()
-	cc, r := c.admissionLocked(consumer, cls)
-	if r != 0 {
+	if c.queue.n == 0 && c.running < c.spec.Capacity {
+		// A slot is free and nobody waits: checks (1) pass, so only the
+		// quotas can reject. This is the uncontended path: one lock, the
+		// quota checks, and the hook only when one is configured.
+		cc, r := c.quotasLocked(consumer, cls)
+		if r == 0 {
+			c.running++
+			c.countLocked(cc, cls)
+			running := c.running
+			c.mu.Unlock()
+			if cfg.hook != nil {
+				c.observe(cfg, consumer, true, 0, nil, 0, running, 0)
+			}
+			return Slot{c: c, cc: cc, cls: cls}, nil
+		}
+		running := c.running
+		c.mu.Unlock()
+		return Slot{}, c.reject(cfg, consumer, r, 0, running, 0)
+	}
+	if _, r := c.admissionLocked(consumer, cls); r != 0 {
 		running, queued := c.running, c.queue.n
 		c.mu.Unlock()
 		return Slot{}, c.reject(cfg, consumer, r, 0, running, queued)
-	}
-	if c.queue.n == 0 && c.running < c.spec.Capacity {
-		c.running++
-		c.countLocked(cc, cls)
-		running, queued := c.running, c.queue.n
-		c.mu.Unlock()
-		if cfg.hook != nil {
-			cfg.hook.OnDecision(Event{Policy: "concurrency", Name: c.spec.Name, Key: consumer, Allowed: true, Running: running, Queued: queued})
-		}
-		return Slot{c: c, cc: cc, cls: cls}, nil
 	}
 	w := &waiter{consumer: consumer, cls: cls, done: make(chan struct{})}
 	c.queue.push(w)
@@ -452,14 +459,17 @@ func (c *Concurrency) admissionLocked(consumer string, cls prioClass) (*consumer
 // returns the consumer's count (nil without consumer quotas), so that the
 // caller need not look it up again.
 func (c *Concurrency) quotasLocked(consumer string, cls prioClass) (*consumerCount, Reason) {
-	if c.hasPrioQ && c.byPrio[cls]+1 > c.prioMax[cls] {
+	if c.hasPrioQ && c.byPrio[cls] >= c.prioMax[cls] { // running+1 > max
 		return nil, ReasonPriorityQuota
 	}
 	if !c.hasConsumerQ {
 		return nil, 0
 	}
-	cc := c.consumerLocked(consumer)
-	if cc.running+1 > cc.max {
+	cc := c.last // a hot consumer skips the map
+	if cc == nil || cc.name != consumer {
+		cc = c.consumerLocked(consumer)
+	}
+	if cc.running >= cc.max {
 		return nil, ReasonConsumerQuota
 	}
 	return cc, 0
@@ -514,8 +524,25 @@ func (c *Concurrency) countLocked(cc *consumerCount, cls prioClass) {
 	}
 }
 
-func (c *Concurrency) release(cc *consumerCount, cls prioClass) {
+// release gives back s, which holds a slot of c.
+func (c *Concurrency) release(s Slot) {
+	if s.lease != 0 {
+		c.global.release(s)
+		return
+	}
+	cc, cls := s.cc, s.cls
 	c.mu.Lock()
+	if c.queue.n == 0 && c.running > 0 {
+		// Nobody waits: the slot just becomes free (handOffLocked's last
+		// step, without the call).
+		c.running--
+		c.byPrio[cls]--
+		if cc != nil {
+			cc.running--
+		}
+		c.mu.Unlock()
+		return
+	}
 	c.byPrio[cls]--
 	if cc != nil {
 		cc.running--
@@ -595,7 +622,7 @@ func (c *Concurrency) wait(ctx context.Context, cfg *config, w *waiter) (Slot, e
 		// that the caller no longer wants.
 		<-w.done
 		if w.reason == 0 {
-			c.release(w.cc, w.cls)
+			c.release(Slot{c: c, cc: w.cc, cls: w.cls})
 			c.mu.Lock()
 			running, queued := c.running, c.queue.n
 			c.mu.Unlock()
