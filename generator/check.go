@@ -132,8 +132,10 @@ func check(fn *function, fset *token.FileSet, cfg *Config) ErrorList {
 			}
 		}
 	}
-	if fn.cache != nil && isGeneric(fn.sig) {
-		errs.add(fn.cache.polPos, "%s: cache is not supported on generic functions (its entries need one concrete type)", fn)
+	if d := fn.cache; d != nil && isGeneric(fn.sig) {
+		if a := d.get("store"); a != nil && a.s == "shared" {
+			errs.add(a.valuePos, "%s: cache store=shared is not supported on generic functions (JSON cannot decode into a type parameter): use store=local", fn)
+		}
 	}
 
 	// Expressions.
@@ -179,7 +181,7 @@ func check(fn *function, fset *token.FileSet, cfg *Config) ErrorList {
 			}
 		}
 	}
-	if d := fn.cache; d != nil && !isGeneric(fn.sig) {
+	if d := fn.cache; d != nil {
 		if a := d.get("key"); a != nil {
 			k, e := typeCheck(fn, fset, a, a.expr, 0)
 			if e == nil && !types.Comparable(k.typ) {
@@ -191,7 +193,9 @@ func check(fn *function, fset *token.FileSet, cfg *Config) ErrorList {
 			fn.cacheKey = k
 		} else {
 			for i, v := range cacheParams(fn) {
-				if !types.Comparable(v.Type()) {
+				if _, tp := types.Unalias(v.Type()).(*types.TypeParam); tp && !types.Comparable(v.Type()) {
+					errs.add(d.polPos, "%s: cache: parameter %d (%s) has type %s, whose constraint is not comparable (a value of it may not be usable as a map key): constrain %s by comparable or give key= an expression that identifies the call", fn, i+1, v.Name(), typeString(fn, v.Type()), typeString(fn, v.Type()))
+				} else if !types.Comparable(v.Type()) {
 					errs.add(d.polPos, "%s: cache: parameter %d (%s) of type %s is not comparable: give key= an expression that identifies the call", fn, i+1, v.Name(), typeString(fn, v.Type()))
 				}
 			}

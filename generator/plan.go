@@ -56,6 +56,7 @@ type wrapperPlan struct {
 	attempt string
 	hit     string
 	flight  string
+	typed   string // a generic cached wrapper's value struct from a waited-for call
 	val     string
 	key     string
 }
@@ -229,12 +230,15 @@ func planLocals(w *wrapperPlan, top *namer) {
 		w.val = n.fresh("v")
 		w.hit = n.fresh("hit")
 		w.flight = n.fresh("fl")
+		if isGeneric(fn.sig) {
+			w.typed = n.fresh("r")
+		}
 	}
 }
 
 // locals lists every name a wrapper or its helper declares.
 func (w *wrapperPlan) locals() []string {
-	out := append([]string{w.recv, w.ctx, w.err, w.slot, w.tctx, w.res, w.attempt, w.key, w.val, w.hit, w.flight}, w.params...)
+	out := append([]string{w.recv, w.ctx, w.err, w.slot, w.tctx, w.res, w.attempt, w.key, w.val, w.hit, w.flight, w.typed}, w.params...)
 	return append(out, w.results...)
 }
 

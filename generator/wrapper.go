@@ -34,7 +34,13 @@ func (e *wrapperEmitter) emit(f *jen.File) {
 		defs = append(defs, jen.Id(w.retry).Op("=").Add(rt("NewRetry")).Call(retrySpec(fn, fn.retry)))
 	}
 	if w.cache != "" {
-		defs = append(defs, jen.Id(w.cache).Op("=").Add(rt("NewCache")).Types(jen.Id(w.keyType), jen.Id(w.valType)).Call(cacheSpec(fn, fn.cache)))
+		k, v := jen.Id(w.keyType), jen.Id(w.valType)
+		if isGeneric(fn.sig) {
+			// A variable cannot be generic: one cache holds every
+			// instantiation, keyed by its own key type (see cacheLookup).
+			k, v = jen.Any(), jen.Any()
+		}
+		defs = append(defs, jen.Id(w.cache).Op("=").Add(rt("NewCache")).Types(k, v).Call(cacheSpec(fn, fn.cache)))
 	}
 	f.Line()
 	if !isGeneric(fn.sig) {
@@ -79,10 +85,7 @@ func (e *wrapperEmitter) emit(f *jen.File) {
 		}
 		f.Commentf("%s runs %s %s: its rate, concurrency and timeout policies and the call.", w.helper, what, w.name)
 		h := jen.Func().Id(w.helper)
-		var tps []jen.Code
-		tps = append(tps, typeParamsCode(fn.sig.RecvTypeParams(), e.self)...)
-		tps = append(tps, typeParamsCode(fn.sig.TypeParams(), e.self)...)
-		if len(tps) > 0 {
+		if tps := e.allTypeParams(); len(tps) > 0 {
 			h.Types(tps...)
 		}
 		h.Params(e.helperParams()...).Params(e.resultTypes()...).BlockFunc(func(g *jen.Group) {
@@ -131,16 +134,36 @@ func (e *wrapperEmitter) cacheTypes(f *jen.File) {
 			keyFields = append(keyFields, jen.Id("K"+strconv.Itoa(i)).Add(e.typ(v.Type())))
 		}
 	}
+	tps := e.allTypeParams()
 	f.Line()
 	f.Commentf("%s identifies a call of %s for its cache.", w.keyType, fn.decl.Name.Name)
-	f.Type().Id(w.keyType).Struct(keyFields...)
+	f.Type().Id(w.keyType).Types(tps...).Struct(keyFields...)
 	var valFields []jen.Code
 	for i := range w.results {
 		valFields = append(valFields, jen.Id("R"+strconv.Itoa(i)).Add(e.typ(fn.sig.Results().At(i).Type())))
 	}
 	f.Line()
 	f.Commentf("%s holds the results of a call of %s for its cache.", w.valType, fn.decl.Name.Name)
-	f.Type().Id(w.valType).Struct(valFields...)
+	f.Type().Id(w.valType).Types(tps...).Struct(valFields...)
+}
+
+// allTypeParams declares the type parameters of the receiver and of F, with
+// their constraints: those of the helper and of the cache's key and value
+// structs.
+func (e *wrapperEmitter) allTypeParams() []jen.Code {
+	sig := e.fn.sig
+	return append(typeParamsCode(sig.RecvTypeParams(), e.self), typeParamsCode(sig.TypeParams(), e.self)...)
+}
+
+// instance names the key or value struct type, instantiated with the
+// wrapper's type parameters when F is generic: key[K, V].
+func (e *wrapperEmitter) instance(name string) *jen.Statement {
+	sig := e.fn.sig
+	args := append(typeParamNames(sig.RecvTypeParams()), typeParamNames(sig.TypeParams())...)
+	if len(args) == 0 {
+		return jen.Id(name)
+	}
+	return jen.Id(name).Types(args...)
 }
 
 // paramDecls declares the wrapper's parameters, with F's types and names.
@@ -300,7 +323,7 @@ func (e *wrapperEmitter) wrapperBody(g *jen.Group) {
 		for i, r := range w.results {
 			vals[i] = field("R"+strconv.Itoa(i), jen.Id(r))
 		}
-		g.Id(w.cache).Dot("Complete").Call(jen.Id(w.flight), jen.Id(w.valType).Values(vals...), jen.Id(w.err))
+		g.Id(w.cache).Dot("Complete").Call(jen.Id(w.flight), e.instance(w.valType).Values(vals...), jen.Id(w.err))
 	}
 	g.Return(append(results, jen.Id(w.err))...)
 }
@@ -322,19 +345,42 @@ func (e *wrapperEmitter) cacheLookup(g *jen.Group) {
 			key = append(key, field("K"+strconv.Itoa(i), jen.Id(name)))
 		}
 	}
-	fromV := func() []jen.Code {
+	fromV := func(v func() *jen.Statement) []jen.Code {
 		out := make([]jen.Code, len(w.results))
 		for i := range w.results {
-			out[i] = jen.Id(w.val).Dot("R" + strconv.Itoa(i))
+			out[i] = v().Dot("R" + strconv.Itoa(i))
 		}
 		return out
 	}
-	g.List(jen.Id(w.val), jen.Id(w.hit), jen.Id(w.flight)).Op(":=").Id(w.cache).Dot("Lookup").Call(jen.Id(w.ctx), jen.Id(w.keyType).Values(key...))
-	g.If(jen.Id(w.hit)).Block(jen.Return(append(fromV(), jen.Nil())...))
-	g.If(jen.Op("!").Id(w.flight).Dot("Leader").Call()).Block(
-		jen.List(jen.Id(w.val), jen.Id(w.err)).Op(":=").Id(w.flight).Dot("Wait").Call(jen.Id(w.ctx)),
-		jen.Return(append(fromV(), jen.Id(w.err))...),
-	)
+	id := func(name string) func() *jen.Statement {
+		return func() *jen.Statement { return jen.Id(name) }
+	}
+	val := w.val
+	if len(w.results) == 0 {
+		val = "_" // only the error: nothing to read from a hit
+	}
+	g.List(jen.Id(val), jen.Id(w.hit), jen.Id(w.flight)).Op(":=").Id(w.cache).Dot("Lookup").Call(jen.Id(w.ctx), e.instance(w.keyType).Values(key...))
+	if !isGeneric(fn.sig) {
+		g.If(jen.Id(w.hit)).Block(jen.Return(append(fromV(id(w.val)), jen.Nil())...))
+		g.If(jen.Op("!").Id(w.flight).Dot("Leader").Call()).Block(
+			jen.List(jen.Id(w.val), jen.Id(w.err)).Op(":=").Id(w.flight).Dot("Wait").Call(jen.Id(w.ctx)),
+			jen.Return(append(fromV(id(w.val)), jen.Id(w.err))...),
+		)
+	} else {
+		// The cache is Cache[any, any]: each instantiation's key has its
+		// own dynamic type, so instantiations never share entries, and a
+		// stored value is always this instantiation's value struct. A
+		// waiter's value is nil when the leader failed.
+		g.If(jen.Id(w.hit)).Block(jen.Return(append(fromV(func() *jen.Statement { return jen.Id(w.val).Assert(e.instance(w.valType)) }), jen.Nil())...))
+		wait := []jen.Code{jen.List(jen.Id(w.val), jen.Id(w.err)).Op(":=").Id(w.flight).Dot("Wait").Call(jen.Id(w.ctx))}
+		if len(w.results) == 0 {
+			wait[0] = jen.List(jen.Id("_"), jen.Id(w.err)).Op(":=").Id(w.flight).Dot("Wait").Call(jen.Id(w.ctx))
+		} else {
+			wait = append(wait, jen.List(jen.Id(w.typed), jen.Id("_")).Op(":=").Id(w.val).Assert(e.instance(w.valType)))
+		}
+		wait = append(wait, jen.Return(append(fromV(id(w.typed)), jen.Id(w.err))...))
+		g.If(jen.Op("!").Id(w.flight).Dot("Leader").Call()).Block(wait...)
+	}
 	g.Defer().Id(w.cache).Dot("Abandon").Call(jen.Id(w.flight))
 }
 
