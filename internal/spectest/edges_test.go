@@ -12,9 +12,7 @@ import (
 
 // knownDeviations are packages of edges.txtar that fail for a reported
 // reason; their subtests skip while they fail. Remove an entry once fixed.
-var knownDeviations = map[string]string{
-	"genericcache": "cache on Cached[K comparable, V any](k K, v V) is rejected: its default key includes v, whose type parameter V is constrained by any and would panic as a map key at run time (generic cache itself is supported; see report)",
-}
+var knownDeviations = map[string]string{}
 
 // TestEdgeSignatures generates each package of testdata/edges.txtar on its
 // own and builds them all at once, reporting each package as a subtest.
