@@ -539,41 +539,16 @@ func isGeneric(sig *types.Signature) bool {
 // invalidSignature reports whether a type in sig failed to type-check.
 func invalidSignature(sig *types.Signature) bool {
 	bad := false
-	var walk func(t types.Type)
-	walk = func(t types.Type) {
-		if bad || t == nil {
-			return
-		}
-		switch t := t.(type) {
-		case *types.Basic:
-			bad = t.Kind() == types.Invalid
-		case *types.Pointer:
-			walk(t.Elem())
-		case *types.Slice:
-			walk(t.Elem())
-		case *types.Array:
-			walk(t.Elem())
-		case *types.Map:
-			walk(t.Key())
-			walk(t.Elem())
-		case *types.Chan:
-			walk(t.Elem())
-		case *types.Signature:
-			for _, tu := range []*types.Tuple{t.Params(), t.Results()} {
-				for i := range tu.Len() {
-					walk(tu.At(i).Type())
-				}
-			}
-		case *types.Struct:
-			for i := range t.NumFields() {
-				walk(t.Field(i).Type())
-			}
+	check := func(t types.Type) {
+		if b, ok := t.(*types.Basic); ok && b.Kind() == types.Invalid {
+			bad = true
 		}
 	}
+	seen := map[types.Type]bool{}
 	if sig.Recv() != nil {
-		walk(sig.Recv().Type())
+		eachType(sig.Recv().Type(), check, seen)
 	}
-	walk(sig)
+	eachType(sig, check, seen)
 	return bad
 }
 

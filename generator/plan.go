@@ -329,59 +329,18 @@ func walkSigPackages(sig *types.Signature, add func(*types.Package)) {
 
 // walkTypePackages calls add for every package t names.
 func walkTypePackages(t types.Type, add func(*types.Package), seen map[types.Type]bool) {
-	if t == nil || seen[t] {
-		return
-	}
-	seen[t] = true
-	walk := func(t types.Type) { walkTypePackages(t, add, seen) }
-	switch t := t.(type) {
-	case *types.Basic:
-		if t.Kind() == types.UnsafePointer {
-			add(types.Unsafe)
-		}
-	case *types.Alias:
-		add(t.Obj().Pkg())
-		for i := range t.TypeArgs().Len() {
-			walk(t.TypeArgs().At(i))
-		}
-	case *types.Named:
-		add(t.Obj().Pkg())
-		for i := range t.TypeArgs().Len() {
-			walk(t.TypeArgs().At(i))
-		}
-	case *types.Pointer:
-		walk(t.Elem())
-	case *types.Slice:
-		walk(t.Elem())
-	case *types.Array:
-		walk(t.Elem())
-	case *types.Map:
-		walk(t.Key())
-		walk(t.Elem())
-	case *types.Chan:
-		walk(t.Elem())
-	case *types.Signature:
-		for _, tu := range []*types.Tuple{t.Params(), t.Results()} {
-			for i := range tu.Len() {
-				walk(tu.At(i).Type())
+	eachType(t, func(t types.Type) {
+		switch t := t.(type) {
+		case *types.Basic:
+			if t.Kind() == types.UnsafePointer {
+				add(types.Unsafe)
 			}
+		case *types.Alias:
+			add(t.Obj().Pkg())
+		case *types.Named:
+			add(t.Obj().Pkg())
 		}
-	case *types.Struct:
-		for i := range t.NumFields() {
-			walk(t.Field(i).Type())
-		}
-	case *types.Interface:
-		for i := range t.NumEmbeddeds() {
-			walk(t.EmbeddedType(i))
-		}
-		for i := range t.NumExplicitMethods() {
-			walk(t.ExplicitMethod(i).Type())
-		}
-	case *types.Union:
-		for i := range t.Len() {
-			walk(t.Term(i).Type())
-		}
-	}
+	}, seen)
 }
 
 // identPart turns a pool name into part of an identifier.
