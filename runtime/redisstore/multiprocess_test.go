@@ -93,24 +93,9 @@ func TestMultiProcess(t *testing.T) {
 	for _, alg := range []runtime.Algorithm{runtime.GCRA, runtime.TokenBucket, runtime.SlidingWindow, runtime.FixedWindow} {
 		t.Run(alg.String(), func(t *testing.T) {
 			const procs = 4
-			outs := make([][]byte, procs)
-			errs := make([]error, procs)
-			var wg sync.WaitGroup
-			for p := 0; p < procs; p++ {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					cmd := exec.Command(os.Args[0], "-test.run=^$")
-					cmd.Env = append(os.Environ(), helperAddrEnv+"="+srv.Addr(), helperAlgEnv+"="+strconv.Itoa(int(alg)))
-					outs[p], errs[p] = cmd.Output()
-				}()
-			}
-			wg.Wait()
+			outs := runHelpers(t, procs, helperAddrEnv+"="+srv.Addr(), helperAlgEnv+"="+strconv.Itoa(int(alg)))
 			total := 0
 			for p := 0; p < procs; p++ {
-				if errs[p] != nil {
-					t.Fatalf("helper %d: %v: %s", p, errs[p], outs[p])
-				}
 				var admitted, failed int
 				if _, err := fmt.Sscan(strings.TrimSpace(string(outs[p])), &admitted, &failed); err != nil {
 					t.Fatalf("helper %d printed %q: %v", p, outs[p], err)
@@ -166,25 +151,10 @@ func TestMultiProcessPacing(t *testing.T) {
 	for _, alg := range []runtime.Algorithm{runtime.LeakyBucket, runtime.GCRA} {
 		t.Run(alg.String(), func(t *testing.T) {
 			const procs = 4
-			outs := make([][]byte, procs)
-			errs := make([]error, procs)
-			var wg sync.WaitGroup
-			for p := 0; p < procs; p++ {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					cmd := exec.Command(os.Args[0], "-test.run=^$")
-					cmd.Env = append(os.Environ(), helperAddrEnv+"="+srv.Addr(),
-						helperAlgEnv+"="+strconv.Itoa(int(alg)), helperPaceEnv+"=1")
-					outs[p], errs[p] = cmd.Output()
-				}()
-			}
-			wg.Wait()
+			outs := runHelpers(t, procs, helperAddrEnv+"="+srv.Addr(),
+				helperAlgEnv+"="+strconv.Itoa(int(alg)), helperPaceEnv+"=1")
 			seen := map[int64]bool{}
 			for p := 0; p < procs; p++ {
-				if errs[p] != nil {
-					t.Fatalf("helper %d: %v: %s", p, errs[p], outs[p])
-				}
 				for _, f := range strings.Fields(string(outs[p])) {
 					us, err := strconv.ParseInt(f, 10, 64)
 					if err != nil {
@@ -203,4 +173,28 @@ func TestMultiProcessPacing(t *testing.T) {
 			}
 		})
 	}
+}
+
+// runHelpers runs procs copies of the test binary at once as helper
+// processes with env added, and returns what each printed; it fails the test
+// if any of them fails.
+func runHelpers(t *testing.T, procs int, env ...string) [][]byte {
+	t.Helper()
+	outs := make([][]byte, procs)
+	errs := make([]error, procs)
+	var wg sync.WaitGroup
+	for p := range procs {
+		wg.Go(func() {
+			cmd := exec.Command(os.Args[0], "-test.run=^$")
+			cmd.Env = append(os.Environ(), env...)
+			outs[p], errs[p] = cmd.Output()
+		})
+	}
+	wg.Wait()
+	for p, err := range errs {
+		if err != nil {
+			t.Fatalf("helper %d: %v: %s", p, err, outs[p])
+		}
+	}
+	return outs
 }
