@@ -27,15 +27,23 @@ type memTable struct {
 // fresh); a multi-limit decision holds word at lockedWord while it decides,
 // and keeps the value in held meanwhile. The other algorithms keep e behind
 // mu. The padding keeps the hot words off the table's read-mostly fields.
+//
+// serial and serialLeft make the gcra hot path adaptive (see takeGCRA).
 type oneSlot struct {
-	_    [64]byte
-	word atomic.Int64
-	held int64
-	mu   sync.Mutex
-	e    entry
-	ok   bool
-	_    [64]byte
+	_          [64]byte
+	word       atomic.Int64
+	held       int64
+	serialLeft atomic.Int32 // decisions left in serial mode; 0: lock-free
+	serial     sync.Mutex
+	mu         sync.Mutex
+	e          entry
+	ok         bool
+	_          [64]byte
 }
+
+// serialSpan is how many decisions a contended gcra slot makes in serial
+// mode before trying lock-free again.
+const serialSpan = 1024
 
 // lockedWord marks a oneSlot word held by a multi-limit decision; no state
 // takes that value.
@@ -67,21 +75,54 @@ func (s *oneSlot) decideWord(p *params, now, maxWait int64) outcome {
 
 // takeGCRA is gcra with maxWait 0 on the slot's word, specialised for the
 // hot path of an unkeyed gcra limit that does not wait: it admits (and
-// commits) or returns the RetryAfter, exactly as gcra does.
-func (s *oneSlot) takeGCRA(p *params, now int64) (retryAfter int64) {
+// commits) or returns the RetryAfter, exactly as gcra does, at the time
+// res.now() tells.
+//
+// It adapts to contention. Uncontended, a decision is one clock read, one
+// load and one compare-and-swap. When that swap fails, another core changed
+// the word in between, and the slot turns serial for its next serialSpan
+// decisions: each takes s.serial, reads the clock inside it and swaps.
+// Under contention this is much faster than retrying lock-free: the mutex
+// lets one core make many decisions in a row while the word's cache line
+// stays with it, instead of both cores trading the line on every attempt
+// (BenchmarkRateAllowedParallel). Decisions are the same in either mode.
+func (s *oneSlot) takeGCRA(p *params, res *rateRes) (retryAfter int64) {
+	if s.serialLeft.Load() == 0 {
+		if ra, ok := s.tryTakeGCRA(p, res.now()); ok {
+			return ra
+		}
+		s.serialLeft.Store(serialSpan)
+	}
+	return s.takeGCRASerial(p, res)
+}
+
+// tryTakeGCRA makes one lock-free attempt of takeGCRA at time now; ok is
+// false when the word was held or changed under it.
+func (s *oneSlot) tryTakeGCRA(p *params, now int64) (retryAfter int64, ok bool) {
+	cur := s.word.Load()
+	if cur == lockedWord {
+		return 0, false
+	}
+	next := max(cur, now) + p.t // a fresh word (0) is ≤ now
+	if over := next - now - p.bt; over > 0 {
+		return over, true
+	}
+	return 0, s.word.CompareAndSwap(cur, next)
+}
+
+// takeGCRASerial is takeGCRA in serial mode. The swap still guards the
+// word: multi-limit decisions and cancels do not take s.serial.
+func (s *oneSlot) takeGCRASerial(p *params, res *rateRes) (retryAfter int64) {
+	s.serial.Lock()
+	defer s.serial.Unlock()
+	if left := s.serialLeft.Load(); left > 0 {
+		s.serialLeft.Store(left - 1)
+	}
 	for {
-		cur := s.word.Load()
-		if cur == lockedWord {
-			goruntime.Gosched()
-			continue
+		if ra, ok := s.tryTakeGCRA(p, res.now()); ok {
+			return ra
 		}
-		next := max(cur, now) + p.t // a fresh word (0) is ≤ now
-		if over := next - now - p.bt; over > 0 {
-			return over
-		}
-		if s.word.CompareAndSwap(cur, next) {
-			return 0
-		}
+		goruntime.Gosched() // a multi-limit decision holds the word
 	}
 }
 

@@ -152,7 +152,7 @@ func (r *Rate) Allow(ctx context.Context, key string) error {
 		if s.bound == 0 && s.Algorithm == GCRA {
 			var ra int64
 			if key == "" {
-				ra = res.memRefs[0].t.one.takeGCRA(&s.p, res.now())
+				ra = res.memRefs[0].t.one.takeGCRA(&s.p, res)
 			} else {
 				ra = res.memRefs[0].t.takeKeyedGCRA(&s.p, key, res.now())
 			}
