@@ -18,18 +18,19 @@ const DefaultMaxKeys = 1 << 20
 // store, and what scope=local limits always use.
 //
 // Each limit (keyspace, name and algorithm) has its own table, so keys of
-// different limits never collide. An unkeyed limit is one state behind one
-// mutex; a keyed limit's states are spread over shards (a mutex and a map
-// each) by a seeded hash of the key, so there is no global lock on the hot
-// path. A decision over several limits takes the locks it needs in a fixed
-// order, decides every limit, and commits all of them or none.
+// different limits never collide. An unkeyed limit is one state; a keyed
+// limit's states are spread over shards (a mutex and a table each) by a
+// seeded hash of the key, so there is no global lock on the hot path. gcra
+// and leaky_bucket states are one word each, updated by compare-and-swap:
+// deciding a key already present takes no lock. A decision over several
+// limits takes the locks it needs in a fixed order, decides every limit, and
+// commits all of them or none.
 //
 // Memory: every state carries the time from which it is fresh again (a
 // never-seen key would be decided the same way). Such idle keys are forgotten
-// lazily and incrementally: each new key, and every 64th decision on a shard,
-// looks at a few entries of that shard and forgets those fresh for a second
-// or more; there is
-// no sweeper goroutine and no stop-the-world pass. Each limit keeps at most
+// lazily and incrementally: each new key, and about one decision in 64 on a
+// shard, looks at a few entries of that shard and forgets those fresh for a
+// second or more; there is no sweeper goroutine and no stop-the-world pass. Each limit keeps at most
 // MaxKeys keys (WithMaxKeys): when a shard is full, a new key evicts, among
 // a random sample of that shard, the entry that becomes fresh soonest.
 // Eviction forgets what that key had used, so under a flood of distinct keys
@@ -221,9 +222,9 @@ func (t *memTable) cancelOne(p *params, key string, now int64) {
 	sh := &t.shards[h&t.mask]
 	sh.mu.Lock()
 	if wordAlg(p.alg) {
-		if i, found := sh.w.find(wordTag(h), key); found {
-			st, _ := cancel(p, state{a: sh.w.slots[i].word}, now)
-			sh.w.slots[i].word = st.a
+		if i := sh.w.find(wordTag(h), key); i >= 0 {
+			st, _ := cancel(p, state{a: sh.w.hold(i)}, now)
+			sh.w.set(i, st.a)
 		}
 	} else if e := sh.m[key]; e != nil && now < e.exp {
 		var ttl int64

@@ -50,12 +50,15 @@ func decideRefs(refs []*memRef, keys []string, now, maxWait int64) Decision {
 		obuf [maxStackLimits]outcome
 		sbuf [maxStackLimits]int
 		tbuf [maxStackLimits]uint32
+		jbuf [maxStackLimits]int
+		hbuf [maxStackLimits]int64
 	)
 	locks, ents, present, outs, shardIdx, tags := lbuf[:0], ebuf[:0], pbuf[:0], obuf[:0], sbuf[:0], tbuf[:0]
+	slots, held := jbuf[:n], hbuf[:0] // slots[i]: the word table slot of a present keyed word
 	if n > maxStackLimits {
 		locks, ents = make([]lockRef, 0, n), make([]entry, 0, n)
 		present, outs, shardIdx = make([]bool, 0, n), make([]outcome, 0, n), make([]int, 0, n)
-		tags = make([]uint32, 0, n)
+		tags, slots, held = make([]uint32, 0, n), make([]int, n), make([]int64, 0, n)
 	}
 	for i, r := range refs {
 		if keys[i] == "" {
@@ -92,14 +95,20 @@ func decideRefs(refs []*memRef, keys []string, now, maxWait int64) Decision {
 		} else if s < 0 {
 			e, ok = r.t.one.e, r.t.one.ok
 		} else if wordAlg(r.p.alg) {
+			// The word is held (frozen) until the commit below, so that no
+			// lock-free update slips in between (see wordTable).
 			w := &r.t.shards[s].w
-			if j, found := w.find(tags[i], keys[i]); found {
-				e.st.a, ok = w.slots[j].word, true
+			if j := w.find(tags[i], keys[i]); j >= 0 {
+				e.st.a, ok, slots[i] = w.hold(j), true, j
+				if e.st.a == frozenWord { // this decision holds it already: same limit and key twice
+					e.st.a = ents[sameWord(refs, shardIdx, slots, i)].st.a
+				}
 			}
 			e.exp = maxInt64 // a word's staleness is in the word itself
 		} else if ep := r.t.shards[s].m[keys[i]]; ep != nil {
 			e, ok = *ep, true
 		}
+		before := e.st.a
 		var o outcome
 		if r.p.alg == SlidingWindow {
 			if e.log == nil {
@@ -119,7 +128,19 @@ func decideRefs(refs []*memRef, keys []string, now, maxWait int64) Decision {
 		} else {
 			allowed = false
 		}
-		ents, present, outs = append(ents, e), append(present, ok), append(outs, o)
+		ents, present, outs, held = append(ents, e), append(present, ok), append(outs, o), append(held, before)
+	}
+
+	// Publish the held words first: a commit's insert may rebuild a
+	// table, which moves them.
+	for i, r := range refs {
+		if s := shardIdx[i]; s >= 0 && present[i] && wordAlg(r.p.alg) {
+			word := ents[i].st.a // as decided; the state before, when rejected
+			if !allowed {
+				word = held[i]
+			}
+			r.t.shards[s].w.set(slots[i], word)
+		}
 	}
 
 	d := Decision{Allowed: allowed, Rejected: -1, Remaining: maxInt64}
@@ -135,9 +156,7 @@ func decideRefs(refs []*memRef, keys []string, now, maxWait int64) Decision {
 			} else if s < 0 {
 				r.t.one.e, r.t.one.ok = e, true
 			} else if sh := &r.t.shards[s]; wordAlg(r.p.alg) {
-				if j, found := sh.w.find(tags[i], keys[i]); found {
-					sh.w.slots[j].word = e.st.a
-				} else {
+				if !present[i] {
 					sh.w.insert(&r.p, tags[i], keys[i], e.st.a, now, r.t.perShard)
 				}
 			} else if present[i] {
@@ -171,4 +190,15 @@ func decideRefs(refs []*memRef, keys []string, now, maxWait int64) Decision {
 		}
 	}
 	return d
+}
+
+// sameWord returns the earlier limit of a decision that holds the same
+// keyed word as limit i (the same table, shard and slot).
+func sameWord(refs []*memRef, shardIdx, slots []int, i int) int {
+	for k := range i {
+		if refs[k].t == refs[i].t && shardIdx[k] == shardIdx[i] && slots[k] == slots[i] {
+			return k
+		}
+	}
+	panic("throttle: a held word without its holder")
 }

@@ -218,7 +218,7 @@ func (t *memTable) decideOne(p *params, key string, now, maxWait int64) outcome 
 	h := maphash.String(t.seed, key)
 	sh := &t.shards[h&t.mask]
 	if wordAlg(p.alg) {
-		return t.decideKeyedWord(sh, p, wordTag(h), key, now, maxWait)
+		return t.decideKeyedWord(sh, p, h, key, now, maxWait)
 	}
 	sh.mu.Lock()
 	var o outcome
@@ -240,62 +240,94 @@ func (t *memTable) decideOne(p *params, key string, now, maxWait int64) outcome 
 	return o
 }
 
-// decideKeyedWord decides a keyed gcra or leaky_bucket call in shard sh.
-func (t *memTable) decideKeyedWord(sh *memShard, p *params, tag uint32, key string, now, maxWait int64) outcome {
+// decideKeyedWord decides a keyed gcra or leaky_bucket call in shard sh,
+// under its mutex (see wordTable for the lock-free updates it races with).
+func (t *memTable) decideKeyedWord(sh *memShard, p *params, h uint64, key string, now, maxWait int64) outcome {
+	tag := wordTag(h)
 	sh.mu.Lock()
-	i, found := sh.w.find(tag, key)
+	defer sh.mu.Unlock()
+	i := sh.w.find(tag, key)
 	var cur int64
-	if found {
-		cur = sh.w.slots[i].word
+	if i >= 0 {
+		cur = sh.w.hold(i)
 	}
 	var st state
 	var o outcome
 	if p.alg == GCRA {
-		st, o = gcra(p, state{a: cur}, !found, now, maxWait)
+		st, o = gcra(p, state{a: cur}, i < 0, now, maxWait)
 	} else {
-		st, o = leakyBucket(p, state{a: cur}, !found, now, maxWait)
+		st, o = leakyBucket(p, state{a: cur}, i < 0, now, maxWait)
 	}
-	if o.allowed {
-		if found {
-			sh.w.slots[i].word = st.a
-		} else {
-			sh.w.insert(p, tag, key, st.a, now, t.perShard)
-		}
+	switch {
+	case i >= 0 && o.allowed:
+		sh.w.set(i, st.a)
+	case i >= 0:
+		sh.w.set(i, cur)
+	case o.allowed:
+		sh.w.insert(p, tag, key, st.a, now, t.perShard)
 	}
-	if sh.ops++; sh.ops >= sweepEvery {
-		sh.ops = 0
+	if sweepDue(h, now) {
 		sh.w.sweep(p, now, sweepSample)
 	}
-	sh.mu.Unlock()
 	return o
 }
 
+// sweepDue tells a keyed word decision whether to sweep its shard: about
+// one decision in sweepEvery, chosen from the key's hash and the time, so
+// lock-free decisions need no shared counter.
+func sweepDue(h uint64, now int64) bool { return (h^uint64(now))&(sweepEvery-1) == 0 }
+
 // takeKeyedGCRA is gcra with maxWait 0 on key's word, specialised for the
-// hot path of a keyed gcra limit that does not wait: one hash, one lock, one
-// probe; it admits (and commits) or returns the RetryAfter, exactly as
+// hot path of a keyed gcra limit that does not wait: one hash and, for a
+// key already present, one lock-free probe and compare-and-swap; a new key
+// (or a word frozen by a change of the table) takes the shard's mutex. It
+// admits (and commits) or returns the RetryAfter, exactly as
 // decideKeyedWord with gcra does.
 func (t *memTable) takeKeyedGCRA(p *params, key string, now int64) (retryAfter int64) {
 	h := maphash.String(t.seed, key)
 	sh := &t.shards[h&t.mask]
 	tag := wordTag(h)
+	if a, i := sh.w.lookup(tag, key); a != nil {
+		w := &a.words[i]
+		for {
+			cur := w.Load()
+			if cur == frozenWord {
+				break
+			}
+			next := max(cur, now) + p.t
+			if over := next - now - p.bt; over > 0 {
+				retryAfter = over
+			} else if !w.CompareAndSwap(cur, next) {
+				continue
+			}
+			if sweepDue(h, now) && sh.mu.TryLock() {
+				sh.w.sweep(p, now, sweepSample)
+				sh.mu.Unlock()
+			}
+			return retryAfter
+		}
+	}
 	sh.mu.Lock()
-	i, found := sh.w.find(tag, key)
+	defer sh.mu.Unlock()
+	i := sh.w.find(tag, key)
 	next := now + p.t // a fresh key: tat = now
-	if found {
-		next = max(sh.w.slots[i].word, now) + p.t
+	var cur int64
+	if i >= 0 {
+		cur = sh.w.hold(i)
+		next = max(cur, now) + p.t
 	}
 	if over := next - now - p.bt; over > 0 {
 		retryAfter = over
-	} else if found {
-		sh.w.slots[i].word = next
-	} else {
+		next = cur
+	}
+	if i >= 0 {
+		sh.w.set(i, next)
+	} else if retryAfter == 0 {
 		sh.w.insert(p, tag, key, next, now, t.perShard)
 	}
-	if sh.ops++; sh.ops >= sweepEvery {
-		sh.ops = 0
+	if sweepDue(h, now) {
 		sh.w.sweep(p, now, sweepSample)
 	}
-	sh.mu.Unlock()
 	return retryAfter
 }
 

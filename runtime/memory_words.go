@@ -1,107 +1,184 @@
 package runtime
 
-import "unsafe"
+import (
+	"sync/atomic"
+	"unsafe"
+)
 
 // wordTable is a shard's table of keyed gcra or leaky_bucket states, whose
 // state is one word (tat, or the last turn). It is an open-addressing hash
-// table with linear probing and backward-shift deletion: one hash per
-// decision (the one that chose the shard), the state updated in place, no
-// allocation per key, 24 bytes per slot, and cheap random sampling for
-// forgetting idle keys. The table grows by half when 7/8 full and shrinks
-// when a quarter full, so a slot costs at most 24/0.58 bytes per key. The
-// shard's mutex guards it.
+// table with linear probing: one hash per decision (the one that chose the
+// shard), no allocation per key, 24 bytes per slot, and cheap random
+// sampling for forgetting idle keys.
+//
+// Concurrency. The shard's mutex guards every change of the table's shape
+// (insert, forget, rebuild), but the words of keys already present are
+// updated lock-free, by compare-and-swap (lookup, then compare-and-swap): on a
+// table of many keys decided from several cores, the shard lock's cache
+// line moving between cores costs more than the decision itself. To keep
+// lock-free updates safe:
+//
+//   - a slot is only ever filled once in an array: forgetting a key leaves
+//     a tombstone, and a rebuild into a new array is the only way to reuse
+//     space. So a slot found by its key holds that key for as long as its
+//     word is not frozen;
+//   - whoever changes the shape first freezes the words concerned (swaps in
+//     frozenWord); a lock-free update that finds a frozen word, or whose
+//     swap fails because of it, falls back to the mutex and looks again;
+//   - decisions under the mutex (waits, cancels, multi-limit decisions)
+//     freeze the words they decide (hold) and publish the result (set), so
+//     no lock-free update slips in between.
+//
+// The table is rebuilt (into a new array, tombstones dropped) when live
+// keys and tombstones fill 7/8 of it, and when a quarter or less is live;
+// a slot costs at most 24/0.58 bytes per key.
 type wordTable struct {
-	slots []wslot // any length
-	n     int     // occupied slots
-	rng   uint64  // xorshift state for sampling
+	arr  atomic.Pointer[wordArray] // nil until the first key
+	n    int                       // live keys
+	dead int                       // tombstones in arr
+	rng  uint64                    // xorshift state for sampling
 }
 
-// wslot is one key: its bytes (kept alive by ptr), length, tag and word. tag
-// is the upper half of the key's hash with the low bit set (0 marks an empty
-// slot); it also chooses the home slot.
-type wslot struct {
+// wordArray is one generation of a wordTable's slots. Once published, a
+// slot's key never changes; only its tag may turn into a tombstone.
+type wordArray struct {
+	meta  []wmeta
+	words []atomic.Int64
+}
+
+// wmeta is one slot's key: its bytes (kept alive by ptr) and length,
+// written before tag publishes them. tag is the upper half of the key's
+// hash with the low bit set (so it also chooses the home slot); 0 marks an
+// empty slot and tombTag a forgotten key.
+type wmeta struct {
 	ptr  *byte
 	klen uint32
-	tag  uint32
-	word int64
+	tag  atomic.Uint32
 }
 
-func (s *wslot) key() string { return unsafe.String(s.ptr, s.klen) }
+const (
+	tombTag    = 2        // even: no live tag takes it
+	frozenWord = -1 << 63 // no state takes it
+)
+
+func (m *wmeta) key() string { return unsafe.String(m.ptr, m.klen) }
 
 func wordTag(h uint64) uint32 { return uint32(h>>32) | 1 }
 
-// home maps tag onto [0, len(slots)) (multiply-shift, no modulo).
-func (w *wordTable) home(tag uint32) int { return int(uint64(tag) * uint64(len(w.slots)) >> 32) }
+// home maps tag onto [0, len(meta)) (multiply-shift, no modulo).
+func (a *wordArray) home(tag uint32) int { return int(uint64(tag) * uint64(len(a.meta)) >> 32) }
 
 // next is the slot after i, wrapping around.
-func (w *wordTable) next(i int) int {
-	if i++; i == len(w.slots) {
+func (a *wordArray) next(i int) int {
+	if i++; i == len(a.meta) {
 		return 0
 	}
 	return i
 }
 
-// find returns the slot of key, or the empty slot where it would go.
-func (w *wordTable) find(tag uint32, key string) (int, bool) {
-	if len(w.slots) == 0 {
-		return -1, false
-	}
-	for i := w.home(tag); ; i = w.next(i) {
-		s := &w.slots[i]
-		if s.tag == 0 {
-			return i, false
-		}
-		if s.tag == tag && int(s.klen) == len(key) && s.key() == key {
-			return i, true
+// find returns the slot of key, or -1. It is safe without the mutex.
+func (a *wordArray) find(tag uint32, key string) int {
+	for i := a.home(tag); ; i = a.next(i) {
+		m := &a.meta[i]
+		switch t := m.tag.Load(); {
+		case t == 0:
+			return -1
+		case t == tag && int(m.klen) == len(key) && m.key() == key:
+			return i
 		}
 	}
 }
 
-// put stores a new key (not present) and grows the table as needed.
-func (w *wordTable) put(tag uint32, key string, word int64) {
-	if (w.n+1)*8 > len(w.slots)*7 {
-		w.resize(max(8, len(w.slots)+len(w.slots)/2))
+// lookup finds key without the mutex: the array and slot of its word, or
+// nil. The word may be frozen by then (see casWord).
+func (w *wordTable) lookup(tag uint32, key string) (*wordArray, int) {
+	a := w.arr.Load()
+	if a == nil {
+		return nil, -1
 	}
-	i, _ := w.find(tag, key)
-	w.slots[i] = wslot{ptr: unsafe.StringData(key), klen: uint32(len(key)), tag: tag, word: word}
+	i := a.find(tag, key)
+	if i < 0 {
+		return nil, -1
+	}
+	return a, i
+}
+
+// find returns key's slot in the current array, or -1. The caller holds
+// the mutex.
+func (w *wordTable) find(tag uint32, key string) int {
+	if a := w.arr.Load(); a != nil {
+		return a.find(tag, key)
+	}
+	return -1
+}
+
+// hold freezes slot i's word for a decision under the mutex and returns it;
+// set publishes the word decided (or the one held) and releases it.
+func (w *wordTable) hold(i int) int64 { return w.arr.Load().words[i].Swap(frozenWord) }
+
+func (w *wordTable) set(i int, word int64) { w.arr.Load().words[i].Store(word) }
+
+// put stores a new key (not present), rebuilding the table as needed. The
+// caller holds the mutex.
+func (w *wordTable) put(tag uint32, key string, word int64) {
+	a := w.arr.Load()
+	if a == nil || (w.n+w.dead+1)*8 > len(a.meta)*7 {
+		a = w.rebuild(max(8, (w.n+1)*12/7))
+	}
+	i := a.home(tag)
+	for a.meta[i].tag.Load() != 0 {
+		i = a.next(i)
+	}
+	m := &a.meta[i]
+	m.ptr, m.klen = unsafe.StringData(key), uint32(len(key))
+	a.words[i].Store(word)
+	m.tag.Store(tag) // publishes the slot to lock-free lookups
 	w.n++
 }
 
-// resize rehashes every key into size slots.
-func (w *wordTable) resize(size int) {
-	old := w.slots
-	w.slots = make([]wslot, size)
-	for _, s := range old {
-		if s.tag != 0 {
-			i := w.home(s.tag)
-			for w.slots[i].tag != 0 {
-				i = w.next(i)
+// rebuild moves every live key into a new array of size slots and publishes
+// it. Each old word is frozen as it is moved, so a lock-free update racing
+// with the move either lands before it (and moves) or fails and retries
+// under the mutex.
+func (w *wordTable) rebuild(size int) *wordArray {
+	b := &wordArray{meta: make([]wmeta, size), words: make([]atomic.Int64, size)}
+	if a := w.arr.Load(); a != nil {
+		for i := range a.meta {
+			m := &a.meta[i]
+			t := m.tag.Load()
+			if t == 0 || t == tombTag {
+				continue
 			}
-			w.slots[i] = s
+			j := b.home(t)
+			for b.meta[j].tag.Load() != 0 {
+				j = b.next(j)
+			}
+			b.meta[j].ptr, b.meta[j].klen = m.ptr, m.klen
+			b.words[j].Store(a.words[i].Swap(frozenWord))
+			b.meta[j].tag.Store(t)
 		}
 	}
+	w.arr.Store(b)
+	w.dead = 0
+	return b
 }
 
-// remove empties slot i, shifting back the keys that probed past it.
-func (w *wordTable) remove(i int) {
-	for j := i; ; {
-		j = w.next(j)
-		s := w.slots[j]
-		if s.tag == 0 {
-			break
-		}
-		k := w.home(s.tag)
-		// Slot j stays when its home lies cyclically in (i, j].
-		if (i <= j && i < k && k <= j) || (i > j && (i < k || k <= j)) {
-			continue
-		}
-		w.slots[i] = s
-		i = j
+// forget turns slot i, whose word is seen as word, into a tombstone, unless
+// a lock-free update changed the word meanwhile; it reports whether it did.
+func (w *wordTable) forget(a *wordArray, i int, word int64) bool {
+	if !a.words[i].CompareAndSwap(word, frozenWord) {
+		return false
 	}
-	w.slots[i] = wslot{}
+	a.meta[i].tag.Store(tombTag)
 	w.n--
-	if len(w.slots) > 64 && w.n*4 < len(w.slots) {
-		w.resize(len(w.slots) / 2)
+	w.dead++
+	return true
+}
+
+// maybeShrink rebuilds a table that is at most a quarter live.
+func (w *wordTable) maybeShrink() {
+	if a := w.arr.Load(); a != nil && len(a.meta) > 64 && w.n*4 <= len(a.meta) {
+		w.rebuild(max(8, (w.n+1)*12/7))
 	}
 }
 
@@ -113,61 +190,61 @@ func wordExp(p *params, word int64) int64 {
 	return word
 }
 
-// randomSlot returns a pseudo-random slot index.
-func (w *wordTable) randomSlot() int {
+// randomSlot returns a pseudo-random slot index of a.
+func (w *wordTable) randomSlot(a *wordArray) int {
 	if w.rng == 0 {
-		w.rng = 0x9E3779B97F4A7C15 ^ uint64(len(w.slots))
+		w.rng = 0x9E3779B97F4A7C15 ^ uint64(len(a.meta))
 	}
 	w.rng ^= w.rng << 13
 	w.rng ^= w.rng >> 7
 	w.rng ^= w.rng << 17
-	return int(w.rng>>32) * len(w.slots) >> 32
+	return int(w.rng>>32) * len(a.meta) >> 32
 }
 
 // sweep looks at up to n keys from a random slot and forgets those fresh
-// for idleGrace or more.
+// for idleGrace or more. The caller holds the mutex.
 func (w *wordTable) sweep(p *params, now int64, n int) {
-	if w.n == 0 {
+	a := w.arr.Load()
+	if w.n == 0 || a == nil {
 		return
 	}
-	i := w.randomSlot()
-	for probes := 0; n > 0 && probes < 4*n+8; probes++ {
-		s := &w.slots[i]
-		if s.tag == 0 {
-			i = w.next(i)
+	i := w.randomSlot(a)
+	for probes := 0; n > 0 && probes < 4*n+8; probes, i = probes+1, a.next(i) {
+		if t := a.meta[i].tag.Load(); t == 0 || t == tombTag {
 			continue
 		}
 		n--
-		if now >= wordExp(p, s.word)+idleGrace {
-			size := len(w.slots)
-			w.remove(i) // slot i now holds the next key, if any moved back
-			if w.n == 0 || len(w.slots) != size {
-				return // shrunk: slot indexes changed
-			}
-			continue
+		if word := a.words[i].Load(); now >= wordExp(p, word)+idleGrace {
+			w.forget(a, i, word)
 		}
-		i = w.next(i)
 	}
+	w.maybeShrink()
 }
 
 // evict forgets, among a few keys from a random slot, the one whose state
-// becomes fresh soonest.
+// becomes fresh soonest. The caller holds the mutex, and the table is not
+// empty.
 func (w *wordTable) evict(p *params) {
-	victim, best, seen := -1, int64(maxInt64), 0
-	for i := w.randomSlot(); seen < evictSample && seen < w.n; i = w.next(i) {
-		if s := &w.slots[i]; s.tag != 0 {
-			seen++
-			if e := wordExp(p, s.word); e < best {
-				victim, best = i, e
+	a := w.arr.Load()
+	for {
+		victim, best, seen := -1, int64(maxInt64), 0
+		var vword int64
+		for i := w.randomSlot(a); seen < evictSample && seen < w.n; i = a.next(i) {
+			if t := a.meta[i].tag.Load(); t != 0 && t != tombTag {
+				seen++
+				if word := a.words[i].Load(); wordExp(p, word) < best {
+					victim, best, vword = i, wordExp(p, word), word
+				}
 			}
 		}
-	}
-	if victim >= 0 {
-		w.remove(victim)
+		if victim < 0 || w.forget(a, victim, vword) {
+			return
+		}
 	}
 }
 
-// insert adds a new key under the shard's bound (see memShard.insert).
+// insert adds a new key under the shard's bound (see memShard.insert). The
+// caller holds the mutex.
 func (w *wordTable) insert(p *params, tag uint32, key string, word, now int64, bound int) {
 	w.sweep(p, now, sweepSample)
 	if w.n >= bound {

@@ -3,13 +3,16 @@ package runtime
 import (
 	"math/rand/v2"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
 
-// TestWordTableMatchesMap runs random puts, updates and removes against a Go
-// map, with tags drawn from a tiny set so that keys collide, share home
-// slots and wrap around the table's end.
+// TestWordTableMatchesMap runs random puts, updates and forgets against a
+// Go map, with tags drawn from a tiny set so that keys collide, share home
+// slots and wrap around the table's end, and tombstones pile up between
+// rebuilds.
 func TestWordTableMatchesMap(t *testing.T) {
 	rng := rand.New(rand.NewPCG(9, 9))
 	for _, tagBits := range []int{1, 3, 8, 32} {
@@ -25,16 +28,19 @@ func TestWordTableMatchesMap(t *testing.T) {
 		for op := 0; op < 20000; op++ {
 			k := "k" + strconv.Itoa(rng.IntN(300))
 			tag := tagOf(k)
-			i, found := w.find(tag, k)
-			if _, ok := ref[k]; ok != found {
-				t.Fatalf("bits %d op %d: find(%q) = %v, map says %v", tagBits, op, k, found, ok)
+			i := w.find(tag, k)
+			if _, ok := ref[k]; ok != (i >= 0) {
+				t.Fatalf("bits %d op %d: find(%q) = %d, map says %v", tagBits, op, k, i, ok)
 			}
 			switch {
-			case found && rng.IntN(2) == 0:
-				w.remove(i)
+			case i >= 0 && rng.IntN(2) == 0:
+				forgetSlot(t, &w, i)
 				delete(ref, k)
-			case found:
-				w.slots[i].word = int64(op)
+			case i >= 0:
+				if old := w.hold(i); old != ref[k] {
+					t.Fatalf("bits %d op %d: hold(%q) = %d, want %d", tagBits, op, k, old, ref[k])
+				}
+				w.set(i, int64(op))
 				ref[k] = int64(op)
 			default:
 				w.put(tag, k, int64(op))
@@ -45,18 +51,86 @@ func TestWordTableMatchesMap(t *testing.T) {
 			}
 		}
 		for k, v := range ref {
-			if i, found := w.find(tagOf(k), k); !found || w.slots[i].word != v {
+			a, i := w.lookup(tagOf(k), k)
+			if a == nil || a.words[i].Load() != v {
 				t.Fatalf("bits %d: %q lost or wrong", tagBits, k)
 			}
 		}
 		// Drain: the table shrinks and stays consistent.
 		for k := range ref {
-			i, _ := w.find(tagOf(k), k)
-			w.remove(i)
+			forgetSlot(t, &w, w.find(tagOf(k), k))
 		}
-		if w.n != 0 || len(w.slots) > 64 {
-			t.Fatalf("bits %d: after draining n=%d slots=%d", tagBits, w.n, len(w.slots))
+		if a := w.arr.Load(); w.n != 0 || len(a.meta) > 64 {
+			t.Fatalf("bits %d: after draining n=%d slots=%d", tagBits, w.n, len(a.meta))
 		}
+	}
+}
+
+// forgetSlot forgets the key in slot i, as a sweep does.
+func forgetSlot(t *testing.T, w *wordTable, i int) {
+	t.Helper()
+	a := w.arr.Load()
+	if !w.forget(a, i, a.words[i].Load()) {
+		t.Fatal("forget failed with no concurrent update")
+	}
+	if a.words[i].Load() != frozenWord || a.meta[i].tag.Load() != tombTag {
+		t.Fatal("a forgotten slot is not a frozen tombstone")
+	}
+	w.maybeShrink()
+}
+
+// TestWordTableLockFreeUpdatesSurviveRebuilds hammers a few hot keys of a
+// keyed gcra table with lock-free decisions (takeKeyedGCRA) and locked ones
+// (decideOne), while other goroutines add thousands of keys, so that the
+// table is rebuilt under the hot keys many times. The clock stands still:
+// each hot key must admit exactly its burst, no more and no less. Run it
+// with -race.
+func TestWordTableLockFreeUpdatesSurviveRebuilds(t *testing.T) {
+	const burst, hot = 300, 4
+	l := &Limit{Name: "hot", Algorithm: GCRA, Quota: 1, Duration: time.Hour, Burst: burst}
+	p, _ := newParams(l)
+	s := NewMemoryStore()
+	s.nshards = 1 // every key in one shard: the most rebuilds
+	tab := s.table("test", l)
+	const now = int64(1_000_000)
+	var admitted [hot]atomic.Int64
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 400 {
+				k := i % hot
+				key := "hot" + strconv.Itoa(k)
+				var ok bool
+				if g%2 == 0 {
+					ok = tab.takeKeyedGCRA(&p, key, now) == 0
+				} else {
+					ok = tab.decideOne(&p, key, now, 0).allowed
+				}
+				if ok {
+					admitted[k].Add(1)
+				}
+			}
+		}()
+	}
+	for g := range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 5000 {
+				tab.takeKeyedGCRA(&p, "flood"+strconv.Itoa(g)+"/"+strconv.Itoa(i), now)
+			}
+		}()
+	}
+	wg.Wait()
+	for k := range hot {
+		if got := admitted[k].Load(); got != burst {
+			t.Errorf("hot key %d admitted %d, want exactly %d", k, got, burst)
+		}
+	}
+	if n := tab.shards[0].w.n; n != hot+10000 {
+		t.Errorf("table holds %d keys, want %d", n, hot+10000)
 	}
 }
 
@@ -72,7 +146,7 @@ func TestWordTableSweepAndEvict(t *testing.T) {
 	}
 	kept := 0 // sampling is random: nearly every idle key is forgotten
 	for i := 0; i < 1000; i++ {
-		_, found := w.find(uint32(i)<<1|1, strconv.Itoa(i))
+		found := w.find(uint32(i)<<1|1, strconv.Itoa(i)) >= 0
 		if idle := i <= 500; idle && found {
 			kept++
 		} else if !idle && !found {
@@ -132,10 +206,15 @@ func TestTakeKeyedGCRAMatchesDecide(t *testing.T) {
 			if a.n != b.n {
 				t.Fatalf("%s shard %d: %d keys, want %d", l.Name, i, a.n, b.n)
 			}
-			for j := range a.slots {
-				if a.slots[j].tag != 0 {
-					if k, ok := b.find(a.slots[j].tag, a.slots[j].key()); !ok || b.slots[k].word != a.slots[j].word {
-						t.Fatalf("%s: key %s differs", l.Name, a.slots[j].key())
+			arr := a.arr.Load()
+			if arr == nil {
+				continue
+			}
+			for j := range arr.meta {
+				if tag := arr.meta[j].tag.Load(); tag != 0 && tag != tombTag {
+					k := arr.meta[j].key()
+					if bi, bj := b.lookup(tag, k); bi == nil || bi.words[bj].Load() != arr.words[j].Load() {
+						t.Fatalf("%s: key %s differs", l.Name, k)
 					}
 				}
 			}
