@@ -61,8 +61,12 @@ var (
 			panic("redisstore: lua/single.lua lacks " + algorithmMark)
 		}
 		for a := runtime.FixedWindow; a <= runtime.LeakyBucket; a++ {
-			bind := "local ALG, STRING_STATE = " + strconv.Itoa(int(a)) + ", " +
-				strconv.FormatBool(a != runtime.SlidingWindow) + "\n"
+			words := 1 // words of a string state
+			if a == runtime.FixedWindow || a == runtime.TokenBucket {
+				words = 2
+			}
+			bind := "local ALG, STRING_STATE, STATE_WORDS = " + strconv.Itoa(int(a)) + ", " +
+				strconv.FormatBool(a != runtime.SlidingWindow) + ", " + strconv.Itoa(words) + "\n"
 			body := assemble("flat_" + algFiles[a])
 			s[a] = newLuaScript(assemble("prelude", "common") + bind +
 				strings.Replace(driver, algorithmMark, body, 1))

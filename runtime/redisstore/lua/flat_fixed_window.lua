@@ -3,9 +3,8 @@
   -- fixed_window_decide in fixed_window.lua. State: "win count".
   local win, count = 0, 0
   local fresh = true
-  if v then
-    local sa, sb = string.match(v, '^(%-?%d+) (%-?%d+)$')
-    win, count, fresh = tonumber(sa), tonumber(sb), false
+  if sa then
+    win, count, fresh = sa, sb, false
   end
   local w = now - floor_mod(now, d)
   if fresh or win ~= w then
@@ -16,5 +15,5 @@
     reason, retry = REASON_QUOTA, e
   else
     count = count + 1
-    ok, remaining, ttl, state = true, q - count, e, int(win) .. ' ' .. int(count)
+    ok, remaining, ttl, na, nb = true, q - count, e, win, count
   end

@@ -1,8 +1,8 @@
   -- flat_gcra.lua: the body of gcra's own script (see single.lua), the
   -- twin of runtime/algo_gcra.go and of gcra_decide in gcra.lua.
   local tat = now
-  if v then
-    tat = tonumber(v)
+  if sa then
+    tat = sa
     if tat < now then
       tat = now
     end
@@ -12,5 +12,5 @@
   if maxwait >= 0 and over > maxwait then
     reason, retry = REASON_QUOTA, over
   else
-    ok, remaining, delay, ttl, state = true, floor_div(math.max(bt - (nxt - now), 0), t), math.max(over, 0), nxt - now, int(nxt)
+    ok, remaining, delay, ttl, na = true, floor_div(math.max(bt - (nxt - now), 0), t), math.max(over, 0), nxt - now, nxt
   end

@@ -2,8 +2,8 @@
   -- single.lua), the twin of runtime/algo_leaky.go and of
   -- leaky_bucket_decide in leaky_bucket.lua. State: "last".
   local last = now - t
-  if v then
-    last = tonumber(v)
+  if sa then
+    last = sa
   end
   local nxt = math.max(now, last + t)
   local ahead = 0
@@ -19,5 +19,5 @@
     if nxt ~= now then
       remaining = k - (ahead + 1)
     end
-    ok, delay, ttl, state = true, nxt - now, nxt - now + t, int(nxt)
+    ok, delay, ttl, na = true, nxt - now, nxt - now + t, nxt
   end

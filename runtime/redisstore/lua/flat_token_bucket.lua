@@ -2,9 +2,8 @@
   -- single.lua), the twin of runtime/algo_token.go and of
   -- token_bucket_decide in token_bucket.lua. State: "level last".
   local level, last = c, now
-  if v then
-    local sa, sb = string.match(v, '^(%-?%d+) (%-?%d+)$')
-    level, last = tonumber(sa), tonumber(sb)
+  if sa then
+    level, last = sa, sb
   end
   local elapsed = now - last
   if elapsed > 0 then
@@ -25,5 +24,5 @@
     reason, retry = REASON_QUOTA, wait
   else
     level = level - d
-    ok, remaining, delay, ttl, state = true, floor_div(math.max(level, 0), d), wait, ceil_div(c - level, q), int(level) .. ' ' .. int(last)
+    ok, remaining, delay, ttl, na, nb = true, floor_div(math.max(level, 0), d), wait, ceil_div(c - level, q), level, last
   end

@@ -1,6 +1,6 @@
 -- single.lua decides calls over one limit each, all of one algorithm: the
 -- common case, run by that algorithm's own script. The script is prelude,
--- common, a line binding ALG and STRING_STATE, this driver, and the
+-- common, a line binding ALG, STRING_STATE and STATE_WORDS, this driver, and the
 -- algorithm's flat body (lua/flat_<algorithm>.lua) spliced in at the
 -- ALGORITHM mark below: a run defines no function of the algorithm and
 -- creates no table for one call. dispatch.lua handles everything else
@@ -16,7 +16,10 @@
 -- key: a run of calls on one key (a hot key under load) reads it once and
 -- writes it once. A write is deferred until another key is read or the run
 -- ends; nothing else runs while a script runs and every read of the cached
--- key goes through the cache, so the deferral is invisible.
+-- key goes through the cache, so the deferral is invisible. The cache holds
+-- the state decoded, as one or two integers (STATE_WORDS): a body reads
+-- sa (nil when the key is absent) and sb, and writes na and nb; the string
+-- is parsed once when read and formatted once when written.
 
 local CALL = '<i8i8i8i8i8i8i8i8i8i8i8i8i8'
 local REPLY = '<i8i8i8i8i8i8'
@@ -28,17 +31,22 @@ if m ~= #KEYS or #packed ~= 8 + 104 * m then
 end
 
 local cached_key = nil -- the cached key
-local cached = nil     -- its value, or false when the key is absent
-local cached_px = nil  -- nil: clean; < 0: delete; else PX (ms) of the pending write
+local ca, cb = nil, nil -- its state, decoded; ca is nil when the key is absent
+local cached_ttl = nil  -- nil: clean; <= 0: delete; else TTL (µs) of the pending write
+local cached_slack = 0  -- ms added to that TTL
 
 -- flush writes the cached key's pending state.
 local function flush()
-  if cached_px < 0 then
+  if cached_ttl <= 0 then
     redis.call('DEL', cached_key)
   else
-    redis.call('SET', cached_key, cached, 'PX', int(cached_px))
+    local v = int(ca)
+    if STATE_WORDS == 2 then
+      v = v .. ' ' .. int(cb)
+    end
+    redis.call('SET', cached_key, v, 'PX', int(ceil_div(cached_ttl, 1000) + cached_slack))
   end
-  cached_px = nil
+  cached_ttl = nil
 end
 
 local clock = nil -- the server's time, read once per script run
@@ -64,27 +72,34 @@ for j = 1, m do
     slack = 60000 -- a trace's time need not follow the server's clock
   end
   local key = KEYS[j]
-  local v = nil -- the state under key, or nil
-  if STRING_STATE then
-    if key ~= cached_key then
-      if cached_px then
-        flush()
-      end
-      cached_key, cached = key, redis.call('GET', key)
+  if STRING_STATE and key ~= cached_key then
+    if cached_ttl then
+      flush()
     end
-    v = cached or nil
+    cached_key, ca, cb = key, nil, nil
+    local v = redis.call('GET', key)
+    if v then
+      if STATE_WORDS == 1 then
+        ca = tonumber(v)
+      else
+        local sa, sb = string.match(v, '^(%-?%d+) (%-?%d+)$')
+        ca, cb = tonumber(sa), tonumber(sb)
+      end
+    end
   end
+  local sa, sb = ca, cb -- the state under key (sa nil: none)
   -- The body decides: ok, and then remaining, delay, ttl and the state to
-  -- write (string-valued algorithms), or else reason and retry.
-  local ok, reason, remaining, delay, retry, ttl, state = false, 0, 0, 0, 0, 0, nil
+  -- write (na, nb: string-valued algorithms), or else reason and retry.
+  local ok, reason, remaining, delay, retry, ttl, na, nb = false, 0, 0, 0, 0, 0, nil, nil
   --[[ALGORITHM]]
   if ok then
     if STRING_STATE then
       if ttl <= 0 then
-        cached, cached_px = false, -1
+        ca, cb = nil, nil
       else
-        cached, cached_px = state, ceil_div(ttl, 1000) + slack
+        ca, cb = na, nb
       end
+      cached_ttl, cached_slack = ttl, slack
     end
     reply = struct.pack(REPLY, 1, remaining, delay, 0, -1, 0)
   else
@@ -94,7 +109,7 @@ for j = 1, m do
     replies[j] = reply
   end
 end
-if cached_px then
+if cached_ttl then
   flush()
 end
 if replies then
