@@ -8,20 +8,22 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// batcher is one goroutine that sends queued calls to Redis. It takes the
-// first call it finds, everything else queued at that moment (up to
-// MaxBatch, waiting up to the pipeline window when one is set), and sends
-// them as one pipeline; for a Cluster client go-redis splits the pipeline by
-// node. Calls that arrive while a pipeline is in flight form the next one,
-// so the batch size follows the load and an idle store adds no delay.
+// batcher is one goroutine that sends queued calls to Redis. It takes
+// everything pending (up to MaxBatch, waiting up to the pipeline window when
+// one is set) and sends it as one pipeline; for a Cluster client go-redis
+// splits the pipeline by node. Calls that arrive while a pipeline is in
+// flight form the next one, so the batch size follows the load and an idle
+// store adds no delay. See queue.go for the hand-off.
 type batcher struct {
-	s       *Store
-	pipe    redis.Pipeliner
-	batch   []*call
-	groups  []*group
-	byTag   map[groupKey]*group
-	timer   *time.Timer
-	failing bool // the last round trip failed
+	s      *Store
+	pipe   redis.Pipeliner
+	batch  []*call
+	flight []*call // batch while its round trip lasts; guarded by s.mu
+	groups []*group
+	byTag  map[groupKey]*group
+	timer  *time.Timer
+	// failing: the last round trip failed
+	failing bool
 }
 
 func (b *batcher) run() {
@@ -29,68 +31,98 @@ func (b *batcher) run() {
 	s := b.s
 	for {
 		select {
-		case c := <-s.queue:
-			b.collect(c)
+		case <-s.wake:
 		case <-s.quit:
 			b.drain()
 			return
 		}
-		b.exec()
+		for b.take() {
+			if s.opt.window > 0 && len(b.batch) < s.opt.maxBatch {
+				b.linger()
+			}
+			b.exec()
+		}
 	}
 }
 
-// collect gathers c and what else is queued into b.batch.
-func (b *batcher) collect(c *call) {
+// take moves up to MaxBatch pending calls into b.batch and publishes them as
+// b's flight; it reports whether there were any.
+func (b *batcher) take() bool {
 	s := b.s
-	b.batch = b.add(b.batch[:0], c)
+	s.mu.Lock()
+	n := b.grab()
+	b.flight = b.batch
+	s.mu.Unlock()
+	return n > 0
+}
+
+// grab moves up to MaxBatch − len(b.batch) pending calls into b.batch,
+// leaving out those whose caller gave up (recycled) or timed out, and wakes
+// another batcher for what it leaves. The caller holds s.mu.
+func (b *batcher) grab() int {
+	s := b.s
+	n := min(len(s.pending), s.opt.maxBatch-len(b.batch))
+	for _, c := range s.pending[:n] {
+		switch c.state.Load() {
+		case callPending:
+			b.batch = append(b.batch, c)
+		case callAbandoned:
+			s.putCall(c)
+		}
+	}
+	rest := copy(s.pending, s.pending[n:])
+	clear(s.pending[rest:])
+	s.pending = s.pending[:rest]
+	if rest > 0 {
+		signal(s.wake)
+	}
+	return n
+}
+
+// linger waits up to the pipeline window for more calls.
+func (b *batcher) linger() {
+	s := b.s
+	if b.timer == nil {
+		b.timer = time.NewTimer(s.opt.window)
+	} else {
+		b.timer.Reset(s.opt.window)
+	}
 	for len(b.batch) < s.opt.maxBatch {
 		select {
-		case c := <-s.queue:
-			b.batch = b.add(b.batch, c)
+		case <-s.wake:
+			s.mu.Lock()
+			b.grab()
+			b.flight = b.batch
+			s.mu.Unlock()
 			continue
-		default:
-		}
-		if s.opt.window <= 0 {
+		case <-b.timer.C:
 			return
 		}
-		if b.timer == nil {
-			b.timer = time.NewTimer(s.opt.window)
-		} else {
-			b.timer.Reset(s.opt.window)
-		}
-		for len(b.batch) < s.opt.maxBatch {
-			select {
-			case c := <-s.queue:
-				b.batch = b.add(b.batch, c)
-			case <-b.timer.C:
-				return
-			}
-		}
-		b.timer.Stop()
-		return
 	}
+	b.timer.Stop()
 }
 
-// add appends c unless its caller gave up already, in which case c is
-// recycled.
-func (b *batcher) add(batch []*call, c *call) []*call {
-	if c.state.Load() == callAbandoned {
-		b.s.putCall(c)
-		return batch
-	}
-	return append(batch, c)
+// land ends b's flight: the watchdog no longer sees its calls.
+func (b *batcher) land() {
+	b.s.mu.Lock()
+	b.flight = nil
+	b.s.mu.Unlock()
 }
 
-// drain fails every queued call when the store closes.
+// drain fails every pending call when the store closes.
 func (b *batcher) drain() {
-	for {
-		select {
-		case c := <-b.s.queue:
-			c.err = errClosed
-			b.complete(c)
-		default:
-			return
+	s := b.s
+	s.mu.Lock()
+	calls := s.pending
+	s.pending = nil
+	s.mu.Unlock()
+	for _, c := range calls {
+		if c.state.Load() == callAbandoned {
+			s.putCall(c)
+			continue
 		}
+		c.err = errClosed
+		b.complete(c)
 	}
 }
 
@@ -113,10 +145,11 @@ type groupKey struct {
 // pipeline; replays NOSCRIPT answers with EVAL once; and hands every answer
 // to its caller.
 func (b *batcher) exec() {
+	s := b.s
 	if len(b.batch) == 0 {
+		b.land()
 		return
 	}
-	s := b.s
 	// While the server answers, round trips run without a deadline (no
 	// allocation per batch; callers are bounded by their own timers). After
 	// a failure they are bounded by the decision timeout until one succeeds,
@@ -134,8 +167,10 @@ func (b *batcher) exec() {
 		c := b.batch[0]
 		s.process(ctx, c)
 		b.failing = c.err != nil
+		b.land()
 		b.complete(c)
 		b.batch[0] = nil
+		b.batch = b.batch[:0]
 		return
 	}
 	b.group()
@@ -148,6 +183,7 @@ func (b *batcher) exec() {
 		b.send(ctx, true)
 	}
 	b.failing = false
+	b.land()
 	for _, g := range b.groups {
 		reply, err := g.cmd.Val(), g.cmd.Err()
 		b.failing = b.failing || err != nil
@@ -166,6 +202,7 @@ func (b *batcher) exec() {
 		g.calls, g.args, g.cmd, g.script = g.calls[:0], nil, nil, nil
 	}
 	clear(b.batch)
+	b.batch = b.batch[:0]
 	b.groups = b.groups[:0]
 }
 
@@ -279,12 +316,14 @@ func (b *batcher) send(ctx context.Context, replay bool) {
 	_, _ = b.pipe.Exec(ctx)
 }
 
-// complete hands c's answer to its caller, or recycles c if the caller gave
-// up.
+// complete hands c's answer to its caller, recycles c if the caller gave
+// up, or leaves it if the watchdog timed it out.
 func (b *batcher) complete(c *call) {
 	if c.state.CompareAndSwap(callPending, callDone) {
 		c.done <- struct{}{}
 		return
 	}
-	b.s.putCall(c)
+	if c.state.Load() == callAbandoned {
+		b.s.putCall(c)
+	}
 }

@@ -143,10 +143,23 @@ func TestStalledServerBounded(t *testing.T) {
 			if _, err := redistest.Do(srv.Addr(), "CLIENT", "PAUSE", "800", "ALL"); err != nil {
 				t.Fatal(err)
 			}
+			// Several callers at once, so that calls queue for the batcher
+			// (in the pipelined modes) behind the stalled round trip.
 			start := time.Now()
-			_, err = s.Decide(ctx, req)
-			if !errors.Is(err, runtime.ErrStoreUnavailable) {
-				t.Fatalf("Decide on a paused server = %v, want ErrStoreUnavailable", err)
+			errs := make([]error, 8)
+			var wg sync.WaitGroup
+			for i := range errs {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					_, errs[i] = s.Decide(ctx, req)
+				}()
+			}
+			wg.Wait()
+			for _, err := range errs {
+				if !errors.Is(err, runtime.ErrStoreUnavailable) {
+					t.Fatalf("Decide on a paused server = %v, want ErrStoreUnavailable", err)
+				}
 			}
 			if time.Since(start) >= 800*time.Millisecond {
 				t.Fatal("Decide waited for the pause to end")

@@ -4,9 +4,8 @@ import "time"
 
 // Defaults of the options.
 const (
-	DefaultTimeout   = 100 * time.Millisecond
-	DefaultMaxBatch  = 256
-	DefaultQueueSize = 4096
+	DefaultTimeout  = 100 * time.Millisecond
+	DefaultMaxBatch = 256
 )
 
 // Option configures a Store; see New.
@@ -18,7 +17,6 @@ type options struct {
 	window     time.Duration
 	maxBatch   int
 	pipelines  int
-	queue      int
 	spread     bool
 }
 
@@ -28,15 +26,16 @@ func defaultOptions() options {
 		pipelining: true,
 		maxBatch:   DefaultMaxBatch,
 		pipelines:  1,
-		queue:      DefaultQueueSize,
 	}
 }
 
 // WithTimeout bounds each decision (default DefaultTimeout): a Decide or
 // Cancel that gets no answer within d returns an error wrapping
 // runtime.ErrStoreUnavailable, so a dead or stalled Redis never hangs a
-// caller. The caller's context bounds it further. d <= 0 restores the
-// default.
+// caller. The caller's context bounds it further. A decision that goes
+// through a batcher is timed out by a watchdog that looks every d/8 (at
+// least every millisecond), so it returns within d + d/8. d <= 0 restores
+// the default.
 func WithTimeout(d time.Duration) Option {
 	return func(o *options) {
 		if d <= 0 {

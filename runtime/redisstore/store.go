@@ -4,11 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	goruntime "runtime"
 	"strconv"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -40,16 +38,24 @@ type Store struct {
 	client redis.UniversalClient
 	opt    options
 
-	queue   chan *call
-	quit    chan struct{}
-	wg      sync.WaitGroup
-	closing sync.Once
-	closed  atomic.Bool
+	// The queue: calls waiting for a batcher, and the batchers' calls in
+	// flight, both guarded by mu and watched by the watchdog (see queue.go).
+	mu       sync.Mutex
+	pending  []*call
+	shut     bool // Close has begun: no call enters pending
+	batchers []*batcher
+	wake     chan struct{} // cap 1: pending has calls for a batcher
+	kick     chan struct{} // cap 1: calls are queued; the watchdog watches
+	quit     chan struct{} // closed by Close: batchers drain and stop
+	stopWD   chan struct{} // closed by Close once the batchers stopped
+	wg       sync.WaitGroup
+	wdWG     sync.WaitGroup
+	closing  sync.Once
+	closed   atomic.Bool
 
 	sharded    bool         // the client spreads keys over servers by hash tag
 	honoursCtx bool         // the client bounds socket I/O by the context's deadline
 	queued     atomic.Int64 // calls handed to the batchers, not yet answered
-	sending    atomic.Int64 // callers between the closed check and the queue
 	directs    atomic.Int32 // idle-store round trips made by callers
 	calls      sync.Pool
 	stats      counters
@@ -58,7 +64,8 @@ type Store struct {
 // New returns a Store deciding through client. The client stays the
 // caller's: Close does not close it.
 func New(client redis.UniversalClient, opts ...Option) *Store {
-	s := &Store{client: client, opt: defaultOptions(), quit: make(chan struct{})}
+	s := &Store{client: client, opt: defaultOptions(), quit: make(chan struct{}), stopWD: make(chan struct{}),
+		wake: make(chan struct{}, 1), kick: make(chan struct{}, 1)}
 	for _, o := range opts {
 		o(&s.opt)
 	}
@@ -71,12 +78,14 @@ func New(client redis.UniversalClient, opts ...Option) *Store {
 		s.sharded, s.honoursCtx = true, c.Options().ContextTimeoutEnabled
 	}
 	if s.opt.pipelining {
-		s.queue = make(chan *call, s.opt.queue)
 		for i := 0; i < s.opt.pipelines; i++ {
 			b := &batcher{s: s, pipe: client.Pipeline()}
+			s.batchers = append(s.batchers, b)
 			s.wg.Add(1)
 			go b.run()
 		}
+		s.wdWG.Add(1)
+		go s.watch()
 	}
 	return s
 }
@@ -91,11 +100,13 @@ func (s *Store) Client() redis.UniversalClient { return s.client }
 func (s *Store) Close() error {
 	s.closing.Do(func() {
 		s.closed.Store(true)
-		for s.sending.Load() != 0 {
-			goruntime.Gosched() // a caller is putting a call in the queue
-		}
+		s.mu.Lock()
+		s.shut = true
+		s.mu.Unlock()
 		close(s.quit)
-		s.wg.Wait()
+		s.wg.Wait() // the batchers answer or fail every queued call
+		close(s.stopWD)
+		s.wdWG.Wait()
 	})
 	return nil
 }
@@ -154,7 +165,8 @@ func (s *Store) Cancel(ctx context.Context, req *runtime.Request) error {
 }
 
 // do runs c and returns its error; on success the caller owns c again. On
-// failure c is recycled here or by the batcher that still holds it.
+// failure c is recycled here or by the batcher that still holds it, or
+// dropped (a call timed out by the watchdog may still be in flight).
 func (s *Store) do(ctx context.Context, c *call) error {
 	if !s.opt.pipelining {
 		return s.direct(ctx, c)
@@ -166,52 +178,27 @@ func (s *Store) do(ctx context.Context, c *call) error {
 		s.directs.Store(0)
 		return err
 	}
-	s.queued.Add(1)
-	defer s.queued.Add(-1)
-	// sending tells Close that c may still enter the queue: Close waits for
-	// it before the batchers drain the queue, so no call is left behind.
-	s.sending.Add(1)
-	if s.closed.Load() {
-		s.sending.Add(-1)
+	if !s.enqueue(c) {
 		s.putCall(c)
 		return unavailable(errClosed)
 	}
-	c.timer.Reset(s.opt.timeout)
-	select {
-	case s.queue <- c:
-		s.sending.Add(-1)
-	case <-c.timer.C:
-		s.sending.Add(-1)
-		s.putCall(c)
+	defer s.queued.Add(-1)
+	if done := ctx.Done(); done == nil {
+		<-c.done
+	} else {
+		select {
+		case <-c.done:
+		case <-done:
+			if c.state.CompareAndSwap(callPending, callAbandoned) {
+				return unavailable(ctx.Err()) // the batcher recycles c
+			}
+			<-c.done // answered or timed out meanwhile
+		}
+	}
+	if c.state.Load() == callExpired {
 		s.stats.timeouts.Add(1)
 		return unavailable(errTimeout)
-	case <-ctx.Done():
-		s.sending.Add(-1)
-		c.timer.Stop()
-		s.putCall(c)
-		return unavailable(ctx.Err())
 	}
-	var cause error
-	select {
-	case <-c.done:
-		c.timer.Stop()
-		if c.err != nil {
-			err := s.classify(ctx, c.err)
-			s.putCall(c)
-			return err
-		}
-		return nil
-	case <-c.timer.C:
-		cause = errTimeout
-		s.stats.timeouts.Add(1)
-	case <-ctx.Done():
-		c.timer.Stop()
-		cause = ctx.Err()
-	}
-	if c.state.CompareAndSwap(callPending, callAbandoned) {
-		return unavailable(cause) // the batcher recycles c
-	}
-	<-c.done // the answer raced the deadline; take it
 	if c.err != nil {
 		err := s.classify(ctx, c.err)
 		s.putCall(c)
@@ -278,10 +265,11 @@ const (
 	callPending   = iota // queued or in flight
 	callDone             // answered; the caller reads it
 	callAbandoned        // the caller gave up; the batcher recycles it
+	callExpired          // timed out by the watchdog; nobody recycles it
 )
 
 // call is one decision on its way to Redis. Calls are pooled with their
-// buffers, timer and channel, so a decision allocates little.
+// buffers and channel, so a decision allocates little.
 type call struct {
 	args   []interface{} // EVALSHA sha numkeys keys... argv, for this call alone
 	keys   []string      // the keys; args holds pointers to them (boxing a pointer does not allocate)
@@ -295,8 +283,8 @@ type call struct {
 	reply  string
 	err    error
 	done   chan struct{}
-	timer  *time.Timer
 	state  atomic.Uint32
+	due    int64 // when the watchdog times it out (monoNanos); guarded by Store.mu
 	bound  boundCtx
 }
 
@@ -316,9 +304,7 @@ func (s *Store) getCall() *call {
 		c.state.Store(callPending)
 		return c
 	}
-	c := &call{done: make(chan struct{}, 1), timer: time.NewTimer(time.Hour)}
-	c.timer.Stop()
-	return c
+	return &call{done: make(chan struct{}, 1)}
 }
 
 func (s *Store) putCall(c *call) {
