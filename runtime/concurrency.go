@@ -585,15 +585,21 @@ func (c *Concurrency) handOffLocked() bool {
 	return true
 }
 
+// maxWaitTimer returns a channel that receives once the pool's max_wait has
+// passed on cfg's clock (nil, never receiving, without max_wait) and the
+// function that stops it.
+func (c *Concurrency) maxWaitTimer(cfg *config) (<-chan time.Time, func() bool) {
+	if c.spec.MaxWait <= 0 {
+		return nil, func() bool { return false }
+	}
+	return cfg.clock.NewTimer(c.spec.MaxWait)
+}
+
 // wait blocks until w is granted a slot, rejected, or gives up.
 func (c *Concurrency) wait(ctx context.Context, cfg *config, w *waiter) (Slot, error) {
 	start := cfg.clock.Now()
-	var timeout <-chan time.Time
-	if c.spec.MaxWait > 0 {
-		ch, stop := cfg.clock.NewTimer(c.spec.MaxWait)
-		defer stop()
-		timeout = ch
-	}
+	timeout, stop := c.maxWaitTimer(cfg)
+	defer stop()
 	var reason Reason
 	var ctxErr error
 	select {

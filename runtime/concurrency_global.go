@@ -193,12 +193,8 @@ func (g *globalState) acquire(ctx context.Context, cfg *config, ls LeaseStore, c
 func (g *globalState) wait(ctx context.Context, cfg *config, w *waiter) (Slot, error) {
 	c := g.c
 	start := cfg.clock.Now()
-	var timeout <-chan time.Time
-	if c.spec.MaxWait > 0 {
-		ch, stop := cfg.clock.NewTimer(c.spec.MaxWait)
-		defer stop()
-		timeout = ch
-	}
+	timeout, stop := c.maxWaitTimer(cfg)
+	defer stop()
 	var ctxDone bool
 	select {
 	case <-w.done:
