@@ -222,6 +222,77 @@ func TestTakeKeyedGCRAMatchesDecide(t *testing.T) {
 	}
 }
 
+// TestWordTableLockFreeUnderChurn runs lock-free and locked decisions on a
+// few hot keys of a small, bounded keyed gcra table while the clock moves
+// and a flood of new keys makes the table sweep, evict and rebuild under
+// them. Evicting a hot key may forget what it used (documented), so the
+// hot keys are kept out of reach of eviction by being the busiest; what
+// must hold is GCRA's bound on every hot key (never more than burst +
+// elapsed/T admissions), the table's bound, and -race.
+func TestWordTableLockFreeUnderChurn(t *testing.T) {
+	const burst, hot, bound = 20, 3, 64
+	l := &Limit{Name: "churn", Algorithm: GCRA, Quota: 100, Duration: time.Second, Burst: burst}
+	p, _ := newParams(l)
+	s := NewMemoryStore(WithMaxKeys(bound))
+	s.nshards = 1
+	tab := s.table("test", l)
+	var clock atomic.Int64
+	clock.Store(1_000_000)
+	start := clock.Load()
+	var admitted [hot]atomic.Int64
+	// Spend each hot key's burst first: its state is then far from fresh,
+	// so eviction, which forgets the state nearest to fresh, passes it by.
+	for k := range hot {
+		for range burst {
+			if tab.takeKeyedGCRA(&p, "hot"+strconv.Itoa(k), start) == 0 {
+				admitted[k].Add(1)
+			}
+		}
+	}
+	var wg sync.WaitGroup
+	for g := range 6 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 3000 {
+				k := i % hot
+				key := "hot" + strconv.Itoa(k)
+				now := clock.Add(7) // 7µs per decision, about 2 T per hot key's turn
+				var ok bool
+				if g%3 == 0 {
+					ok = tab.decideOne(&p, key, now, 0).allowed
+				} else {
+					ok = tab.takeKeyedGCRA(&p, key, now) == 0
+				}
+				if ok {
+					admitted[k].Add(1)
+				}
+			}
+		}()
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for i := range 20000 {
+			tab.takeKeyedGCRA(&p, "flood/"+strconv.Itoa(i), clock.Add(1))
+		}
+	}()
+	wg.Wait()
+	elapsed := clock.Load() - start
+	for k := range hot {
+		if got, most := admitted[k].Load(), burst+elapsed/p.t+1; got > most {
+			t.Errorf("hot key %d admitted %d in %dµs, more than burst + elapsed/T = %d", k, got, elapsed, most)
+		}
+	}
+	sh := &tab.shards[0]
+	sh.mu.Lock()
+	n := sh.w.n
+	sh.mu.Unlock()
+	if n > bound {
+		t.Errorf("table holds %d keys, bound %d", n, bound)
+	}
+}
+
 // BenchmarkWordTableKeys100k decides 100,000 keys cycled on one keyed gcra
 // table at a fixed time: the table's own cost (hash, shard lock, probe),
 // without the clock, through the generic decision and the specialised one.
