@@ -3,6 +3,7 @@ package redisstore_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -76,19 +77,26 @@ func TestScriptsReloaded(t *testing.T) {
 	}
 }
 
-// TestAlgorithmScripts: each algorithm's script holds its own flat body
-// and no other algorithm's, and defines no algorithm function; the
-// dispatcher holds every algorithm's functions.
+// TestAlgorithmScripts: each algorithm's Lua file is its one twin: its
+// body (up to the commit mark) is in its own script, in no other
+// algorithm's, and in the dispatcher, which wraps it in functions; an
+// algorithm's own script defines no algorithm function.
 func TestAlgorithmScripts(t *testing.T) {
 	for a := runtime.FixedWindow; a <= runtime.LeakyBucket; a++ {
-		src := redisstore.AlgorithmScript(a)
+		src, err := os.ReadFile("lua/" + a.String() + ".lua")
+		if err != nil {
+			t.Fatal(err)
+		}
+		decide, _, _ := strings.Cut(string(src), "--[[COMMIT]]")
+		if !strings.Contains(redisstore.Script(), decide) {
+			t.Errorf("the dispatcher lacks the body of %v", a)
+		}
 		for b := runtime.FixedWindow; b <= runtime.LeakyBucket; b++ {
-			body := "-- flat_" + b.String() + ".lua:"
-			if has := strings.Contains(src, body); has != (a == b) {
-				t.Errorf("script of %v: holds %s: %v", a, body, has)
+			if has := strings.Contains(redisstore.AlgorithmScript(b), decide); has != (a == b) {
+				t.Errorf("script of %v: holds the body of %v: %v", b, a, has)
 			}
 			fn := "local function " + b.String() + "_decide("
-			if strings.Contains(src, fn) {
+			if strings.Contains(redisstore.AlgorithmScript(a), fn) {
 				t.Errorf("script of %v defines %s", a, fn)
 			}
 			if !strings.Contains(redisstore.Script(), fn) {

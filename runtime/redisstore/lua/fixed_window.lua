@@ -1,29 +1,18 @@
--- fixed_window.lua mirrors runtime/algo_fixed.go. State: "win count".
---
--- Every *_decide function returns: allowed, reason, remaining, delay,
--- retry, ttl and the state to commit (a, b) when allowed. Every *_commit
--- writes that state with its TTL.
-
-local function fixed_window_decide(key, p, now, maxwait)
-  local v = get(key)
+  -- fixed_window.lua: the twin of runtime/algo_fixed.go, as a body (see
+  -- script.go for its inputs and outputs). State: "win count".
   local win, count = 0, 0
   local fresh = true
-  if v then
-    local a, b = string.match(v, '^(%-?%d+) (%-?%d+)$')
-    win, count, fresh = tonumber(a), tonumber(b), false
+  if sa then
+    win, count, fresh = sa, sb, false
   end
-  local w = now - floor_mod(now, p.d)
+  local w = now - floor_mod(now, d)
   if fresh or win ~= w then
     win, count = w, 0
   end
-  local e = w + p.d - now
-  if count >= p.q then
-    return false, REASON_QUOTA, 0, 0, e
+  local e = w + d - now
+  if count >= q then
+    reason, retry = REASON_QUOTA, e
+  else
+    count = count + 1
+    ok, remaining, ttl, na, nb = true, q - count, e, win, count
   end
-  count = count + 1
-  return true, 0, p.q - count, 0, 0, e, win, count
-end
-
-local function fixed_window_commit(key, p, now, ttl, a, b)
-  put(key, int(a) .. ' ' .. int(b), ttl)
-end

@@ -1,10 +1,11 @@
 -- single.lua decides calls over one limit each, all of one algorithm: the
 -- common case, run by that algorithm's own script. The script is prelude,
--- common, a line binding ALG, STRING_STATE and STATE_WORDS, this driver, and the
--- algorithm's flat body (lua/flat_<algorithm>.lua) spliced in at the
--- ALGORITHM mark below: a run defines no function of the algorithm and
--- creates no table for one call. dispatch.lua handles everything else
--- (several limits, cancels) with the same packing:
+-- common, a line binding ALG, STRING_STATE and STATE_WORDS, and this driver
+-- with the algorithm's body (lua/<algorithm>.lua) spliced in at the
+-- ALGORITHM mark below, and its commit, if it has one, at the COMMIT mark:
+-- a run defines no function of the algorithm and creates no table for one
+-- call. dispatch.lua handles everything else (several limits, cancels)
+-- with the same bodies and the same packing:
 --
 -- ARGV[1] packs little-endian int64s: m, then per call
 --   mode (1), nowset, now (µs), maxwait (µs, < 0 unbounded), n (1),
@@ -93,6 +94,7 @@ for j = 1, m do
   local ok, reason, remaining, delay, retry, ttl, na, nb = false, 0, 0, 0, 0, 0, nil, nil
   --[[ALGORITHM]]
   if ok then
+    --[[COMMIT]]
     if STRING_STATE then
       if ttl <= 0 then
         ca, cb = nil, nil

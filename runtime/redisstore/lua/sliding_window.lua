@@ -1,28 +1,26 @@
--- sliding_window.lua mirrors runtime/algo_sliding.go. State: a list of the
--- admitted times still inside the window, oldest first, at most q entries.
-
-local function sliding_window_decide(key, p, now, maxwait)
-  -- prune: drop every entry t with t + d <= now (never changes a decision).
+  -- sliding_window.lua: the twin of runtime/algo_sliding.go, as a body
+  -- (see script.go for its inputs and outputs). State: a list of the
+  -- admitted times still inside the window, oldest first, at most q
+  -- entries; the commit, after the COMMIT mark, writes it.
+  -- prune: drop every entry ts with ts + d <= now (never changes a decision).
   while true do
-    local t = redis.call('LINDEX', key, 0)
-    if not t or tonumber(t) + p.d > now then
+    local ts = redis.call('LINDEX', key, 0)
+    if not ts or tonumber(ts) + d > now then
       break
     end
     redis.call('LPOP', key)
   end
-  local n = redis.call('LLEN', key)
-  if n >= p.q then
-    local oldest = tonumber(redis.call('LINDEX', key, n - p.q))
-    return false, REASON_QUOTA, 0, 0, oldest + p.d - now
+  local cnt = redis.call('LLEN', key)
+  if cnt >= q then
+    local oldest = tonumber(redis.call('LINDEX', key, cnt - q))
+    reason, retry = REASON_QUOTA, oldest + d - now
+  else
+    ok, remaining, ttl = true, q - cnt - 1, d
   end
-  return true, 0, p.q - n - 1, 0, 0, p.d
-end
-
-local function sliding_window_commit(key, p, now, ttl)
-  local n = redis.call('RPUSH', key, int(now))
-  while n > p.q do
+  --[[COMMIT]]
+  local len = redis.call('RPUSH', key, int(now))
+  while len > q do
     redis.call('LPOP', key)
-    n = n - 1
+    len = len - 1
   end
-  redis.call('PEXPIRE', key, int(ceil_div(ttl, 1000) + TTL_SLACK_MS))
-end
+  redis.call('PEXPIRE', key, int(ceil_div(d, 1000) + slack))

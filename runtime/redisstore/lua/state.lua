@@ -1,5 +1,5 @@
--- state.lua: the dispatcher's state cache (lua/state_one.lua is the
--- single-limit scripts' one).
+-- state.lua: the dispatcher's state cache (lua/single.lua keeps its own,
+-- of one key).
 --
 -- State of the string-valued algorithms is read and written through a
 -- per-run cache, so that a run carrying several calls on one key (a hot key
@@ -44,4 +44,28 @@ local function flush()
       redis.call('SET', key, cache[key], 'PX', int(px))
     end
   end
+end
+
+-- get_state returns the state under key decoded as words (1 or 2)
+-- integers, or nil.
+local function get_state(key, words)
+  local v = get(key)
+  if not v then
+    return nil
+  end
+  if words == 1 then
+    return tonumber(v)
+  end
+  local a, b = string.match(v, '^(%-?%d+) (%-?%d+)$')
+  return tonumber(a), tonumber(b)
+end
+
+-- put_state writes the state a (and b, with 2 words) under key, fresh
+-- again in ttl µs (see put).
+local function put_state(key, a, b, words, ttl)
+  local v = int(a)
+  if words == 2 then
+    v = v .. ' ' .. int(b)
+  end
+  put(key, v, ttl)
 end
