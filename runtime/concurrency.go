@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -311,9 +312,9 @@ func specDiff(a, b ConcurrencySpec) string {
 		return fmt.Sprintf("capacity (%d and %d)", a.Capacity, b.Capacity)
 	case a.Queue != b.Queue:
 		return fmt.Sprintf("queue (%d and %d)", a.Queue, b.Queue)
-	case !sameQuotas(a.ConsumerQuotas, b.ConsumerQuotas):
+	case !slices.Equal(a.ConsumerQuotas, b.ConsumerQuotas):
 		return fmt.Sprintf("consumer_quota (%v and %v)", a.ConsumerQuotas, b.ConsumerQuotas)
-	case !sameQuotas(a.PriorityQuotas, b.PriorityQuotas):
+	case !slices.Equal(a.PriorityQuotas, b.PriorityQuotas):
 		return fmt.Sprintf("priority_quota (%v and %v)", a.PriorityQuotas, b.PriorityQuotas)
 	case a.Order != b.Order:
 		return fmt.Sprintf("order (%v and %v)", a.Order, b.Order)
@@ -325,18 +326,6 @@ func specDiff(a, b ConcurrencySpec) string {
 		return fmt.Sprintf("lease TTL (%v and %v)", a.LeaseTTL, b.LeaseTTL)
 	}
 	return ""
-}
-
-func sameQuotas(a, b []Quota) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // Spec returns the settings the limiter was created with.
@@ -585,6 +574,17 @@ func (c *Concurrency) handOffLocked() bool {
 	return true
 }
 
+// gaveUp is the answer to a waiter that stopped waiting: the context's
+// error when it was cancelled, otherwise a rejection for reason.
+func (c *Concurrency) gaveUp(cfg *config, w *waiter, reason Reason, ctxErr error, start time.Time, running, queued int) error {
+	waited := cfg.clock.Now().Sub(start)
+	if ctxErr != nil {
+		c.observe(cfg, w.consumer, false, 0, ctxErr, waited, running, queued)
+		return ctxErr
+	}
+	return c.reject(cfg, w.consumer, reason, waited, running, queued)
+}
+
 // maxWaitTimer returns a channel that receives once the pool's max_wait has
 // passed on cfg's clock (nil, never receiving, without max_wait) and the
 // function that stops it.
@@ -617,11 +617,7 @@ func (c *Concurrency) wait(ctx context.Context, cfg *config, w *waiter) (Slot, e
 		if c.queue.remove(w) {
 			running, queued := c.running, c.queue.n
 			c.mu.Unlock()
-			if ctxErr != nil {
-				c.observe(cfg, w.consumer, false, 0, ctxErr, cfg.clock.Now().Sub(start), running, queued)
-				return Slot{}, ctxErr
-			}
-			return Slot{}, c.reject(cfg, w.consumer, reason, cfg.clock.Now().Sub(start), running, queued)
+			return Slot{}, c.gaveUp(cfg, w, reason, ctxErr, start, running, queued)
 		}
 		c.mu.Unlock()
 		// Decided meanwhile: the decision stands, unless it granted a slot
@@ -632,11 +628,7 @@ func (c *Concurrency) wait(ctx context.Context, cfg *config, w *waiter) (Slot, e
 			c.mu.Lock()
 			running, queued := c.running, c.queue.n
 			c.mu.Unlock()
-			if ctxErr != nil {
-				c.observe(cfg, w.consumer, false, 0, ctxErr, cfg.clock.Now().Sub(start), running, queued)
-				return Slot{}, ctxErr
-			}
-			return Slot{}, c.reject(cfg, w.consumer, reason, cfg.clock.Now().Sub(start), running, queued)
+			return Slot{}, c.gaveUp(cfg, w, reason, ctxErr, start, running, queued)
 		}
 	}
 	waited := cfg.clock.Now().Sub(start)

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -26,7 +27,7 @@ func TestFilesAreDeterministic(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []string{"algorithms.svg", "fixed_window.svg", "gcra.svg", "leaky_bucket.svg", "sliding_window.svg", "token_bucket.svg"}
-	if got := Names(a); !equalStrings(got, want) {
+	if got := Names(a); !slices.Equal(got, want) {
 		t.Fatalf("files = %v, want %v", got, want)
 	}
 	for name, data := range a {
@@ -34,18 +35,6 @@ func TestFilesAreDeterministic(t *testing.T) {
 			t.Errorf("%s differs between two runs", name)
 		}
 	}
-}
-
-func equalStrings(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // TestFilesAreWellFormedSVG parses every file as XML and checks the root and
