@@ -30,10 +30,10 @@ const DefaultMaxKeys = 1 << 20
 // never-seen key would be decided the same way). Such idle keys are forgotten
 // lazily and incrementally: each new key, and about one decision in 64 on a
 // shard, looks at a few entries of that shard and forgets those fresh for a
-// second or more; there is no sweeper goroutine and no stop-the-world pass. Each limit keeps at most
-// MaxKeys keys (WithMaxKeys): when a shard is full, a new key evicts, among
-// a random sample of that shard, the entry that becomes fresh soonest.
-// Eviction forgets what that key had used, so under a flood of distinct keys
+// second or more; there is no sweeper goroutine and no stop-the-world pass.
+// Each limit keeps at most MaxKeys keys (WithMaxKeys): when a shard is full,
+// a new key evicts, among a random sample of that shard, the entry that
+// becomes fresh soonest. Eviction forgets what that key had used, so under a flood of distinct keys
 // a few keys may be admitted more often than their limit allows; memory never
 // grows past the bound. A MemoryStore is safe for concurrent use.
 type MemoryStore struct {

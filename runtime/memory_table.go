@@ -99,7 +99,15 @@ func (s *oneSlot) takeGCRA(p *params, res *rateRes) (retryAfter int64) {
 // tryTakeGCRA makes one lock-free attempt of takeGCRA at time now; ok is
 // false when the word was held or changed under it.
 func (s *oneSlot) tryTakeGCRA(p *params, now int64) (retryAfter int64, ok bool) {
-	cur := s.word.Load()
+	return casGCRA(&s.word, p, now)
+}
+
+// casGCRA makes one attempt of gcra with maxWait 0 on the word w at time
+// now: it returns the RetryAfter of a rejection, or 0 when its swap
+// admitted the call; ok is false when w holds the sentinel of a held or
+// frozen word (lockedWord, frozenWord) or changed under it.
+func casGCRA(w *atomic.Int64, p *params, now int64) (retryAfter int64, ok bool) {
+	cur := w.Load()
 	if cur == lockedWord {
 		return 0, false
 	}
@@ -107,7 +115,7 @@ func (s *oneSlot) tryTakeGCRA(p *params, now int64) (retryAfter int64, ok bool) 
 	if over := next - now - p.bt; over > 0 {
 		return over, true
 	}
-	return 0, s.word.CompareAndSwap(cur, next)
+	return 0, w.CompareAndSwap(cur, next)
 }
 
 // takeGCRASerial is takeGCRA in serial mode. The swap still guards the
@@ -278,57 +286,33 @@ func (t *memTable) decideKeyedWord(sh *memShard, p *params, h uint64, key string
 func sweepDue(h uint64, now int64) bool { return (h^uint64(now))&(sweepEvery-1) == 0 }
 
 // takeKeyedGCRA is gcra with maxWait 0 on key's word, specialised for the
-// hot path of a keyed gcra limit that does not wait: one hash and, for a
-// key already present, one lock-free probe and compare-and-swap; a new key
-// (or a word frozen by a change of the table) takes the shard's mutex. It
-// admits (and commits) or returns the RetryAfter, exactly as
-// decideKeyedWord with gcra does.
+// hot path of a keyed gcra limit that does not wait: for a key already
+// present, one hash, one lock-free probe and one compare-and-swap. A new key,
+// or a word frozen by a change of the table, goes to decideKeyedWord under
+// the shard's mutex. It admits (and commits) or returns the RetryAfter,
+// exactly as decideKeyedWord with gcra does.
 func (t *memTable) takeKeyedGCRA(p *params, key string, now int64) (retryAfter int64) {
 	h := maphash.String(t.seed, key)
 	sh := &t.shards[h&t.mask]
-	tag := wordTag(h)
-	if a, i := sh.w.lookup(tag, key); a != nil {
+	if a, i := sh.w.lookup(wordTag(h), key); a != nil {
 		w := &a.words[i]
 		for {
-			cur := w.Load()
-			if cur == frozenWord {
+			if ra, ok := casGCRA(w, p, now); ok {
+				if sweepDue(h, now) && sh.mu.TryLock() {
+					sh.w.sweep(p, now, sweepSample)
+					sh.mu.Unlock()
+				}
+				return ra
+			}
+			if w.Load() == frozenWord {
 				break
 			}
-			next := max(cur, now) + p.t
-			if over := next - now - p.bt; over > 0 {
-				retryAfter = over
-			} else if !w.CompareAndSwap(cur, next) {
-				continue
-			}
-			if sweepDue(h, now) && sh.mu.TryLock() {
-				sh.w.sweep(p, now, sweepSample)
-				sh.mu.Unlock()
-			}
-			return retryAfter
 		}
 	}
-	sh.mu.Lock()
-	defer sh.mu.Unlock()
-	i := sh.w.find(tag, key)
-	next := now + p.t // a fresh key: tat = now
-	var cur int64
-	if i >= 0 {
-		cur = sh.w.hold(i)
-		next = max(cur, now) + p.t
+	if o := t.decideKeyedWord(sh, p, h, key, now, 0); !o.allowed {
+		return o.retryAfter
 	}
-	if over := next - now - p.bt; over > 0 {
-		retryAfter = over
-		next = cur
-	}
-	if i >= 0 {
-		sh.w.set(i, next)
-	} else if retryAfter == 0 {
-		sh.w.insert(p, tag, key, next, now, t.perShard)
-	}
-	if sweepDue(h, now) {
-		sh.w.sweep(p, now, sweepSample)
-	}
-	return retryAfter
+	return 0
 }
 
 // decideEntry decides on e (present or not) and, when admitted, updates e in

@@ -57,8 +57,8 @@ type wmeta struct {
 }
 
 const (
-	tombTag    = 2        // even: no live tag takes it
-	frozenWord = -1 << 63 // no state takes it
+	tombTag    = 2          // even: no live tag takes it
+	frozenWord = lockedWord // the oneSlot sentinel: no state takes it
 )
 
 func (m *wmeta) key() string { return unsafe.String(m.ptr, m.klen) }
@@ -106,10 +106,8 @@ func (w *wordTable) lookup(tag uint32, key string) (*wordArray, int) {
 // find returns key's slot in the current array, or -1. The caller holds
 // the mutex.
 func (w *wordTable) find(tag uint32, key string) int {
-	if a := w.arr.Load(); a != nil {
-		return a.find(tag, key)
-	}
-	return -1
+	_, i := w.lookup(tag, key)
+	return i
 }
 
 // hold freezes slot i's word for a decision under the mutex and returns it;
