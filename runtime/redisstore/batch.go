@@ -15,15 +15,14 @@ import (
 // flight form the next one, so the batch size follows the load and an idle
 // store adds no delay. See queue.go for the hand-off.
 type batcher struct {
-	s      *Store
-	pipe   redis.Pipeliner
-	batch  []*call
-	flight []*call // batch while its round trip lasts; guarded by s.mu
-	groups []*group
-	byTag  map[groupKey]*group
-	timer  *time.Timer
-	// failing: the last round trip failed
-	failing bool
+	s       *Store
+	pipe    redis.Pipeliner
+	batch   []*call
+	flight  []*call // batch while its round trip lasts; guarded by s.mu
+	groups  []*group
+	byTag   map[groupKey]*group
+	timer   *time.Timer
+	failing bool // the last round trip failed
 }
 
 func (b *batcher) run() {
@@ -51,14 +50,14 @@ func (b *batcher) take() bool {
 	s := b.s
 	s.mu.Lock()
 	n := b.grab()
-	b.flight = b.batch
 	s.mu.Unlock()
 	return n > 0
 }
 
 // grab moves up to MaxBatch − len(b.batch) pending calls into b.batch,
-// leaving out those whose caller gave up (recycled) or timed out, and wakes
-// another batcher for what it leaves. The caller holds s.mu.
+// leaving out those whose caller gave up (recycled) or timed out, publishes
+// b.batch as b's flight, and wakes another batcher for what it leaves. The
+// caller holds s.mu.
 func (b *batcher) grab() int {
 	s := b.s
 	n := min(len(s.pending), s.opt.maxBatch-len(b.batch))
@@ -73,6 +72,7 @@ func (b *batcher) grab() int {
 	rest := copy(s.pending, s.pending[n:])
 	clear(s.pending[rest:])
 	s.pending = s.pending[:rest]
+	b.flight = b.batch
 	if rest > 0 {
 		signal(s.wake)
 	}
@@ -92,7 +92,6 @@ func (b *batcher) linger() {
 		case <-s.wake:
 			s.mu.Lock()
 			b.grab()
-			b.flight = b.batch
 			s.mu.Unlock()
 			continue
 		case <-b.timer.C:
@@ -151,7 +150,7 @@ func (b *batcher) exec() {
 		return
 	}
 	// While the server answers, round trips run without a deadline (no
-	// allocation per batch; callers are bounded by their own timers). After
+	// allocation per batch; callers are bounded by the watchdog). After
 	// a failure they are bounded by the decision timeout until one succeeds,
 	// so that go-redis's dial and retry back-off cannot keep the batcher
 	// from noticing that the server is back.

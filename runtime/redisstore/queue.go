@@ -24,7 +24,7 @@ func (s *Store) enqueue(c *call) bool {
 	}
 	due := monoNanos() + int64(s.opt.timeout)
 	s.mu.Lock()
-	if s.shut {
+	if s.closed.Load() {
 		s.mu.Unlock()
 		s.queued.Add(-1)
 		return false

@@ -80,8 +80,7 @@ var (
 			panic("redisstore: lua/single.lua lacks " + algorithmMark)
 		}
 		for a := runtime.FixedWindow; a <= runtime.LeakyBucket; a++ {
-			bind := "local ALG, STRING_STATE, STATE_WORDS = " + strconv.Itoa(int(a)) + ", " +
-				strconv.FormatBool(stateWords(a) > 0) + ", " + strconv.Itoa(stateWords(a)) + "\n"
+			bind := "local ALG, STATE_WORDS = " + strconv.Itoa(int(a)) + ", " + strconv.Itoa(stateWords(a)) + "\n"
 			decide, commit := body(a)
 			src := strings.Replace(driver, algorithmMark, decide, 1)
 			src = strings.Replace(src, commitMark, commit, 1)

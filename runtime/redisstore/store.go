@@ -42,7 +42,6 @@ type Store struct {
 	// flight, both guarded by mu and watched by the watchdog (see queue.go).
 	mu       sync.Mutex
 	pending  []*call
-	shut     bool // Close has begun: no call enters pending
 	batchers []*batcher
 	wake     chan struct{} // cap 1: pending has calls for a batcher
 	kick     chan struct{} // cap 1: calls are queued; the watchdog watches
@@ -99,10 +98,9 @@ func (s *Store) Client() redis.UniversalClient { return s.client }
 // the client. Close is idempotent.
 func (s *Store) Close() error {
 	s.closing.Do(func() {
+		// enqueue checks closed under mu, so no call enters pending after
+		// the batchers, told by quit, have drained it.
 		s.closed.Store(true)
-		s.mu.Lock()
-		s.shut = true
-		s.mu.Unlock()
 		close(s.quit)
 		s.wg.Wait() // the batchers answer or fail every queued call
 		close(s.stopWD)

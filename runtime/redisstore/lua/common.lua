@@ -28,3 +28,24 @@ end
 local function int(x)
   return string.format('%d', x)
 end
+
+-- decode_state parses a string state of words (1 or 2) integers: "a" or
+-- "a b". It returns nil for no value.
+local function decode_state(v, words)
+  if not v then
+    return nil
+  end
+  if words == 1 then
+    return tonumber(v)
+  end
+  local a, b = string.match(v, '^(%-?%d+) (%-?%d+)$')
+  return tonumber(a), tonumber(b)
+end
+
+-- encode_state is decode_state's inverse.
+local function encode_state(a, b, words)
+  if words == 1 then
+    return int(a)
+  end
+  return int(a) .. ' ' .. int(b)
+end

@@ -1,6 +1,6 @@
 -- single.lua decides calls over one limit each, all of one algorithm: the
 -- common case, run by that algorithm's own script. The script is prelude,
--- common, a line binding ALG, STRING_STATE and STATE_WORDS, and this driver
+-- common, a line binding ALG and STATE_WORDS, and this driver
 -- with the algorithm's body (lua/<algorithm>.lua) spliced in at the
 -- ALGORITHM mark below, and its commit, if it has one, at the COMMIT mark:
 -- a run defines no function of the algorithm and creates no table for one
@@ -18,7 +18,8 @@
 -- writes it once. A write is deferred until another key is read or the run
 -- ends; nothing else runs while a script runs and every read of the cached
 -- key goes through the cache, so the deferral is invisible. The cache holds
--- the state decoded, as one or two integers (STATE_WORDS): a body reads
+-- the state decoded, as STATE_WORDS integers (0: the algorithm keeps no
+-- string state and uses no cache): a body reads
 -- sa (nil when the key is absent) and sb, and writes na and nb; the string
 -- is parsed once when read and formatted once when written.
 
@@ -41,11 +42,8 @@ local function flush()
   if cached_ttl <= 0 then
     redis.call('DEL', cached_key)
   else
-    local v = int(ca)
-    if STATE_WORDS == 2 then
-      v = v .. ' ' .. int(cb)
-    end
-    redis.call('SET', cached_key, v, 'PX', int(ceil_div(cached_ttl, 1000) + cached_slack))
+    redis.call('SET', cached_key, encode_state(ca, cb, STATE_WORDS), 'PX',
+      int(ceil_div(cached_ttl, 1000) + cached_slack))
   end
   cached_ttl = nil
 end
@@ -73,20 +71,12 @@ for j = 1, m do
     slack = 60000 -- a trace's time need not follow the server's clock
   end
   local key = KEYS[j]
-  if STRING_STATE and key ~= cached_key then
+  if STATE_WORDS > 0 and key ~= cached_key then
     if cached_ttl then
       flush()
     end
-    cached_key, ca, cb = key, nil, nil
-    local v = redis.call('GET', key)
-    if v then
-      if STATE_WORDS == 1 then
-        ca = tonumber(v)
-      else
-        local sa, sb = string.match(v, '^(%-?%d+) (%-?%d+)$')
-        ca, cb = tonumber(sa), tonumber(sb)
-      end
-    end
+    cached_key = key
+    ca, cb = decode_state(redis.call('GET', key), STATE_WORDS)
   end
   local sa, sb = ca, cb -- the state under key (sa nil: none)
   -- The body decides: ok, and then remaining, delay, ttl and the state to
@@ -95,7 +85,7 @@ for j = 1, m do
   --[[ALGORITHM]]
   if ok then
     --[[COMMIT]]
-    if STRING_STATE then
+    if STATE_WORDS > 0 then
       if ttl <= 0 then
         ca, cb = nil, nil
       else

@@ -46,26 +46,13 @@ local function flush()
   end
 end
 
--- get_state returns the state under key decoded as words (1 or 2)
--- integers, or nil.
+-- get_state returns the state under key decoded (see decode_state).
 local function get_state(key, words)
-  local v = get(key)
-  if not v then
-    return nil
-  end
-  if words == 1 then
-    return tonumber(v)
-  end
-  local a, b = string.match(v, '^(%-?%d+) (%-?%d+)$')
-  return tonumber(a), tonumber(b)
+  return decode_state(get(key), words)
 end
 
 -- put_state writes the state a (and b, with 2 words) under key, fresh
 -- again in ttl µs (see put).
 local function put_state(key, a, b, words, ttl)
-  local v = int(a)
-  if words == 2 then
-    v = v .. ' ' .. int(b)
-  end
-  put(key, v, ttl)
+  put(key, encode_state(a, b, words), ttl)
 end
