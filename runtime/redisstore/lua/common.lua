@@ -45,7 +45,7 @@ end
 -- encode_state is decode_state's inverse.
 local function encode_state(a, b, words)
   if words == 1 then
-    return int(a)
+    return string.format('%d', a)
   end
-  return int(a) .. ' ' .. int(b)
+  return string.format('%d %d', a, b)
 end

@@ -15,9 +15,13 @@
 --
 -- The state of the string-valued algorithms goes through a cache of one
 -- key: a run of calls on one key (a hot key under load) reads it once and
--- writes it once. A write is deferred until another key is read or the run
--- ends; nothing else runs while a script runs and every read of the cached
--- key goes through the cache, so the deferral is invisible. The cache holds
+-- writes it once. A write is deferred while the next call is on the same
+-- key, and made after the key's last call of a run of such calls (before
+-- the next key is read, or the script returns); nothing else runs while a
+-- script runs and every read of the cached key goes through the cache, so
+-- the deferral is invisible. The write is in the loop, not in a function:
+-- every function a script defines is a closure created again on each run,
+-- which the common case (one call) would pay for. The cache holds
 -- the state decoded, as STATE_WORDS integers (0: the algorithm keeps no
 -- string state and uses no cache): a body reads
 -- sa (nil when the key is absent) and sb, and writes na and nb; the string
@@ -36,17 +40,6 @@ local cached_key = nil -- the cached key
 local ca, cb = nil, nil -- its state, decoded; ca is nil when the key is absent
 local cached_ttl = nil  -- nil: clean; <= 0: delete; else TTL (µs) of the pending write
 local cached_slack = 0  -- ms added to that TTL
-
--- flush writes the cached key's pending state.
-local function flush()
-  if cached_ttl <= 0 then
-    redis.call('DEL', cached_key)
-  else
-    redis.call('SET', cached_key, encode_state(ca, cb, STATE_WORDS), 'PX',
-      int(ceil_div(cached_ttl, 1000) + cached_slack))
-  end
-  cached_ttl = nil
-end
 
 local clock = nil -- the server's time, read once per script run
 local slack = 0   -- ms added to TTLs: > 0 only when the caller passed "now"
@@ -72,9 +65,6 @@ for j = 1, m do
   end
   local key = KEYS[j]
   if STATE_WORDS > 0 and key ~= cached_key then
-    if cached_ttl then
-      flush()
-    end
     cached_key = key
     ca, cb = decode_state(redis.call('GET', key), STATE_WORDS)
   end
@@ -100,9 +90,15 @@ for j = 1, m do
   if replies then
     replies[j] = reply
   end
-end
-if cached_ttl then
-  flush()
+  if cached_ttl and (j == m or KEYS[j + 1] ~= key) then
+    if cached_ttl <= 0 then
+      redis.call('DEL', key)
+    else
+      redis.call('SET', key, encode_state(ca, cb, STATE_WORDS), 'PX',
+        int(ceil_div(cached_ttl, 1000) + cached_slack))
+    end
+    cached_ttl = nil
+  end
 end
 if replies then
   return table.concat(replies)
