@@ -17,6 +17,9 @@ BenchmarkRate/const/rejected/seq/xtime-2        	 1000000	       100.0 ns/op	   
 BenchmarkIdleKeys/idle1M/throttlegen-2          	       1	6385282209 ns/op	       50.0 B/key
 BenchmarkIdleKeys/idle1M/throttled-2            	       1	4603540756 ns/op	       100.0 B/key
 BenchmarkRedis/par64/throttlegen-2              	   10000	   1000 ns/op	  1000000 decisions/s	 175 B/op	  5 allocs/op
+BenchmarkRedis/seqpaired/throttlegen-2          	    1000	  22000 ns/op	  20000 evalsha-ns/op	 536 B/op	  8 allocs/op
+BenchmarkRedis/seqpaired/throttlegen-2          	    1000	  60000 ns/op	  50000 evalsha-ns/op	 536 B/op	  8 allocs/op
+BenchmarkRedis/seqpaired/throttlegen-2          	    1000	  42000 ns/op	  40000 evalsha-ns/op	 536 B/op	  8 allocs/op
 PASS
 `
 
@@ -25,8 +28,8 @@ func TestParseMedianAndCases(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := len(r.cases); got != 4 {
-		t.Fatalf("%d cases, want 4", got)
+	if got := len(r.cases); got != 5 {
+		t.Fatalf("%d cases, want 5", got)
 	}
 	im := r.get("Rate/const/allowed/seq", "throttlegen")
 	if v, _ := im.metric("ns/op"); v != 120 {
@@ -56,6 +59,11 @@ func TestEvaluate(t *testing.T) {
 		{target{Case: "Rate/const/rejected/seq", Versus: "xtime", Metric: "ns/op", Max: 1, MaxAllocs: 1}, "xtime", 0.9, false, false}, // 2 allocs
 		{target{Case: "IdleKeys/idle1M", Versus: "throttled", Metric: "B/key", Max: 1, MaxAllocs: -1}, "throttled", 0.5, true, false},
 		{target{Case: "Redis/seq", Versus: "evalsha", Metric: "ns/op", Max: 1, MaxAllocs: -1}, "evalsha", 0, false, true},
+		// Per-sample ratios 1.1, 1.2, 1.05: their median, not 42000/40000
+		// (the medians' ratio) nor 60000/40000.
+		{target{Case: "Redis/seqpaired", Versus: "evalsha", Metric: "ns/op", Max: 1.15, MaxAllocs: 8, PeerMetric: "evalsha-ns/op"}, "evalsha", 1.1, true, false},
+		{target{Case: "Redis/seqpaired", Versus: "evalsha", Metric: "ns/op", Max: 1.15, MaxAllocs: 7, PeerMetric: "evalsha-ns/op"}, "evalsha", 1.1, false, false},
+		{target{Case: "Redis/seqpaired", Versus: "evalsha", Metric: "ns/op", Max: 1.15, MaxAllocs: 8, PeerMetric: "nope-ns/op"}, "evalsha", 0, false, true},
 	} {
 		o := evaluate(r, c.t)
 		if o.missing != c.missing || o.holds != c.holds || o.peer != c.peer || (!o.missing && o.ratio != c.ratio) {
@@ -73,7 +81,8 @@ func TestRun(t *testing.T) {
 	for _, want := range []string{
 		"| 3 | Rate/const/allowed/seq | fastest (uber) | ns/op | 120 | 150 | 0.80x | <= 1x | 0 (<= 0) | yes |",
 		"| 3 | IdleKeys/idle1M | throttled | B/key | 50 | 100 | 0.50x |",
-		"| 4 | Redis/seq | evalsha | ns/op | | | | <= 1.15 | | not measured |",
+		"| 4 | Redis/seqpaired | evalsha (evalsha-ns/op) | ns/op | 42000 | 40000 | 1.10x | <= 1.15x | 8 (<= 8) | yes — raw EVALSHA floor, interleaved |",
+		"| 4 | Redis/par64 | redis_rate | ns/op | | | | <= 0.25 | | not measured |",
 		"| Rate/const/allowed/seq | uber | 150 | 0 | 0 |  | 0.80x |",
 	} {
 		if !strings.Contains(out.String(), want) {

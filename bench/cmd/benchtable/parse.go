@@ -37,12 +37,34 @@ func (im *impl) metric(unit string) (float64, bool) {
 	if len(s) == 0 {
 		return 0, false
 	}
+	return median(s), true
+}
+
+// median returns the median of s (0 for none), leaving s unchanged.
+func median(s []float64) float64 {
+	if len(s) == 0 {
+		return 0
+	}
 	s = slices.Clone(s)
 	slices.Sort(s)
 	if n := len(s); n%2 == 0 {
-		return (s[n/2-1] + s[n/2]) / 2, true
+		return (s[n/2-1] + s[n/2]) / 2
 	}
-	return s[len(s)/2], true
+	return s[len(s)/2]
+}
+
+// ratio returns the median over im's samples of a/b, each sample's a
+// divided by the same sample's b (go test prints a benchmark's metrics on
+// one line, so the i-th samples of two units come from one run of it).
+func (im *impl) ratio(a, b string) float64 {
+	as, bs := im.samples[a], im.samples[b]
+	rs := make([]float64, 0, len(as))
+	for i := range min(len(as), len(bs)) {
+		if bs[i] != 0 {
+			rs = append(rs, as[i]/bs[i])
+		}
+	}
+	return median(rs)
 }
 
 // get returns the implementation name of case c, or nil.

@@ -32,6 +32,16 @@ func evaluate(r *results, t target) outcome {
 	if !ok {
 		return o
 	}
+	o.allocs, o.haveAllocs = us.metric("allocs/op")
+	if t.PeerMetric != "" {
+		pv, ok := us.metric(t.PeerMetric)
+		if !ok || pv == 0 {
+			return o
+		}
+		o.oursV, o.peerV, o.ratio, o.missing = ov, pv, us.ratio(t.Metric, t.PeerMetric), false
+		o.holds = o.judge()
+		return o
+	}
 	var peer *impl
 	if t.Versus == fastest {
 		best := math.Inf(1)
@@ -54,9 +64,13 @@ func evaluate(r *results, t target) outcome {
 		return o
 	}
 	o.peer, o.oursV, o.peerV, o.ratio, o.missing = peer.name, ov, pv, ov/pv, false
-	o.allocs, o.haveAllocs = us.metric("allocs/op")
-	o.holds = o.ratio <= t.Max && (t.MaxAllocs < 0 || (o.haveAllocs && o.allocs <= t.MaxAllocs))
+	o.holds = o.judge()
 	return o
+}
+
+// judge tells whether o's ratio and allocations meet its target.
+func (o *outcome) judge() bool {
+	return o.ratio <= o.t.Max && (o.t.MaxAllocs < 0 || (o.haveAllocs && o.allocs <= o.t.MaxAllocs))
 }
 
 // writeTables prints the targets table and the full results.
@@ -80,8 +94,11 @@ func writeTables(w io.Writer, r *results, ts []target) {
 			held++
 		}
 		vs := o.peer
-		if t.Versus == fastest {
+		switch {
+		case t.Versus == fastest:
 			vs = "fastest (" + o.peer + ")"
+		case t.PeerMetric != "":
+			vs += " (" + t.PeerMetric + ")"
 		}
 		allocs := ""
 		if o.haveAllocs && t.MaxAllocs >= 0 {
