@@ -241,8 +241,16 @@ func (b *batcher) group() {
 			g.args = g.calls[0].args
 			continue
 		}
+		// A single-limit script takes a call that repeats the one before
+		// it (same key, same body: a hot key under load) as an 8-byte mark
+		// and no key (lua/single.lua).
+		marks := g.script != dispatchScript
 		nkeys, size := 0, 8
-		for _, c := range g.calls {
+		for i, c := range g.calls {
+			if marks && i > 0 && repeats(c, g.calls[i-1]) {
+				size += repeatSize
+				continue
+			}
 			nkeys += c.nkeys
 			size += len(c.body)
 		}
@@ -250,12 +258,26 @@ func (b *batcher) group() {
 		argv = binary.LittleEndian.AppendUint64(argv, uint64(len(g.calls)))
 		args := make([]interface{}, 0, 4+nkeys)
 		args = append(args, evalshaArg, g.script.shaArg, numKeysArg(nkeys))
-		for _, c := range g.calls {
+		for i, c := range g.calls {
+			if marks && i > 0 && repeats(c, g.calls[i-1]) {
+				argv = append(argv, repeatMark[:]...)
+				continue
+			}
 			args = append(args, c.args[3:3+c.nkeys]...)
 			argv = append(argv, c.body...)
 		}
 		g.args = append(args, string(argv))
 	}
+}
+
+// repeatSize is the size of a repeat mark: a call's mode word, 0.
+const repeatSize = 8
+
+var repeatMark [repeatSize]byte
+
+// repeats reports whether c is the same call as prev: one key and one body.
+func repeats(c, prev *call) bool {
+	return c.nkeys == 1 && prev.nkeys == 1 && c.body == prev.body && c.keys[0] == prev.keys[0]
 }
 
 // newGroup returns an empty group of script, reusing the batcher's.

@@ -16,8 +16,10 @@ import (
 // one script run, as the batcher groups them, over a few keys in random
 // order: a key repeated within a run goes through the script's state cache
 // (read once, written once, decoded in between), a change of key flushes
-// it. Every reply must be the in-memory store's decision for the same call
-// at the same time, in the same order.
+// it, and a call that repeats the one before it (same key, same time: a hot
+// key under load) travels as a repeat mark. Every reply must be the
+// in-memory store's decision for the same call at the same time, in the
+// same order.
 func TestScriptRunsMatchMemory(t *testing.T) {
 	srv := redistest.Start(t)
 	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr()})
@@ -42,16 +44,23 @@ func TestScriptRunsMatchMemory(t *testing.T) {
 		mem := runtime.NewMemoryStore()
 		r := rand.New(rand.NewPCG(uint64(l.Algorithm), 7))
 		now := time.Date(2026, 11, 24, 5, 0, 0, 0, time.UTC)
-		admitted, rejected := 0, 0
+		admitted, rejected, marks := 0, 0, 0
 		for run := 0; run < 60; run++ {
 			m := 1 + r.IntN(8)
 			b := &batcher{s: s}
 			var want []runtime.Decision
-			for range m {
-				now = now.Add(time.Duration(r.IntN(12_000)) * time.Microsecond)
-				req := &runtime.Request{Keyspace: "runs", Limits: []*runtime.Limit{l},
-					Keys: []string{keys[r.IntN(len(keys))]}, Now: now,
-					MaxWait: time.Duration(r.IntN(3)-1) * 20 * time.Millisecond}
+			var req *runtime.Request
+			for i := range m {
+				if i == 0 || r.IntN(3) > 0 {
+					if r.IntN(4) > 0 { // else another call at the same time
+						now = now.Add(time.Duration(r.IntN(16_000)) * time.Microsecond)
+					}
+					req = &runtime.Request{Keyspace: "runs", Limits: []*runtime.Limit{l},
+						Keys: []string{keys[r.IntN(len(keys))]}, Now: now,
+						MaxWait: time.Duration(r.IntN(3)-1) * 20 * time.Millisecond}
+				} else {
+					marks++ // the same call again
+				}
 				d, err := mem.Decide(ctx, req)
 				if err != nil {
 					t.Fatal(err)
@@ -64,6 +73,13 @@ func TestScriptRunsMatchMemory(t *testing.T) {
 			b.group()
 			if len(b.groups) != 1 {
 				t.Fatalf("%v: %d calls made %d script runs, want 1", l.Algorithm, m, len(b.groups))
+			}
+			if argv, full := b.groups[0].args[len(b.groups[0].args)-1], 8+len(b.batch[0].body)*m; m > 1 && len(argv.(string)) == full {
+				for i := 1; i < m; i++ {
+					if repeats(b.batch[i], b.batch[i-1]) {
+						t.Fatalf("%v run %d: a repeated call was sent in full", l.Algorithm, run)
+					}
+				}
 			}
 			reply, err := rdb.Do(ctx, b.groups[0].args...).Text()
 			if err != nil {
@@ -88,8 +104,8 @@ func TestScriptRunsMatchMemory(t *testing.T) {
 				}
 			}
 		}
-		if admitted == 0 || rejected == 0 {
-			t.Errorf("%v: %d admitted, %d rejected: not a useful trace", l.Algorithm, admitted, rejected)
+		if admitted == 0 || rejected == 0 || marks == 0 {
+			t.Errorf("%v: %d admitted, %d rejected, %d repeats: not a useful trace", l.Algorithm, admitted, rejected, marks)
 		}
 	}
 }

@@ -10,7 +10,11 @@
 -- ARGV[1] packs little-endian int64s: m, then per call
 --   mode (1), nowset, now (µs), maxwait (µs, < 0 unbounded), n (1),
 --   alg q d b k t c bt
--- and KEYS holds one key per call. The reply packs, per call, six
+-- and KEYS holds one key per call. Here, and not in dispatch.lua, a call
+-- identical to the one before it (same key, same words: concurrent
+-- callers of one hot key) may instead be a repeat mark, one word 0, with
+-- no key in KEYS: the batcher sends a run of such calls as one call and
+-- marks, and the script unpacks it once. The reply packs, per call, six
 -- little-endian int64s: allowed remaining delay retry rejected reason.
 --
 -- The state of the string-valued algorithms goes through a cache of one
@@ -32,8 +36,24 @@ local REPLY = '<i8i8i8i8i8i8'
 
 local packed = ARGV[1]
 local m, pos = struct.unpack('<i8', packed)
-if m ~= #KEYS or #packed ~= 8 + 104 * m then
-  return redis.error_reply('ERR throttle: malformed request')
+-- The run's shape is checked before anything is decided: m entries, each
+-- a call (104 bytes, mode 1, with its key next in KEYS) or a repeat mark
+-- (8 zero bytes: the previous call again, on the same key).
+do
+  local p, calls = pos, 0
+  for j = 1, m do
+    local mode = string.byte(packed, p)
+    if mode == 1 then
+      p, calls = p + 104, calls + 1
+    elseif mode == 0 and j > 1 then
+      p = p + 8
+    else
+      return redis.error_reply('ERR throttle: malformed request')
+    end
+  end
+  if p ~= #packed + 1 or calls ~= #KEYS then
+    return redis.error_reply('ERR throttle: malformed request')
+  end
 end
 
 local cached_key = nil -- the cached key
@@ -48,12 +68,20 @@ if m > 1 then
   replies = {}
 end
 local reply
+local mode, nowset, at, maxwait, n, alg, q, d, b, k, t, c, bt -- the latest call
+local key, ki = nil, 0 -- its key, KEYS[ki]
 for j = 1, m do
-  local mode, nowset, now, maxwait, n, alg, q, d, b, k, t, c, bt
-  mode, nowset, now, maxwait, n, alg, q, d, b, k, t, c, bt, pos = struct.unpack(CALL, packed, pos)
-  if mode ~= 1 or n ~= 1 or alg ~= ALG then
-    return redis.error_reply('ERR throttle: malformed request')
+  if string.byte(packed, pos) == 0 then
+    pos = pos + 8
+  else
+    mode, nowset, at, maxwait, n, alg, q, d, b, k, t, c, bt, pos = struct.unpack(CALL, packed, pos)
+    if mode ~= 1 or n ~= 1 or alg ~= ALG then
+      return redis.error_reply('ERR throttle: malformed request')
+    end
+    ki = ki + 1
+    key = KEYS[ki]
   end
+  local now = at
   if nowset == 0 then
     if not clock then
       local tm = redis.call('TIME')
@@ -63,7 +91,6 @@ for j = 1, m do
   else
     slack = 60000 -- a trace's time need not follow the server's clock
   end
-  local key = KEYS[j]
   if STATE_WORDS > 0 and key ~= cached_key then
     cached_key = key
     ca, cb = decode_state(redis.call('GET', key), STATE_WORDS)
@@ -90,7 +117,7 @@ for j = 1, m do
   if replies then
     replies[j] = reply
   end
-  if cached_ttl and (j == m or KEYS[j + 1] ~= key) then
+  if cached_ttl and (j == m or (string.byte(packed, pos) ~= 0 and KEYS[ki + 1] ~= key)) then
     if cached_ttl <= 0 then
       redis.call('DEL', key)
     else
