@@ -147,15 +147,27 @@ func (r *Rate) subset(res *rateRes, idx []int, keys []string) ([]*memRef, []stri
 
 // storeRequest builds the store's part of a decision.
 func (r *Rate) storeRequest(res *rateRes, keys []string, maxWait int64) *Request {
-	ks := make([]string, len(res.storeIdx))
-	for j, i := range res.storeIdx {
-		ks[j] = keys[i]
-	}
 	mw := time.Duration(-1)
 	if maxWait >= 0 {
 		mw = time.Duration(maxWait) * time.Microsecond
 	}
+	if len(res.storeIdx) == 1 { // the common case, in one allocation
+		one := &oneKeyRequest{}
+		one.key[0] = keys[res.storeIdx[0]]
+		one.Request = Request{Keyspace: res.cfg.keyspace, Limits: res.storeLimits, Keys: one.key[:], MaxWait: mw}
+		return &one.Request
+	}
+	ks := make([]string, len(res.storeIdx))
+	for j, i := range res.storeIdx {
+		ks[j] = keys[i]
+	}
 	return &Request{Keyspace: res.cfg.keyspace, Limits: res.storeLimits, Keys: ks, MaxWait: mw}
+}
+
+// oneKeyRequest is a Request over one limit with its Keys.
+type oneKeyRequest struct {
+	Request
+	key [1]string
 }
 
 // cancelMem gives back what the memory part of an admitted decision reserved.

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -284,6 +285,35 @@ type call struct {
 	state  atomic.Uint32
 	due    int64 // when the watchdog times it out (monoNanos); guarded by Store.mu
 	bound  boundCtx
+	memo   encMemo // the request keys, argv, body, tag and script were encoded for
+}
+
+// encMemo is the single-limit request a call last encoded, when it had no
+// Now. Calls are pooled per P, so the callers of a hot limit and key often
+// get back a call that encoded the same request, and prepare then skips
+// encoding it again.
+type encMemo struct {
+	ok      bool
+	mode    int
+	spread  bool
+	limit   runtime.Limit
+	ks, key string
+	maxWait time.Duration
+}
+
+// matches reports whether m is the encoding of req.
+func (m *encMemo) matches(req *runtime.Request, mode int, spread bool) bool {
+	return m.ok && len(req.Limits) == 1 && req.Now.IsZero() && m.mode == mode && m.spread == spread &&
+		m.maxWait == req.MaxWait && *req.Limits[0] == m.limit && m.key == req.Keys[0] && m.ks == req.Keyspace
+}
+
+// remember makes m the encoding of req, when req can have one.
+func (m *encMemo) remember(req *runtime.Request, mode int, spread bool) {
+	m.ok = len(req.Limits) == 1 && req.Now.IsZero()
+	if m.ok {
+		*m = encMemo{ok: true, mode: mode, spread: spread, limit: *req.Limits[0],
+			ks: req.Keyspace, key: req.Keys[0], maxWait: req.MaxWait}
+	}
 }
 
 var (
@@ -305,19 +335,32 @@ func (s *Store) getCall() *call {
 	return &call{done: make(chan struct{}, 1)}
 }
 
+// putCall recycles c. It keeps c's encoding (see encMemo).
 func (s *Store) putCall(c *call) {
-	c.err, c.reply, c.body, c.tag, c.argv, c.script = nil, "", "", "", "", nil
+	c.err, c.reply = nil, ""
 	clear(c.args)
-	clear(c.keys)
 	s.calls.Put(c)
 }
 
 // prepare fills c's arguments for req.
 func (c *call) prepare(req *runtime.Request, mode int, spread bool) {
+	if !c.memo.matches(req, mode, spread) {
+		c.encode(req, mode, spread)
+		c.memo.remember(req, mode, spread)
+	}
+	n := c.nkeys
+	c.args = append(c.args[:0], evalshaArg, c.script.shaArg, numKeysArg(n))
+	for i := range c.keys {
+		c.args = append(c.args, &c.keys[i])
+	}
+	c.args = append(c.args, &c.argv)
+}
+
+// encode sets c's keys, argv, body, tag and script for req.
+func (c *call) encode(req *runtime.Request, mode int, spread bool) {
 	e := encode(c.buf[:0], c.ends[:0], req, mode, spread)
 	c.buf, c.ends = e.buf, e.keyEnds
-	n := len(req.Limits)
-	c.nkeys = n
+	c.nkeys = len(req.Limits)
 	c.keys = c.keys[:0]
 	start := 0
 	for _, end := range e.keyEnds {
@@ -326,11 +369,6 @@ func (c *call) prepare(req *runtime.Request, mode int, spread bool) {
 	}
 	c.argv = e.all[e.argv:]
 	c.script = scriptFor(req, mode)
-	c.args = append(c.args[:0], evalshaArg, c.script.shaArg, numKeysArg(n))
-	for i := range c.keys {
-		c.args = append(c.args, &c.keys[i])
-	}
-	c.args = append(c.args, &c.argv)
 	c.body = e.all[e.argv+8:]
 	c.tag = e.all[e.tagStart:e.tagEnd]
 }
