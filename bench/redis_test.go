@@ -164,17 +164,17 @@ func BenchmarkRedis(b *testing.B) {
 // It reports ns/op (decide's mean), evalsha-ns/op (the floor's mean over the
 // same iterations) and x-evalsha (their ratio); allocs/op and B/op are
 // decide's alone, measured before the timed loop.
-func seqPaired(b *testing.B, name string, decide, floor func() bool) {
-	if !decide() || !floor() {
+func seqPaired(b *testing.B, name string, decide, evalsha func() bool) {
+	if !decide() || !evalsha() {
 		b.Fatalf("%s: first round trips failed", name)
 	}
 	allocs, bytes := memPer(200, decide)
 	var ours, theirs time.Duration
 	odd := false
 	for b.Loop() {
-		first, second := decide, floor
+		first, second := decide, evalsha
 		if odd {
-			first, second = floor, decide
+			first, second = evalsha, decide
 		}
 		t0 := time.Now()
 		ok := first()
