@@ -105,7 +105,7 @@ func Run(args []string, stdout, stderr io.Writer) int {
 	}
 	files, err := generate(&cfg, pkgs, fset)
 	if err != nil {
-		// Directive errors: exit 1, with or without -check (SPEC 3a).
+		// Directive errors: exit 1, with or without -check (docs/spec.md §3a).
 		var list ErrorList
 		if errors.As(err, &list) {
 			err = list.Relative(wd)

@@ -107,7 +107,7 @@ func TestRun(t *testing.T) {
 	if again, _ := os.ReadFile(out); !bytes.Equal(again, gen) {
 		t.Error("a run with errors changed the file")
 	}
-	// Directive errors exit 1 under -check too (SPEC 3a); 2 is for a
+	// Directive errors exit 1 under -check too (docs/spec.md §3a); 2 is for a
 	// package that cannot be loaded at all.
 	if code, _, stderr := run(t, "-check"); code != ExitFail || !strings.Contains(stderr, "bad.go:3:37: unknown argument \"bogus\"") {
 		t.Errorf("-check with directive errors: %d %q, want %d", code, stderr, ExitFail)
@@ -158,9 +158,8 @@ func TestRun(t *testing.T) {
 // TestDeterministic generates the same packages twice and compares bytes.
 func TestDeterministic(t *testing.T) {
 	mod, env := tempModule(t)
-	root := repoRoot(t)
 	for _, name := range []string{"shapes", "policies", "collisions"} {
-		ar := readCase(t, filepath.Join(root, "testdata", name+".txtar"))
+		ar := readCase(t, filepath.Join("testdata", name+".txtar"))
 		for _, f := range ar.Files {
 			if !strings.HasPrefix(f.Name, "want/") {
 				writeFile(t, filepath.Join(mod, name, f.Name), string(f.Data))

@@ -92,8 +92,7 @@ type goldenCase struct {
 // each case's output or errors are compared with its want/ section. Every
 // expected output is then compiled and vetted, all cases in one go command.
 func TestGolden(t *testing.T) {
-	root := repoRoot(t)
-	paths, err := filepath.Glob(filepath.Join(root, "testdata", "*.txtar"))
+	paths, err := filepath.Glob(filepath.Join("testdata", "*.txtar"))
 	must(t, err)
 	if len(paths) == 0 {
 		t.Fatal("no golden cases")

@@ -331,7 +331,7 @@ func checkTTL(t *testing.T, s *subject, now, ttl int64) {
 	}
 }
 
-// TestAlgorithmBounds checks the exact bounds of SPEC.md on long random
+// TestAlgorithmBounds checks the exact bounds of docs/spec.md on long random
 // traces: fixed_window per aligned window, sliding_window per any interval
 // of length d, token_bucket and gcra at most b + elapsed·rate in any
 // interval.

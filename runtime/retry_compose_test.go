@@ -13,7 +13,7 @@ import (
 
 // This file hand-writes the straight-line code the generator emits for a
 // function carrying cache, retry, a rate policy, concurrency and timeout, in
-// the order SPEC.md fixes (cache → retry → rate → concurrency → timeout →
+// the order docs/spec.md fixes (cache → retry → rate → concurrency → timeout →
 // call), to prove the runtime's entry points compose.
 
 // composed is one annotated function and its policies.

@@ -14,7 +14,7 @@ import (
 	"github.com/throttlegen/throttlegen/runtime/redisstore"
 )
 
-// The names and signatures SPEC section 4 fixes. This file does not compile
+// The names and signatures docs/spec.md section 4 fixes. This file does not compile
 // when one of them changes.
 var (
 	_ error                                                               = throttle.ErrThrottled
@@ -112,7 +112,7 @@ func TestWithPriorityReturnsDerivedContext(t *testing.T) {
 	}
 }
 
-// TestRuntimeStandardLibraryOnly: SPEC's package table says runtime/ uses
+// TestRuntimeStandardLibraryOnly: docs/spec.md's package table says runtime/ uses
 // the standard library only, so generated code compiles anywhere.
 func TestRuntimeStandardLibraryOnly(t *testing.T) {
 	res := run(t, repoRoot, []string{"GOFLAGS=-mod=readonly"}, "go", "list", "-deps", "-f", "{{if not .Standard}}{{.ImportPath}}{{end}}", "github.com/throttlegen/throttlegen/runtime")

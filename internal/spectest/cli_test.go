@@ -20,7 +20,7 @@ func F(ctx context.Context, tenant, id string) (string, error) { return id, nil 
 func G(n int) int { return n }
 `
 
-// TestGenerateCheckAndRemove walks one package through SPEC sections 3 and
+// TestGenerateCheckAndRemove walks one package through docs/spec.md sections 3 and
 // 3a: header, gofmt, determinism, -check's exit statuses, and removal of the
 // file once no directive is left.
 func TestGenerateCheckAndRemove(t *testing.T) {
@@ -220,7 +220,7 @@ func TestPlatformConstraint(t *testing.T) {
 	}
 }
 
-// TestGoGenerate runs the tool the way SPEC section 1 shows:
+// TestGoGenerate runs the tool the way docs/spec.md section 1 shows:
 // //go:generate go tool throttlegen, with the tool in go.mod.
 func TestGoGenerate(t *testing.T) {
 	dir := newModule(t, "")

@@ -7,7 +7,7 @@ import (
 	"testing"
 )
 
-// TestDirectiveErrors checks SPEC section 2: errors are reported as
+// TestDirectiveErrors checks docs/spec.md section 2: errors are reported as
 // file:line:col: message, all of them in one run, exit status 1, and no
 // partial file is written.
 func TestDirectiveErrors(t *testing.T) {
@@ -97,7 +97,7 @@ func TestErrorsOfSeveralPackagesInOneRun(t *testing.T) {
 	}
 }
 
-// TestCheckWithDirectiveErrors: SPEC 3a says "Directive errors exit 1;
+// TestCheckWithDirectiveErrors: docs/spec.md §3a says "Directive errors exit 1;
 // usage errors exit 2", after "-check ... 2 on error". This test reads the
 // directive rule as holding under -check too.
 func TestCheckWithDirectiveErrors(t *testing.T) {
