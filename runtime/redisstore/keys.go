@@ -36,10 +36,13 @@ const (
 )
 
 // prefix returns the part of every key of keyspace ks before the tag. A
-// keyspace is kept verbatim unless it holds braces, which are escaped so that
-// they cannot act as a Cluster hash tag.
+// keyspace is kept verbatim unless it holds a brace or a backslash: then all
+// three are escaped (as enc escapes them), so that a brace cannot act as a
+// Cluster hash tag and two distinct keyspaces never share a prefix ("p{"
+// becomes `p\(`, and `p\(` becomes `p\\(`). A prefix holds no brace, so
+// the first '{' of a key ends its keyspace.
 func prefix(ks string) string {
-	if strings.ContainsAny(ks, "{}") {
+	if strings.ContainsAny(ks, `{}\`) {
 		return escape(ks)
 	}
 	return ks

@@ -119,3 +119,78 @@ func assertTTLs(t *testing.T, addr string) {
 		t.Fatalf("%s keys without a TTL", out)
 	}
 }
+
+// hostileKeyspaces are keyspaces chosen to collide under a layout that
+// escapes some keyspaces and not others, or that lets a keyspace imitate the
+// separators after it.
+var hostileKeyspaces = []string{
+	"", "p", "p{", `p\(`, `p\\(`, `p\`, `p\\`, "p}", `p\)`, "p:", "p:{t}", "p:{t}:gcra", ":", "{", "}", `\`,
+	"throttle", "a:b", "my{app}", `my\(app\)`,
+}
+
+// TestKeyspacesNeverShareAKey: no two distinct keyspaces share a rate key
+// (default or spread), a cache key, a lease key or a lease channel, and
+// every key's Cluster hash tag is the store's.
+func TestKeyspacesNeverShareAKey(t *testing.T) {
+	seen := map[string]string{}
+	add := func(k, id string) {
+		t.Helper()
+		if prev, ok := seen[k]; ok && prev != id {
+			t.Fatalf("key %q shared by %q and %q", k, prev, id)
+		}
+		seen[k] = id
+		if tag := hashTag(k); strings.ContainsAny(tag, "{}") || tag == k {
+			t.Fatalf("key %q hashes on %q, not on the store's tag", k, tag)
+		}
+	}
+	for _, ks := range hostileKeyspaces {
+		for _, name := range []string{"", "n", "{", `\(`, ":"} {
+			for _, key := range []string{"", "k", "}", `\)`, ":{t}:"} {
+				l := &runtime.Limit{Name: name, Algorithm: runtime.GCRA}
+				id := ks + "|" + name + "|" + key
+				add(redisstore.Key(ks, l, key), "rate|"+id)
+				add(redisstore.SpreadKey(ks, l, key), "rate|"+id) // one state with Key when unkeyed
+				add(redisstore.CacheKey(ks, name, key), "cache|"+id)
+			}
+			add(redisstore.LeaseChannel(ks, name), "lease|"+ks+"|"+name)
+		}
+	}
+}
+
+// TestKeyspacesLiveSeparately: in a real server, decisions and cache entries
+// of keyspaces that once shared keys ("p{" and `p\(`) do not see each other,
+// and Clear of one keyspace leaves the others' keys alone.
+func TestKeyspacesLiveSeparately(t *testing.T) {
+	s, srv := newStore(t)
+	ctx := context.Background()
+	l := &runtime.Limit{Name: "users.Get", Algorithm: runtime.FixedWindow, Quota: 1, Duration: time.Hour}
+	for _, ks := range hostileKeyspaces {
+		d, err := s.Decide(ctx, &runtime.Request{Keyspace: ks, Limits: []*runtime.Limit{l}, Keys: []string{"k"}})
+		if err != nil || !d.Allowed {
+			t.Fatalf("first call in keyspace %q: %+v, %v (state shared with another keyspace?)", ks, d, err)
+		}
+		if err := s.SetCache(ctx, ks, "f", "k", []byte(ks), time.Hour); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, ks := range hostileKeyspaces {
+		v, ok, err := s.GetCache(ctx, ks, "f", "k")
+		if err != nil || !ok || string(v) != ks {
+			t.Fatalf("cache of keyspace %q holds %q, %v, %v", ks, v, ok, err)
+		}
+	}
+	if err := s.Clear(ctx, "p{"); err != nil {
+		t.Fatal(err)
+	}
+	n, err := redistest.Do(srv.Addr(), "DBSIZE")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := strconv.Itoa(2 * (len(hostileKeyspaces) - 1)); n != want {
+		t.Fatalf("%s keys after clearing one keyspace, want %s", n, want)
+	}
+	if _, ok, _ := s.GetCache(ctx, `p\(`, "f", "k"); !ok {
+		t.Fatal(`Clear("p{") removed keyspace p\( 's cache entry`)
+	}
+	assertTTLs(t, srv.Addr())
+}
