@@ -3,6 +3,7 @@ package runtime
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 	"time"
 )
@@ -14,6 +15,16 @@ var ErrThrottled = errors.New("throttled")
 // ErrStoreUnavailable is wrapped by the error returned when a store could not
 // answer and the policy fails closed (fail=closed).
 var ErrStoreUnavailable = errors.New("throttle store unavailable")
+
+// storeUnavailable is the error of limiter fn whose store could not answer
+// with err. It wraps both err and ErrStoreUnavailable and says the latter
+// once, whether or not err already wraps it (a store's own errors usually do).
+func storeUnavailable(fn string, err error) error {
+	if errors.Is(err, ErrStoreUnavailable) {
+		return fmt.Errorf("throttle: %s: %w", fn, err)
+	}
+	return fmt.Errorf("throttle: %s: %w: %w", fn, ErrStoreUnavailable, err)
+}
 
 // ErrTimeout is returned, possibly wrapped, when a timeout policy's deadline
 // passes. Both errors.Is(err, ErrTimeout) and

@@ -2,7 +2,6 @@ package runtime
 
 import (
 	"context"
-	"fmt"
 	"time"
 )
 
@@ -205,7 +204,7 @@ func (r *Rate) cancel(ctx context.Context, res *rateRes, keys []string) {
 func (r *Rate) finish(ctx context.Context, cfg *config, res *rateRes, keys []string, d Decision, err error, waited *int64) (_ error, again bool) {
 	var storeErr error // reported to the hook with the final decision
 	if err != nil {
-		storeErr = fmt.Errorf("throttle: %s: %w: %w", r.function, ErrStoreUnavailable, err)
+		storeErr = storeUnavailable(r.function, err)
 		if !d.Allowed {
 			r.emit(cfg, keys, false, -1, 0, *waited, storeErr)
 			return storeErr, false

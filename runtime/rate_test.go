@@ -3,6 +3,7 @@ package runtime
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"sync"
@@ -415,5 +416,31 @@ func TestRateHookSeesStoreErrors(t *testing.T) {
 	}
 	if len(h.events) != 1 || !h.events[0].Allowed || !errors.Is(h.events[0].Err, ErrStoreUnavailable) {
 		t.Fatalf("events %+v, want one admission carrying the store error", h.events)
+	}
+}
+
+// storeErrStore fails every decision with its err.
+type storeErrStore struct{ err error }
+
+func (s storeErrStore) Decide(context.Context, *Request) (Decision, error) { return Decision{}, s.err }
+func (s storeErrStore) Cancel(context.Context, *Request) error             { return nil }
+
+// TestStoreErrorSaysUnavailableOnce: a fail=closed error names the limiter
+// and says "throttle store unavailable" once, whether or not the store's own
+// error already wraps ErrStoreUnavailable, and keeps the store's error.
+func TestStoreErrorSaysUnavailableOnce(t *testing.T) {
+	cause := errors.New("no answer within the decision timeout")
+	for _, storeErr := range []error{cause, fmt.Errorf("%w: %w", ErrStoreUnavailable, cause)} {
+		useRateConfig(t, WithStore(storeErrStore{storeErr}))
+		name := rateUnique(t)
+		r := NewRate(name, RateSpec{Algorithm: GCRA, Quota: 1, Duration: time.Hour, Fail: FailClosed})
+		err := r.Allow(context.Background(), "")
+		if !errors.Is(err, ErrStoreUnavailable) || !errors.Is(err, cause) {
+			t.Fatalf("%v: does not wrap both ErrStoreUnavailable and the store's error", err)
+		}
+		msg := err.Error()
+		if n := strings.Count(msg, ErrStoreUnavailable.Error()); n != 1 || !strings.Contains(msg, name) {
+			t.Fatalf("%q: want the limiter's name and %q once", msg, ErrStoreUnavailable)
+		}
 	}
 }
