@@ -16,6 +16,14 @@ var ErrThrottled = errors.New("throttled")
 // answer and the policy fails closed (fail=closed).
 var ErrStoreUnavailable = errors.New("throttle store unavailable")
 
+// ErrStoreMisconfigured is wrapped, next to ErrStoreUnavailable, by the
+// errors of a store that answered with an error retrying cannot fix: a failed
+// authentication, a script error, a key of the wrong type, keys in different
+// Cluster slots (CROSSSLOT), a server out of memory. The limiter still follows
+// its fail policy, but such an error says the deployment needs a fix; a store
+// also reports each distinct cause once through a StoreHook.
+var ErrStoreMisconfigured = errors.New("throttle store misconfigured")
+
 // storeUnavailable is the error of limiter fn whose store could not answer
 // with err. It wraps both err and ErrStoreUnavailable and says the latter
 // once, whether or not err already wraps it (a store's own errors usually do).

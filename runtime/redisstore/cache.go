@@ -38,17 +38,16 @@ func CacheKey(ks, name, key string) string {
 // GetCache implements runtime.CacheStore. It is bounded by the store's
 // timeout (WithTimeout); an error wraps runtime.ErrStoreUnavailable.
 func (s *Store) GetCache(ctx context.Context, keyspace, name, key string) ([]byte, bool, error) {
-	if s.closed.Load() {
-		return nil, false, unavailable(errClosed)
-	}
-	ctx, cancel := context.WithTimeout(ctx, s.opt.timeout)
-	defer cancel()
-	b, err := s.client.Get(ctx, CacheKey(keyspace, name, key)).Bytes()
+	var b []byte
+	err := s.run(ctx, func(ctx context.Context) (err error) {
+		b, err = s.client.Get(ctx, CacheKey(keyspace, name, key)).Bytes()
+		return err
+	})
 	if errors.Is(err, redis.Nil) {
 		return nil, false, nil
 	}
 	if err != nil {
-		return nil, false, s.classify(ctx, err)
+		return nil, false, err
 	}
 	return b, true, nil
 }
@@ -60,16 +59,10 @@ func (s *Store) SetCache(ctx context.Context, keyspace, name, key string, val []
 	if ttl <= 0 {
 		return nil
 	}
-	if s.closed.Load() {
-		return unavailable(errClosed)
-	}
 	if r := ttl % time.Millisecond; r != 0 {
 		ttl += time.Millisecond - r
 	}
-	ctx, cancel := context.WithTimeout(ctx, s.opt.timeout)
-	defer cancel()
-	if err := s.client.Set(ctx, CacheKey(keyspace, name, key), val, ttl).Err(); err != nil {
-		return s.classify(ctx, err)
-	}
-	return nil
+	return s.run(ctx, func(ctx context.Context) error {
+		return s.client.Set(ctx, CacheKey(keyspace, name, key), val, ttl).Err()
+	})
 }

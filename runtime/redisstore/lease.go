@@ -139,12 +139,14 @@ func leaseMicros(d time.Duration) int64 { return max(int64(d/time.Microsecond), 
 
 // AcquireLease implements runtime.LeaseStore: one script, one round trip.
 func (s *Store) AcquireLease(ctx context.Context, req *runtime.LeaseRequest) (runtime.LeaseResult, error) {
-	ctx, cancel := context.WithTimeout(ctx, s.opt.timeout)
-	defer cancel()
-	v, err := acquireLua.Run(ctx, s.client, leaseKeys(req), req.ID, req.Capacity,
-		req.ConsumerMax, req.PriorityMax, leaseMicros(req.TTL), capacityFirst(req.CapacityFirst)).Int64Slice()
+	var v []int64
+	err := s.run(ctx, func(ctx context.Context) (err error) {
+		v, err = acquireLua.Run(ctx, s.client, leaseKeys(req), req.ID, req.Capacity,
+			req.ConsumerMax, req.PriorityMax, leaseMicros(req.TTL), capacityFirst(req.CapacityFirst)).Int64Slice()
+		return err
+	})
 	if err != nil {
-		return runtime.LeaseResult{}, s.classify(ctx, err)
+		return runtime.LeaseResult{}, err
 	}
 	if len(v) != 2 {
 		return runtime.LeaseResult{}, unavailable(errMalformedReply)
@@ -163,8 +165,6 @@ func (s *Store) AcquireLease(ctx context.Context, req *runtime.LeaseRequest) (ru
 
 // RenewLeases implements runtime.LeaseStore: one script per pool.
 func (s *Store) RenewLeases(ctx context.Context, leases []*runtime.LeaseRequest) error {
-	ctx, cancel := context.WithTimeout(ctx, s.opt.timeout)
-	defer cancel()
 	type group struct {
 		keys []string
 		args []any
@@ -183,24 +183,22 @@ func (s *Store) RenewLeases(ctx context.Context, leases []*runtime.LeaseRequest)
 		g.keys = append(g.keys, keys[1], keys[2])
 		g.args = append(g.args, l.ID)
 	}
-	for _, k := range order {
-		g := groups[k]
-		if err := renewLua.Run(ctx, s.client, g.keys, g.args...).Err(); err != nil {
-			return s.classify(ctx, err)
+	return s.run(ctx, func(ctx context.Context) error {
+		for _, k := range order {
+			g := groups[k]
+			if err := renewLua.Run(ctx, s.client, g.keys, g.args...).Err(); err != nil {
+				return err
+			}
 		}
-	}
-	return nil
+		return nil
+	})
 }
 
 // ReleaseLease implements runtime.LeaseStore.
 func (s *Store) ReleaseLease(ctx context.Context, req *runtime.LeaseRequest) error {
-	ctx, cancel := context.WithTimeout(ctx, s.opt.timeout)
-	defer cancel()
-	err := releaseLua.Run(ctx, s.client, leaseKeys(req), req.ID, LeaseChannel(req.Keyspace, req.Pool)).Err()
-	if err != nil {
-		return s.classify(ctx, err)
-	}
-	return nil
+	return s.run(ctx, func(ctx context.Context) error {
+		return releaseLua.Run(ctx, s.client, leaseKeys(req), req.ID, LeaseChannel(req.Keyspace, req.Pool)).Err()
+	})
 }
 
 var _ runtime.LeaseStore = (*Store)(nil)

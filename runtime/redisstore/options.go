@@ -47,10 +47,10 @@ func WithTimeout(d time.Duration) Option {
 
 // WithPipelining turns the coalescing of concurrent decisions into shared
 // pipelines on (the default) or off. Off, every decision is its own round
-// trip on the caller's goroutine, and the time bound of WithTimeout is
-// enforced through the context, which go-redis honours for socket reads and
-// writes only with ContextTimeoutEnabled (otherwise its own read and write
-// timeouts apply).
+// trip on the caller's goroutine, bounded by WithTimeout through the
+// context; with a client whose ContextTimeoutEnabled is off (go-redis then
+// bounds socket reads by its own ReadTimeout only), the round trip runs on a
+// goroutine of its own that the caller leaves when WithTimeout passes.
 //
 // On, with a client that has ContextTimeoutEnabled, a decision that finds
 // the store idle (nothing queued for the batcher) makes its round trip on

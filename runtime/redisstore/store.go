@@ -29,10 +29,13 @@ import (
 // sends everything queued in one round trip, one script run per hash tag
 // (one per keyspace by default), so many goroutines share round trips and
 // script runs (WithPipelining turns this off). Each decision is bounded by
-// WithTimeout whatever the server does; an error wraps
-// runtime.ErrStoreUnavailable, and the limiter then follows the limit's fail
-// policy. Nothing is remembered between decisions, so decisions resume by
-// themselves when Redis comes back.
+// WithTimeout whatever the server does and whatever the client's options; an
+// error wraps runtime.ErrStoreUnavailable (and runtime.ErrStoreMisconfigured
+// for errors retrying cannot fix), and the limiter then follows the limit's
+// fail policy. After a failure a breaker leaves the store alone for a
+// back-off (100 ms, doubling to 500 ms): meanwhile every operation fails at
+// once, without waiting on the network, and one probe at a time finds out
+// when Redis answers again. A runtime.StoreHook sees each change.
 //
 // A Store is safe for concurrent use. Close stops its batcher goroutines.
 type Store struct {
@@ -59,6 +62,8 @@ type Store struct {
 	directs    atomic.Int32 // idle-store round trips made by callers
 	calls      sync.Pool
 	stats      counters
+	brk        breaker
+	misconf    misconfigs
 }
 
 // New returns a Store deciding through client. The client stays the
@@ -69,6 +74,8 @@ func New(client redis.UniversalClient, opts ...Option) *Store {
 	for _, o := range opts {
 		o(&s.opt)
 	}
+	s.brk.backoff.Store(int64(breakerMinBackoff))
+	s.brk.probeIn = int64(s.opt.timeout + s.opt.timeout/8)
 	switch c := client.(type) {
 	case *redis.Client:
 		s.honoursCtx = c.Options().ContextTimeoutEnabled
@@ -126,6 +133,9 @@ func (s *Store) Decide(ctx context.Context, req *runtime.Request) (runtime.Decis
 	if err := validate(req); err != nil {
 		return runtime.Decision{}, err
 	}
+	if err := s.guard(); err != nil {
+		return runtime.Decision{}, err
+	}
 	c := s.getCall()
 	c.prepare(req, modeDecide, s.opt.spread)
 	if err := s.do(ctx, c); err != nil {
@@ -136,7 +146,7 @@ func (s *Store) Decide(ctx context.Context, req *runtime.Request) (runtime.Decis
 	s.putCall(c)
 	if err != nil {
 		s.stats.errors.Add(1)
-		return runtime.Decision{}, unavailable(err)
+		return runtime.Decision{}, s.classify(ctx, err)
 	}
 	if d.Allowed {
 		s.stats.allowed.Add(1)
@@ -150,6 +160,9 @@ func (s *Store) Decide(ctx context.Context, req *runtime.Request) (runtime.Decis
 // reservation of one admitted call with a delay.
 func (s *Store) Cancel(ctx context.Context, req *runtime.Request) error {
 	if err := validate(req); err != nil {
+		return err
+	}
+	if err := s.guard(); err != nil {
 		return err
 	}
 	c := s.getCall()
@@ -195,29 +208,42 @@ func (s *Store) do(ctx context.Context, c *call) error {
 		}
 	}
 	if c.state.Load() == callExpired {
-		s.stats.timeouts.Add(1)
-		return unavailable(errTimeout)
+		return s.classify(ctx, errTimeout)
 	}
 	if c.err != nil {
 		err := s.classify(ctx, c.err)
 		s.putCall(c)
 		return err
 	}
+	s.observe(nil, false)
 	return nil
 }
 
 // direct makes c's round trip on the caller's goroutine, bounded by the
-// decision timeout through the context.
+// decision timeout through the context; with a client that does not bound
+// socket I/O by the context, on a goroutine of its own that the caller waits
+// for at most the decision timeout (see detached).
 func (s *Store) direct(ctx context.Context, c *call) error {
 	if s.closed.Load() {
 		s.putCall(c)
 		return unavailable(errClosed)
 	}
-	if _, ok := ctx.Deadline(); !ok && ctx.Done() == nil {
+	switch _, ok := ctx.Deadline(); {
+	case !s.honoursCtx:
+		tctx, cancel := context.WithTimeout(ctx, s.opt.timeout)
+		err := s.detached(tctx, func(ctx context.Context) error {
+			s.process(ctx, c)
+			return c.err
+		})
+		cancel()
+		if errors.Is(err, errTimeout) {
+			return s.classify(ctx, err) // c is dropped: its goroutine may still use it
+		}
+	case !ok && ctx.Done() == nil:
 		c.bound.arm(ctx, s.opt.timeout)
 		s.process(&c.bound, c)
 		c.bound.disarm()
-	} else {
+	default:
 		tctx, cancel := context.WithTimeout(ctx, s.opt.timeout)
 		s.process(tctx, c)
 		cancel()
@@ -227,16 +253,87 @@ func (s *Store) direct(ctx context.Context, c *call) error {
 		s.putCall(c)
 		return err
 	}
+	s.observe(nil, false)
 	return nil
 }
 
-// classify wraps a failed command's error.
+// detached runs fn on a goroutine of its own and waits for it until ctx
+// ends, when it returns errTimeout: the time bound of a store operation with
+// a client that does not honour contexts (no ContextTimeoutEnabled), whose
+// socket reads would otherwise wait for its own ReadTimeout (3 s by default).
+// fn runs on until the client gives up; a late answer is dropped, but tells
+// the breaker that the store answers again (often the first sign of it, as a
+// stalled server answers what it had received when it resumes).
+func (s *Store) detached(ctx context.Context, fn func(context.Context) error) error {
+	const pending, answered, abandoned = 0, 1, 2
+	var state atomic.Int32
+	done := make(chan error, 1)
+	go func() {
+		err := fn(ctx)
+		if state.CompareAndSwap(pending, answered) {
+			done <- err
+		} else if err == nil || isAnswer(err) {
+			s.observe(nil, false)
+		}
+	}()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		if state.CompareAndSwap(pending, abandoned) {
+			return errTimeout
+		}
+		return <-done
+	}
+}
+
+// run makes one store operation fn besides decisions (leases, the shared
+// cache): through the breaker, bounded by the decision timeout whatever the
+// client's options, its error classified. An answer of redis.Nil is
+// returned as is.
+func (s *Store) run(ctx context.Context, fn func(context.Context) error) error {
+	if s.closed.Load() {
+		return unavailable(errClosed)
+	}
+	if err := s.guard(); err != nil {
+		return err
+	}
+	tctx, cancel := context.WithTimeout(ctx, s.opt.timeout)
+	defer cancel()
+	var err error
+	if s.honoursCtx {
+		err = fn(tctx)
+	} else {
+		err = s.detached(tctx, fn)
+	}
+	if err == nil || isAnswer(err) {
+		s.observe(nil, false)
+		return err
+	}
+	if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+		err = errTimeout // the store's bound ran out, not the caller's context
+	}
+	return s.classify(ctx, err)
+}
+
+// isAnswer reports whether err is an answer of the store rather than a
+// failure (a missing key).
+func isAnswer(err error) bool { return errors.Is(err, redis.Nil) }
+
+// classify wraps the error err of an operation of the caller with context
+// ctx: the caller's own context error when that ended it, else err, marked
+// as a misconfiguration when it is one; and feeds the failure to the breaker.
 func (s *Store) classify(ctx context.Context, err error) error {
-	if ctx.Err() != nil {
+	callerDone := ctx.Err() != nil
+	s.observe(err, callerDone)
+	if callerDone {
 		return unavailable(ctx.Err())
 	}
-	if errors.Is(err, context.DeadlineExceeded) {
+	if errors.Is(err, errTimeout) || errors.Is(err, context.DeadlineExceeded) {
 		s.stats.timeouts.Add(1)
+	}
+	if m := s.misconfigured(err); m != nil {
+		return unavailable(m)
 	}
 	return unavailable(err)
 }

@@ -1,0 +1,288 @@
+package redisstore_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/throttlegen/throttlegen/internal/redistest"
+	"github.com/throttlegen/throttlegen/runtime"
+	"github.com/throttlegen/throttlegen/runtime/redisstore"
+)
+
+// storeEvents is a runtime.StoreHook that records store events and the
+// errors of decisions.
+type storeEvents struct {
+	mu      sync.Mutex
+	events  []runtime.StoreEvent
+	times   []time.Time
+	decErrs []error
+}
+
+func (h *storeEvents) OnDecision(e runtime.Event) {
+	if e.Err != nil {
+		h.mu.Lock()
+		h.decErrs = append(h.decErrs, e.Err)
+		h.mu.Unlock()
+	}
+}
+
+func (h *storeEvents) OnStoreEvent(e runtime.StoreEvent) {
+	h.mu.Lock()
+	h.events = append(h.events, e)
+	h.times = append(h.times, time.Now())
+	h.mu.Unlock()
+}
+
+func (h *storeEvents) snapshot() ([]runtime.StoreEvent, []time.Time, []error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]runtime.StoreEvent(nil), h.events...), append([]time.Time(nil), h.times...), append([]error(nil), h.decErrs...)
+}
+
+// TestBreakerDuringStall freezes redis-server (SIGSTOP) while goroutines
+// decide through fail=open and fail=closed limits, in each mode of the
+// store. After the first decisions that find the store stalled, decisions
+// stop waiting on the network (a few calls wait their decision timeout, the
+// rest are answered at once by the fail policy); the hook sees the store
+// become unavailable once; after SIGCONT decisions return to the store within
+// 2 s, and the hook sees it available again. (On a loaded machine the
+// resumed server may be slow enough to open the breaker again: the hook then
+// sees more changes, which alternate.)
+func TestBreakerDuringStall(t *testing.T) {
+	for _, mode := range []struct {
+		name                  string
+		pipelined, ctxTimeout bool
+	}{{"pipelined", true, false}, {"direct-ctx", false, true}, {"direct-noctx", false, false}} {
+		t.Run(mode.name, func(t *testing.T) {
+			srv := redistest.Start(t)
+			rdb := redis.NewClient(&redis.Options{Addr: srv.Addr(), ContextTimeoutEnabled: mode.ctxTimeout,
+				ReadTimeout: 3 * time.Second, WriteTimeout: 3 * time.Second})
+			defer rdb.Close()
+			sent := &sentCounter{}
+			rdb.AddHook(sent)
+			const timeout = 100 * time.Millisecond
+			s := redisstore.New(rdb, redisstore.WithTimeout(timeout), redisstore.WithPipelining(mode.pipelined))
+			defer s.Close()
+			hook := &storeEvents{}
+			runtime.Configure(runtime.WithStore(s), runtime.WithKeyspace("breaker"), runtime.WithHook(hook))
+			defer runtime.Configure(runtime.WithStore(nil), runtime.WithKeyspace(""), runtime.WithHook(nil))
+			spec := runtime.RateSpec{Algorithm: runtime.GCRA, Quota: 1_000_000, Duration: time.Second}
+			open := runtime.NewRate("redisstore_test.BreakerOpen", spec)
+			spec.Fail = runtime.FailClosed
+			closed := runtime.NewRate("redisstore_test.BreakerClosed", spec)
+			ctx := context.Background()
+			waitFor(t, "a decision through the store", func() bool { return closed.Allow(ctx, "") == nil })
+
+			var stalled atomic.Bool
+			var fast, closedErrs, other atomic.Int64
+			stop := make(chan struct{})
+			var wg sync.WaitGroup
+			for g := 0; g < 8; g++ {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for {
+						select {
+						case <-stop:
+							return
+						default:
+						}
+						t0 := time.Now()
+						if err := open.Allow(ctx, ""); err != nil {
+							other.Add(1)
+						}
+						err := closed.Allow(ctx, "")
+						if err != nil && !errors.Is(err, runtime.ErrStoreUnavailable) {
+							other.Add(1)
+						}
+						if !stalled.Load() {
+							continue
+						}
+						if err != nil {
+							closedErrs.Add(1)
+						}
+						if time.Since(t0) < timeout/2 {
+							fast.Add(1)
+						}
+					}
+				}()
+			}
+			defer func() { close(stop); wg.Wait() }()
+
+			stalled.Store(true)
+			srv.Stop()
+			sentBefore := sent.n.Load()
+			time.Sleep(1500 * time.Millisecond)
+			st := s.Stats()
+			sentDuring := sent.n.Load() - sentBefore
+			stalled.Store(false)
+			if !st.BreakerOpen || st.BreakerTrips == 0 || st.ShortCircuits == 0 {
+				t.Errorf("stats during the stall: %+v, want an open breaker that answered calls", st)
+			}
+			// Without the breaker every call of the stall is sent and waits its
+			// timeout: 8 goroutines × 1.5 s / 100 ms = 120 commands at least.
+			// With it, the calls in flight when the stall began (one per
+			// goroutine, or what one pipeline held) and one probe per back-off
+			// (0.1, 0.2, 0.4, 0.8 s).
+			if sentDuring > 8+6 {
+				t.Errorf("%d scripts sent to the stalled store (%d iterations answered at once)", sentDuring, fast.Load())
+			}
+			if fast.Load() == 0 || closedErrs.Load() == 0 {
+				t.Errorf("fast %d, fail=closed errors %d during the stall", fast.Load(), closedErrs.Load())
+			}
+			srv.Continue()
+			back := time.Now()
+			waitFor(t, "decisions through the store after SIGCONT", func() bool {
+				return !s.Stats().BreakerOpen && closed.Allow(ctx, "") == nil
+			})
+			if other.Load() != 0 {
+				t.Errorf("%d unexpected errors", other.Load())
+			}
+			events, times, _ := hook.snapshot()
+			if len(events) < 2 || events[0].Available {
+				t.Fatalf("store events %+v: want unavailable, then available", events)
+			}
+			for i, e := range events {
+				if e.Misconfigured {
+					t.Errorf("a stall reported as a misconfiguration: %v", e.Err)
+				}
+				if e.Available != (i%2 == 1) {
+					t.Errorf("store events %+v do not alternate", events)
+				}
+				if !e.Available && !errors.Is(e.Err, runtime.ErrStoreUnavailable) {
+					t.Errorf("store event error %v does not wrap ErrStoreUnavailable", e.Err)
+				}
+			}
+			if times[1].Before(back) {
+				t.Errorf("the store was reported available during the stall")
+			} else if d := times[1].Sub(back); d > 2*time.Second {
+				t.Errorf("decisions returned to the store %v after it answered again, want within 2s", d)
+			}
+		})
+	}
+}
+
+// sentCounter is a go-redis hook that counts the scripts sent.
+type sentCounter struct{ n atomic.Int64 }
+
+func (c *sentCounter) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (c *sentCounter) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		if n := cmd.Name(); n == "evalsha" || n == "eval" {
+			c.n.Add(1)
+		}
+		return next(ctx, cmd)
+	}
+}
+
+func (c *sentCounter) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		for _, cmd := range cmds {
+			if n := cmd.Name(); n == "evalsha" || n == "eval" {
+				c.n.Add(1)
+			}
+		}
+		return next(ctx, cmds)
+	}
+}
+
+// TestMisconfigurationsReportedOnce: errors retrying cannot fix — a failed
+// authentication, a key of the wrong type, a server out of memory — follow
+// the fail policy, satisfy both ErrStoreMisconfigured and
+// ErrStoreUnavailable (for fail=closed and in the hook), and reach the hook
+// as a store event once per cause, however many calls see them.
+func TestMisconfigurationsReportedOnce(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		setup func(t *testing.T, addr string)
+	}{
+		{"auth", func(t *testing.T, addr string) {
+			if _, err := redistest.Do(addr, "CONFIG", "SET", "requirepass", "secret"); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"wrongtype", func(t *testing.T, addr string) {
+			l := &runtime.Limit{Name: "redisstore_test.Misconfigured", Algorithm: runtime.GCRA}
+			if _, err := redistest.Do(addr, "HSET", redisstore.Key("misconf", l, ""), "f", "v"); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"oom", func(t *testing.T, addr string) {
+			if _, err := redistest.Do(addr, "CONFIG", "SET", "maxmemory-policy", "noeviction"); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := redistest.Do(addr, "CONFIG", "SET", "maxmemory", "1"); err != nil {
+				t.Fatal(err)
+			}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := redistest.Start(t)
+			tc.setup(t, srv.Addr())
+			rdb := redis.NewClient(&redis.Options{Addr: srv.Addr(), ContextTimeoutEnabled: true})
+			defer rdb.Close()
+			s := redisstore.New(rdb, redisstore.WithTimeout(time.Second), redisstore.WithPipelining(false))
+			defer s.Close()
+			hook := &storeEvents{}
+			runtime.Configure(runtime.WithStore(s), runtime.WithKeyspace("misconf"), runtime.WithHook(hook))
+			defer runtime.Configure(runtime.WithStore(nil), runtime.WithKeyspace(""), runtime.WithHook(nil))
+			spec := runtime.RateSpec{Algorithm: runtime.GCRA, Quota: 10, Duration: time.Second, Fail: runtime.FailClosed}
+			closed := runtime.NewRate("redisstore_test.Misconfigured", spec)
+			spec.Fail = runtime.FailOpen
+			open := runtime.NewRate("redisstore_test.MisconfiguredOpen", spec)
+			ctx := context.Background()
+			var calls int
+			for deadline := time.Now().Add(3 * time.Second); time.Now().Before(deadline) && calls < 5; {
+				err := closed.Allow(ctx, "")
+				if err == nil {
+					t.Fatal("fail=closed admitted a call the store could not decide")
+				}
+				if errors.Is(err, runtime.ErrStoreMisconfigured) {
+					if !errors.Is(err, runtime.ErrStoreUnavailable) || errors.Is(err, runtime.ErrThrottled) {
+						t.Fatalf("fail=closed error %v", err)
+					}
+					calls++
+				}
+				if err := open.Allow(ctx, ""); err != nil {
+					t.Fatalf("fail=open: %v", err)
+				}
+				time.Sleep(150 * time.Millisecond) // past the breaker's first back-off
+			}
+			if calls < 5 {
+				t.Fatalf("%d fail=closed errors wrapped ErrStoreMisconfigured, want 5", calls)
+			}
+			events, _, decErrs := hook.snapshot()
+			var misconf int
+			for _, e := range events {
+				if e.Misconfigured {
+					misconf++
+					if !errors.Is(e.Err, runtime.ErrStoreMisconfigured) {
+						t.Errorf("event error %v", e.Err)
+					}
+				}
+			}
+			if misconf != 1 {
+				t.Errorf("%d misconfiguration events over %d calls, want 1: %+v", misconf, calls, events)
+			}
+			var hookMisconf int
+			for _, err := range decErrs {
+				if errors.Is(err, runtime.ErrStoreMisconfigured) && errors.Is(err, runtime.ErrStoreUnavailable) {
+					hookMisconf++
+				}
+			}
+			if hookMisconf < calls {
+				t.Errorf("the hook saw %d misconfiguration errors in %d decisions: %v", hookMisconf, len(decErrs), decErrs)
+			}
+			if st := s.Stats(); st.Misconfigured == 0 {
+				t.Errorf("stats %+v count no misconfiguration", st)
+			}
+		})
+	}
+}
