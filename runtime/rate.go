@@ -79,7 +79,11 @@ type Rate struct {
 	function string
 	specs    []rateSpec
 	res      atomic.Pointer[rateRes]
+	storeErr atomic.Pointer[wrappedStoreErr] // see storeError
 }
+
+// wrappedStoreErr is a store's error and the limiter's error wrapping it.
+type wrappedStoreErr struct{ cause, err error }
 
 // rateSpec is a RateSpec resolved at NewRate.
 type rateSpec struct {

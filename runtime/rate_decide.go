@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"context"
+	"reflect"
 	"time"
 )
 
@@ -18,6 +19,7 @@ type rateRes struct {
 	memIdx      []int // specs decided in memory, when not allMem
 	storeIdx    []int // specs decided by store
 	store       Store
+	avail       AvailabilityReporter // store, when it implements it
 	storeLimits []*Limit
 	closed      bool // some store-decided spec fails closed
 }
@@ -53,6 +55,7 @@ func (r *Rate) resolve(cfg *config) *rateRes {
 		res.memIdx = nil
 	} else {
 		res.store = cfg.store
+		res.avail, _ = cfg.store.(AvailabilityReporter)
 	}
 	r.res.Store(res)
 	return res
@@ -112,8 +115,14 @@ func (r *Rate) decide(ctx context.Context, res *rateRes, keys []string, maxWait 
 			return dm, nil
 		}
 	}
-	req := r.storeRequest(res, keys, maxWait)
-	ds, err := res.store.Decide(ctx, req)
+	var ds Decision
+	var err error
+	if res.avail != nil {
+		err = res.avail.Unavailable()
+	}
+	if err == nil {
+		ds, err = res.store.Decide(ctx, r.storeRequest(res, keys, maxWait))
+	}
 	if err != nil {
 		if res.closed {
 			r.undoMem(res, keys, memNow)
@@ -198,16 +207,35 @@ func (r *Rate) cancel(ctx context.Context, res *rateRes, keys []string) {
 	}
 }
 
+// storeError returns storeUnavailable(r.function, err). It keeps the error it
+// built last and returns it again for the same err, so that a store failing
+// every call with one error value (an open breaker's) costs no allocation
+// per call.
+func (r *Rate) storeError(err error) error {
+	comparable := reflect.TypeOf(err).Comparable()
+	if w := r.storeErr.Load(); w != nil && comparable && w.cause == err {
+		return w.err
+	}
+	w := &wrappedStoreErr{cause: err, err: storeUnavailable(r.function, err)}
+	if comparable {
+		r.storeErr.Store(w)
+	}
+	return w.err
+}
+
 // finish acts on decision d: sleeps an admitted call's Delay, sleeps and asks
 // again (again = true) for a window limit whose wait= covers RetryAfter, or
 // builds the rejection. waited accumulates the µs slept.
 func (r *Rate) finish(ctx context.Context, cfg *config, res *rateRes, keys []string, d Decision, err error, waited *int64) (_ error, again bool) {
 	var storeErr error // reported to the hook with the final decision
 	if err != nil {
-		storeErr = storeUnavailable(r.function, err)
-		if !d.Allowed {
+		if !d.Allowed { // fail=closed
+			storeErr = r.storeError(err)
 			r.emit(cfg, keys, false, -1, 0, *waited, storeErr)
 			return storeErr, false
+		}
+		if cfg.hook != nil {
+			storeErr = r.storeError(err)
 		}
 	}
 	if d.Allowed {

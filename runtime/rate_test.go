@@ -444,3 +444,48 @@ func TestStoreErrorSaysUnavailableOnce(t *testing.T) {
 		}
 	}
 }
+
+// unavailableStore is a Store whose breaker is open: it reports itself
+// unavailable, and counts the decisions it is asked for anyway.
+type unavailableStore struct {
+	err     error
+	decides atomic.Int64
+}
+
+func (s *unavailableStore) Unavailable() error { return s.err }
+func (s *unavailableStore) Decide(context.Context, *Request) (Decision, error) {
+	s.decides.Add(1)
+	return Decision{}, s.err
+}
+func (s *unavailableStore) Cancel(context.Context, *Request) error { return nil }
+
+// TestAvailabilityReporter: a store that reports itself unavailable is not
+// asked; fail=open admits and fail=closed fails with the store's error,
+// named once, and neither allocates.
+func TestAvailabilityReporter(t *testing.T) {
+	st := &unavailableStore{err: fmt.Errorf("%w: breaker open", ErrStoreUnavailable)}
+	useRateConfig(t, WithStore(st))
+	name := rateUnique(t)
+	open := NewRate(name+"open", RateSpec{Algorithm: GCRA, Quota: 1, Duration: time.Hour})
+	closed := NewRate(name+"closed", RateSpec{Algorithm: GCRA, Quota: 1, Duration: time.Hour, Fail: FailClosed})
+	ctx := context.Background()
+	for range 3 {
+		if err := open.Allow(ctx, "k"); err != nil {
+			t.Fatalf("fail=open: %v", err)
+		}
+		err := closed.Allow(ctx, "k")
+		if !errors.Is(err, st.err) || strings.Count(err.Error(), ErrStoreUnavailable.Error()) != 1 {
+			t.Fatalf("fail=closed: %v", err)
+		}
+	}
+	if n := st.decides.Load(); n != 0 {
+		t.Fatalf("the store was asked %d times while unavailable", n)
+	}
+	allocs := testing.AllocsPerRun(100, func() {
+		_ = open.Allow(ctx, "k")
+		_ = closed.Allow(ctx, "k")
+	})
+	if allocs != 0 {
+		t.Fatalf("%v allocations per decision pair while the store is unavailable", allocs)
+	}
+}

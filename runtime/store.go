@@ -24,6 +24,16 @@ type Store interface {
 	Cancel(ctx context.Context, req *Request) error
 }
 
+// AvailabilityReporter is implemented by a Store that can tell, without
+// asking anyone, that it cannot answer now (a breaker open after a failure).
+// Limiters call Unavailable before building each request: a non-nil error
+// (wrapping ErrStoreUnavailable) stands for the error Decide would return,
+// and the limit's fail policy applies at once, without allocating. It must
+// be cheap (an atomic load) and safe for concurrent use.
+type AvailabilityReporter interface {
+	Unavailable() error
+}
+
 // Request is one decision over one or more limits.
 type Request struct {
 	Keyspace string

@@ -26,6 +26,21 @@ func ConstThrottled(ctx context.Context) error {
 	return Const(ctx)
 }
 
+// Open must keep the signature this file was generated for.
+var _ func(context.Context) error = Open
+
+var _throttle_Open_rate = throttle.NewRate("github.com/throttlegen/throttlegen/bench/wrapped.Open", throttle.RateSpec{Algorithm: throttle.GCRA, Quota: 1000, Duration: time.Second, Burst: 1000000000})
+
+// OpenThrottled calls Open through its throttle policies:
+//
+//	gcra quota=1000 duration=1s burst=1000000000
+func OpenThrottled(ctx context.Context) error {
+	if err := _throttle_Open_rate.Allow(ctx, ""); err != nil {
+		return err
+	}
+	return Open(ctx)
+}
+
 // Tight must keep the signature this file was generated for.
 var _ func(context.Context) error = Tight
 

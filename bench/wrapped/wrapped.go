@@ -18,6 +18,12 @@ import "context"
 //throttle:gcra quota=1000 duration=1s burst=1000000000 fail=closed
 func Const(ctx context.Context) error { return nil }
 
+// Open is Const with the default fail=open: while a Redis store's breaker
+// is open, its calls go ahead at once without asking the store (issue 13).
+//
+//throttle:gcra quota=1000 duration=1s burst=1000000000
+func Open(ctx context.Context) error { return nil }
+
 // Tight admits one call per hour: every call after the first is rejected
 // (the rejected path of issue 3).
 //

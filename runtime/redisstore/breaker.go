@@ -1,7 +1,9 @@
 package redisstore
 
 import (
+	"context"
 	"errors"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -10,55 +12,49 @@ import (
 
 // The breaker's back-off after a failure: it starts at breakerMinBackoff and
 // doubles with each failed probe up to breakerMaxBackoff, so that a store
-// that answers again is asked within breakerMaxBackoff plus one decision
-// timeout, with room for a probe that the resuming server answers too late
-// (docs/spec.md §7: decisions return to the store within 2 s).
+// that answers again is probed within breakerMaxBackoff, with room for a
+// probe that the resuming server answers too late (docs/spec.md §7:
+// decisions return to the store within 2 s of it answering).
 const (
 	breakerMinBackoff = 100 * time.Millisecond
 	breakerMaxBackoff = 500 * time.Millisecond
 )
 
 // errBreakerOpen is the cause of the errors of calls that the open breaker
-// answered without asking the store.
-var errBreakerOpen = errors.New("redisstore: not asked: the store failed recently (breaker open)")
+// answered without asking the store; errShortCircuit is that error, built
+// once, so that an open breaker answers without allocating.
+var (
+	errBreakerOpen  = errors.New("redisstore: not asked: the store failed recently (breaker open)")
+	errShortCircuit = unavailable(errBreakerOpen)
+)
 
 // breaker remembers that the store just failed to answer.
 //
 // Model: closed (the normal state), every call asks the store. The first
-// call that finds the store unable to answer (a timeout, a connection error,
-// an error reply) opens it: until a back-off has passed, calls fail at once
-// with errBreakerOpen, and the limiter applies its fail policy without
-// waiting on the network. When the back-off has passed, the first call to
-// come claims the probe (for one more back-off, so one probe at a time) and
-// asks the store; if it answers, the breaker closes, else the back-off
-// doubles. Any answer from the store, probe or not, closes it; a failure of a
-// call sent before the breaker opened changes nothing.
+// operation that finds the store unable to answer (a timeout, a connection
+// error) opens it: every call then fails at once with errShortCircuit, and
+// the limiter applies its fail policy without waiting on the network. After
+// a back-off, a probe (a PING on a goroutine of the store's, never a
+// caller's) asks the store; if it answers, the breaker closes, else the
+// back-off doubles. Any answer from the store, probe or not, closes it. An
+// error reply (a misconfiguration) is an answer: the store is there.
 //
-// The closed path is one atomic load. A breaker is safe for concurrent use.
+// Deciding, open or closed, is one atomic load. A breaker is safe for
+// concurrent use.
 type breaker struct {
-	until   atomic.Int64 // monoNanos before which calls are not let through; 0 when closed
-	backoff atomic.Int64 // the current back-off in nanoseconds
-	probeIn int64        // how long a claimed probe holds off other calls: the decision bound
-	probing atomic.Bool  // a probe was let through and has not failed yet
-	trips   atomic.Uint64
-	shorts  atomic.Uint64
+	isOpen  atomic.Bool
+	backoff time.Duration // guarded by mu
+	probe   func()        // asks the store on a goroutine of its own; reports through success or failure
+	mu      sync.Mutex
+	timer   *time.Timer // fires the next probe while open
+	stopped bool        // the store is closed: no more probes
+
+	trips, shorts atomic.Uint64
 }
 
 // allow reports whether a call may ask the store now.
 func (b *breaker) allow() bool {
-	u := b.until.Load()
-	if u == 0 {
-		return true
-	}
-	now := monoNanos()
-	if now < u {
-		b.shorts.Add(1)
-		return false
-	}
-	// Claim the probe: later calls wait out the probe's time bound and a
-	// back-off, unless the probe closes the breaker first.
-	if b.until.CompareAndSwap(u, now+b.probeIn+b.backoff.Load()) {
-		b.probing.Store(true)
+	if !b.isOpen.Load() {
 		return true
 	}
 	b.shorts.Add(1)
@@ -68,39 +64,87 @@ func (b *breaker) allow() bool {
 // success records an answer from the store and reports whether it closed the
 // breaker.
 func (b *breaker) success() bool {
-	if b.until.Load() == 0 {
+	if !b.isOpen.Load() {
 		return false
 	}
-	if u := b.until.Swap(0); u == 0 {
-		return false // closed by another answer meanwhile
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if !b.isOpen.Load() {
+		return false
 	}
-	b.backoff.Store(int64(breakerMinBackoff))
-	b.probing.Store(false)
+	b.isOpen.Store(false)
+	if b.timer != nil {
+		b.timer.Stop()
+	}
 	return true
 }
 
-// failure records that the store could not answer and reports whether it
-// opened the breaker (it was closed). While it is open, only the failure of
-// the probe counts: it doubles the back-off. (A straggler sent before the
-// breaker opened may be taken for the probe; the probe's own failure then
-// changes nothing, so the back-off still doubles once per probe.)
+// failure records that an operation found the store unable to answer and
+// reports whether it opened the breaker (it was closed). While it is open,
+// failures of calls sent before it opened change nothing.
 func (b *breaker) failure() bool {
-	now := monoNanos()
-	if b.until.Load() == 0 && b.until.CompareAndSwap(0, now+breakerMinBackoff.Nanoseconds()) {
-		b.backoff.Store(int64(breakerMinBackoff))
-		b.trips.Add(1)
-		return true
+	if b.isOpen.Load() {
+		return false
 	}
-	if b.probing.CompareAndSwap(true, false) {
-		bo := min(2*b.backoff.Load(), int64(breakerMaxBackoff))
-		b.backoff.Store(bo)
-		b.until.Store(now + bo)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.isOpen.Load() || b.stopped {
+		return false
 	}
-	return false
+	b.isOpen.Store(true)
+	b.backoff = breakerMinBackoff
+	b.armLocked()
+	b.trips.Add(1)
+	return true
+}
+
+// probeFailed records that a probe found the store still unable to answer:
+// the back-off doubles and the next probe is due after it.
+func (b *breaker) probeFailed() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if !b.isOpen.Load() || b.stopped {
+		return
+	}
+	b.backoff = min(2*b.backoff, breakerMaxBackoff)
+	b.armLocked()
+}
+
+// armLocked makes the next probe due after the back-off.
+func (b *breaker) armLocked() {
+	if b.timer == nil {
+		b.timer = time.AfterFunc(b.backoff, b.probe)
+	} else {
+		b.timer.Reset(b.backoff)
+	}
+}
+
+// startProbe reports whether a probe that is due should run: the breaker is
+// open and the store not closed; then it counts the probe in wg, under the
+// lock that stop takes, so that a Wait after stop sees it.
+func (b *breaker) startProbe(wg *sync.WaitGroup) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.stopped || !b.isOpen.Load() {
+		return false
+	}
+	wg.Add(1)
+	return true
+}
+
+// stop ends probing for good (Store.Close). A probe already running ends by
+// itself within the decision timeout.
+func (b *breaker) stop() {
+	b.mu.Lock()
+	b.stopped = true
+	if b.timer != nil {
+		b.timer.Stop()
+	}
+	b.mu.Unlock()
 }
 
 // open reports whether the breaker is open.
-func (b *breaker) open() bool { return b.until.Load() != 0 }
+func (b *breaker) open() bool { return b.isOpen.Load() }
 
 // guard is called before a store operation: it returns the error of a call
 // the open breaker answers, or nil when the call may ask the store.
@@ -109,16 +153,23 @@ func (s *Store) guard() error {
 		return nil
 	}
 	s.stats.errors.Add(1)
-	return unavailable(errBreakerOpen)
+	return errShortCircuit
 }
+
+// Unavailable implements runtime.AvailabilityReporter: while the breaker is
+// open it returns the error Decide would return, without building a request.
+func (s *Store) Unavailable() error { return s.guard() }
+
+var _ runtime.AvailabilityReporter = (*Store)(nil)
 
 // observe feeds the outcome of a store operation to the breaker: err is the
 // raw error of the operation (nil, or redis.Nil, for an answer), callerDone
 // whether the caller's own context had ended (which says nothing about the
-// store). It reports changes of state through the configured StoreHook.
+// store). An error reply is an answer too. It reports changes of state
+// through the configured StoreHook.
 func (s *Store) observe(err error, callerDone bool) {
 	switch {
-	case err == nil || isAnswer(err):
+	case err == nil || isAnswer(err) || misconfigCause(err) != "":
 		if s.brk.success() {
 			runtime.ReportStoreEvent(runtime.StoreEvent{Store: "redisstore", Available: true})
 		}
@@ -128,4 +179,28 @@ func (s *Store) observe(err error, callerDone bool) {
 			runtime.ReportStoreEvent(runtime.StoreEvent{Store: "redisstore", Err: unavailable(err)})
 		}
 	}
+}
+
+// probe asks the store, with a PING bounded by the decision timeout, whether
+// it answers again; the open breaker runs it after each back-off, on the
+// timer's goroutine.
+func (s *Store) probe() {
+	if !s.brk.startProbe(&s.probes) {
+		return
+	}
+	defer s.probes.Done()
+	ctx, cancel := context.WithTimeout(context.Background(), s.opt.timeout)
+	defer cancel()
+	ping := func(ctx context.Context) error { return s.client.Ping(ctx).Err() }
+	var err error
+	if s.honoursCtx {
+		err = ping(ctx)
+	} else {
+		err = s.detached(ctx, ping)
+	}
+	if err == nil || misconfigCause(err) != "" {
+		s.observe(nil, false)
+		return
+	}
+	s.brk.probeFailed()
 }

@@ -32,10 +32,10 @@ import (
 // WithTimeout whatever the server does and whatever the client's options; an
 // error wraps runtime.ErrStoreUnavailable (and runtime.ErrStoreMisconfigured
 // for errors retrying cannot fix), and the limiter then follows the limit's
-// fail policy. After a failure a breaker leaves the store alone for a
-// back-off (100 ms, doubling to 500 ms): meanwhile every operation fails at
-// once, without waiting on the network, and one probe at a time finds out
-// when Redis answers again. A runtime.StoreHook sees each change.
+// fail policy. After a failure a breaker leaves the store alone: every
+// operation fails at once, without waiting on the network, while a PING
+// after each back-off (100 ms, doubling to 500 ms) finds out when Redis
+// answers again. A runtime.StoreHook sees each change.
 //
 // A Store is safe for concurrent use. Close stops its batcher goroutines.
 type Store struct {
@@ -63,6 +63,7 @@ type Store struct {
 	calls      sync.Pool
 	stats      counters
 	brk        breaker
+	probes     sync.WaitGroup // the breaker's probe running
 	misconf    misconfigs
 }
 
@@ -74,8 +75,7 @@ func New(client redis.UniversalClient, opts ...Option) *Store {
 	for _, o := range opts {
 		o(&s.opt)
 	}
-	s.brk.backoff.Store(int64(breakerMinBackoff))
-	s.brk.probeIn = int64(s.opt.timeout + s.opt.timeout/8)
+	s.brk.probe = s.probe
 	switch c := client.(type) {
 	case *redis.Client:
 		s.honoursCtx = c.Options().ContextTimeoutEnabled
@@ -109,10 +109,12 @@ func (s *Store) Close() error {
 		// enqueue checks closed under mu, so no call enters pending after
 		// the batchers, told by quit, have drained it.
 		s.closed.Store(true)
+		s.brk.stop()
 		close(s.quit)
 		s.wg.Wait() // the batchers answer or fail every queued call
 		close(s.stopWD)
 		s.wdWG.Wait()
+		s.probes.Wait()
 	})
 	return nil
 }

@@ -27,7 +27,7 @@ type target struct {
 // notPeer lists implementations that are not peers when looking for the
 // fastest one: raw Redis floors, our own variants, failsafe's executor
 // (its permit path is the cheaper way to use the same bulkhead).
-var notPeer = map[string]bool{"ping": true, "evalsha": true, "throttlegen-nopipe": true}
+var notPeer = map[string]bool{"ping": true, "evalsha": true, "throttlegen-nopipe": true, "memory": true}
 
 var targets = []target{
 	{"3", "Rate/const/allowed/seq", fastest, "ns/op", 1.0, 0, "", ""},
@@ -45,4 +45,5 @@ var targets = []target{
 	{"4", "Redis/par64", "redis_rate", "ns/op", 0.25, -1, "<= 0.25 is >= 4x the decisions/s", ""},
 	{"5", "Bulkhead/uncontended", "failsafe-permit", "ns/op", 1.0, 0, "", ""},
 	{"6", "Compose/success", "failsafe", "ns/op", 0.1, 1, "", ""},
+	{"13", "Breaker/open", "memory", "ns/op", 2.0, -1, "store's breaker open vs the same limit in memory", ""},
 }
