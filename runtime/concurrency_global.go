@@ -155,6 +155,7 @@ func (g *globalState) acquire(ctx context.Context, cfg *config, ls LeaseStore, c
 	req.CapacityFirst = queueFull
 	res, err := ls.AcquireLease(ctx, req)
 	if err != nil {
+		g.forget(ls, req) // the store may have granted it all the same
 		if ctx.Err() != nil {
 			return Slot{}, g.giveUp(ctx, cfg, consumer, time.Time{})
 		}
@@ -321,6 +322,7 @@ func (g *globalState) serve(ctx context.Context, ls LeaseStore) (time.Duration, 
 		cancel()
 		switch {
 		case err != nil:
+			g.forget(ls, w.lease.req) // the store may have granted it all the same
 			w.lease.storeErr = err
 		case res.Reason == 0:
 			g.hold(w.lease.seq, w.lease.req, ls, w.cls)

@@ -97,9 +97,37 @@ func (g *globalState) release(s Slot) {
 	ctx, cancel := context.WithTimeout(context.Background(), g.ttl)
 	defer cancel()
 	if err := l.store.ReleaseLease(ctx, l.req); err != nil {
-		// The lease expires by itself within its TTL.
 		if cfg := loadConfig(); cfg.hook != nil {
 			cfg.hook.OnDecision(Event{Policy: "concurrency", Name: g.c.spec.Name, Key: l.req.Consumer, Allowed: true, Err: err})
 		}
+		g.forget(l.store, l.req)
 	}
+}
+
+// forgetRetry is how often forget tries to release a lease again.
+const forgetRetry = 100 * time.Millisecond
+
+// forget releases the lease req in the background, for a slot that no call
+// holds although the store may have it taken: the call gave up before the
+// store answered, the store answered too late, or the release itself failed.
+// Without it such a slot would stay taken until the lease's TTL. It tries
+// every forgetRetry until the store answers, the lease has expired by itself
+// (its TTL from now), or ls is no longer the configured store. Releasing a
+// lease the store never granted changes nothing.
+func (g *globalState) forget(ls LeaseStore, req *LeaseRequest) {
+	go func() {
+		deadline := time.Now().Add(req.TTL)
+		for {
+			ctx, cancel := context.WithTimeout(context.Background(), g.ttl)
+			err := ls.ReleaseLease(ctx, req)
+			cancel()
+			if err == nil || !time.Now().Before(deadline) {
+				return
+			}
+			if cur, _ := loadConfig().store.(LeaseStore); cur != ls {
+				return
+			}
+			time.Sleep(forgetRetry)
+		}
+	}()
 }
