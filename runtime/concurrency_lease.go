@@ -105,7 +105,7 @@ func (g *globalState) release(s Slot) {
 }
 
 // forgetRetry is how often forget tries to release a lease again.
-const forgetRetry = 100 * time.Millisecond
+const forgetRetry = 50 * time.Millisecond
 
 // forget releases the lease req in the background, for a slot that no call
 // holds although the store may have it taken: the call gave up before the

@@ -3,6 +3,7 @@ package redisstore_test
 import (
 	"context"
 	"errors"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -284,5 +285,75 @@ func TestMisconfigurationsReportedOnce(t *testing.T) {
 				t.Errorf("stats %+v: want %d misconfigurations counted and no breaker trip", st, calls)
 			}
 		})
+	}
+}
+
+// TestGlobalPoolFullAfterStall: calls of a scope=global pool of 4 ask for
+// slots while redis-server is frozen (SIGSTOP) and give up; the server
+// grants those leases when it resumes (SIGCONT), to nobody. Their processes
+// release them, so that the pool has its full capacity again within 1 s of
+// the store answering, not after the leases' TTL.
+func TestGlobalPoolFullAfterStall(t *testing.T) {
+	srv := redistest.Start(t)
+	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr()})
+	defer rdb.Close()
+	s := redisstore.New(rdb, redisstore.WithTimeout(100*time.Millisecond))
+	defer s.Close()
+	runtime.Configure(runtime.WithStore(s), runtime.WithKeyspace("stallpool"))
+	defer runtime.Configure(runtime.WithStore(nil), runtime.WithKeyspace(""))
+	const pool = "redisstore_test.StallPool"
+	lim := runtime.NewConcurrency(runtime.ConcurrencySpec{Name: pool, Capacity: 4, Scope: runtime.ScopeGlobal, LeaseTTL: 30 * time.Second})
+	ctx := context.Background()
+	waitFor(t, "a slot through the store", func() bool {
+		slot, err := lim.Acquire(ctx, "")
+		if err != nil {
+			return false
+		}
+		slot.Release()
+		return s.Stats().Errors == 0
+	})
+
+	srv.Stop()
+	var wg sync.WaitGroup
+	for range 4 { // all in flight before the first one fails
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cctx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+			defer cancel()
+			if slot, err := lim.Acquire(cctx, ""); err == nil {
+				slot.Release() // decided locally while the store is stalled
+			}
+		}()
+	}
+	wg.Wait()
+	time.Sleep(300 * time.Millisecond) // releases meet the open breaker meanwhile
+	srv.Continue()
+	back := time.Now()
+
+	// Four fresh leases must fit: nothing holds the four asked for above.
+	req := func(i int) *runtime.LeaseRequest {
+		return &runtime.LeaseRequest{Keyspace: "stallpool", Pool: pool, ID: "probe-" + strconv.Itoa(i), Capacity: 4,
+			ConsumerMax: -1, PriorityMax: -1, TTL: 30 * time.Second}
+	}
+	waitFor(t, "the pool's full capacity", func() bool {
+		granted := 0
+		for i := range 4 {
+			res, err := s.AcquireLease(ctx, req(i))
+			if err == nil && res.Reason == 0 {
+				granted++
+			}
+		}
+		for i := range 4 {
+			_ = s.ReleaseLease(ctx, req(i))
+		}
+		if granted < 4 {
+			time.Sleep(20 * time.Millisecond)
+			return false
+		}
+		return true
+	})
+	if d := time.Since(back); d > time.Second {
+		t.Errorf("the pool had its full capacity %v after the store answered again, want within 1s", d)
 	}
 }

@@ -26,15 +26,24 @@ import (
 // Every key expires with its latest lease. Releasing a lease publishes on
 // <keyspace>:{<tag>}:concurrency:<enc(pool)>:free, which waiting processes
 // subscribe to (see lease_watch.go).
+//
+// Releasing a lease the pool does not hold leaves a tombstone, the lease's ID
+// in the sorted set <keyspace>:{<tag>}:concurrency:<enc(pool)>:g until its
+// TTL has passed, and acquiring a tombstoned ID takes nothing. A process
+// releases the lease of a call that gave up before the store answered (the
+// store may have granted it all the same, or may still grant it: a stalled
+// server runs what it had received when it resumes, in no set order across
+// connections); the tombstone makes that release exact whichever runs first.
 
-// acquireLua: KEYS pool, consumer, priority sets; ARGV id, capacity,
-// consumer max, priority max (< 0: none), ttl µs, waited (1: check the
-// capacity first). Returns {code, retry µs}: code 0 taken, 1 full,
-// 2 priority quota, 3 consumer quota.
+// acquireLua: KEYS pool, consumer, priority sets, tombstones; ARGV id,
+// capacity, consumer max, priority max (< 0: none), ttl µs, waited (1: check
+// the capacity first). Returns {code, retry µs}: code 0 taken, 1 full,
+// 2 priority quota, 3 consumer quota, 4 released before it was granted.
 var acquireLua = redis.NewScript(`
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-for i = 1, 3 do redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', now) end
+for i = 1, 4 do redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', now) end
+if redis.call('ZSCORE', KEYS[4], ARGV[1]) then return {4, 0} end
 local function full()
   if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then
     local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
@@ -86,11 +95,22 @@ if n > 0 then redis.call('PEXPIRE', KEYS[1], ms) end
 return n
 `)
 
-// releaseLua: KEYS pool, consumer, priority sets; ARGV id, channel.
+// releaseLua: KEYS pool, consumer, priority sets, tombstones; ARGV id,
+// channel, ttl µs. Leaves a tombstone when the lease was not held.
 var releaseLua = redis.NewScript(`
 local n = 0
 for i = 1, 3 do n = n + redis.call('ZREM', KEYS[i], ARGV[1]) end
-if n > 0 then redis.call('PUBLISH', ARGV[2], '1') end
+if n > 0 then
+  redis.call('PUBLISH', ARGV[2], '1')
+else
+  local t = redis.call('TIME')
+  local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+  local ttl = tonumber(ARGV[3])
+  redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now)
+  redis.call('ZADD', KEYS[4], now + ttl, ARGV[1])
+  local last = redis.call('ZRANGE', KEYS[4], -1, -1, 'WITHSCORES')
+  redis.call('PEXPIRE', KEYS[4], math.floor((tonumber(last[2]) - now) / 1000) + 1000)
+end
 return n
 `)
 
@@ -119,6 +139,11 @@ func appendPoolTag(b []byte, pool string) []byte {
 	return b
 }
 
+// tombstoneKey returns the set of the pool's released lease IDs.
+func tombstoneKey(req *runtime.LeaseRequest) string {
+	return string(append(poolPrefix(req.Keyspace, req.Pool), 'g'))
+}
+
 // leaseKeys returns the pool, consumer and priority sets of a lease.
 func leaseKeys(req *runtime.LeaseRequest) []string {
 	p := poolPrefix(req.Keyspace, req.Pool)
@@ -141,7 +166,7 @@ func leaseMicros(d time.Duration) int64 { return max(int64(d/time.Microsecond), 
 func (s *Store) AcquireLease(ctx context.Context, req *runtime.LeaseRequest) (runtime.LeaseResult, error) {
 	var v []int64
 	err := s.run(ctx, func(ctx context.Context) (err error) {
-		v, err = acquireLua.Run(ctx, s.client, leaseKeys(req), req.ID, req.Capacity,
+		v, err = acquireLua.Run(ctx, s.client, append(leaseKeys(req), tombstoneKey(req)), req.ID, req.Capacity,
 			req.ConsumerMax, req.PriorityMax, leaseMicros(req.TTL), capacityFirst(req.CapacityFirst)).Int64Slice()
 		return err
 	})
@@ -158,6 +183,8 @@ func (s *Store) AcquireLease(ctx context.Context, req *runtime.LeaseRequest) (ru
 		return runtime.LeaseResult{Reason: runtime.ReasonFullQueue, RetryIn: time.Duration(v[1]) * time.Microsecond}, nil
 	case 2:
 		return runtime.LeaseResult{Reason: runtime.ReasonPriorityQuota}, nil
+	case 4:
+		return runtime.LeaseResult{Reason: runtime.ReasonDeadline}, nil
 	default:
 		return runtime.LeaseResult{Reason: runtime.ReasonConsumerQuota}, nil
 	}
@@ -197,7 +224,8 @@ func (s *Store) RenewLeases(ctx context.Context, leases []*runtime.LeaseRequest)
 // ReleaseLease implements runtime.LeaseStore.
 func (s *Store) ReleaseLease(ctx context.Context, req *runtime.LeaseRequest) error {
 	return s.run(ctx, func(ctx context.Context) error {
-		return releaseLua.Run(ctx, s.client, leaseKeys(req), req.ID, LeaseChannel(req.Keyspace, req.Pool)).Err()
+		return releaseLua.Run(ctx, s.client, append(leaseKeys(req), tombstoneKey(req)), req.ID,
+			LeaseChannel(req.Keyspace, req.Pool), leaseMicros(req.TTL)).Err()
 	})
 }
 
