@@ -15,3 +15,7 @@
   else
     ok, remaining, delay, ttl, na = true, floor_div(math.max(bt - (nxt - now), 0), t), math.max(over, 0), nxt - now, nxt
   end
+  --[[CANCEL]]
+  -- cancel: give back one emission interval.
+  local tat = math.max(sa - t, now)
+  na, ttl = tat, tat - now

@@ -21,3 +21,10 @@
     end
     ok, delay, ttl, na = true, nxt - now, nxt - now + t, nxt
   end
+  --[[CANCEL]]
+  -- cancel: free the latest turn when it is still in the future.
+  local last = sa
+  if last - t >= now then
+    last = last - t
+  end
+  na, ttl = last, math.max(last - now + t, 0)

@@ -27,3 +27,7 @@
     level = level - d
     ok, remaining, delay, ttl, na, nb = true, floor_div(math.max(level, 0), d), wait, ceil_div(c - level, q), level, last
   end
+  --[[CANCEL]]
+  -- cancel: put back the token a reservation took.
+  local level = math.min(c, sa + d)
+  na, nb, ttl = level, sb, math.max(sb + ceil_div(c - level, q) - now, 0)
