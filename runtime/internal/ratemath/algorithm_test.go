@@ -205,9 +205,10 @@ func newRef(p Params) refModel {
 		return &tokenRef{p: p}
 	case GCRA:
 		return &gcraRef{p: p}
-	default:
+	case LeakyBucket:
 		return &leakyRef{p: p}
 	}
+	panic("no reference model of " + p.Algo.Name)
 }
 
 // randomParams returns small parameters so that traces hit every branch.

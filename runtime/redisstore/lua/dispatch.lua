@@ -8,7 +8,7 @@
 --   mode (1 decide, 2 cancel), nowset (0: use TIME, 1: use now), now (µs),
 --   maxwait (µs, < 0 unbounded), n, then per limit: alg q d b k t c bt
 -- where alg is runtime.Algorithm, d is in µs, b is defaulted to q,
--- t = ⌈d/q⌉, c = b·d and bt = b·t (as runtime.newParams derives them).
+-- t = ⌈d/q⌉, c = b·d and bt = b·t (as ratemath.Derive derives them).
 -- KEYS holds the calls' keys in order, one per limit.
 --
 -- The reply packs, per call, six little-endian int64s: allowed remaining

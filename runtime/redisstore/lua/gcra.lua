@@ -1,6 +1,6 @@
-  -- gcra.lua: the twin of runtime/algo_gcra.go, as a body (see
-  -- script.go for its inputs and outputs). t = ⌈d/q⌉, bt = b·t. State:
-  -- "tat".
+  -- gcra.lua: the twin of runtime/internal/ratemath/gcra.go, as a body
+  -- (see script.go for its inputs and outputs). t = ⌈d/q⌉, bt = b·t.
+  -- State: "tat".
   local tat = now
   if sa then
     tat = sa

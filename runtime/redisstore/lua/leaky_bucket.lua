@@ -1,6 +1,6 @@
-  -- leaky_bucket.lua: the twin of runtime/algo_leaky.go, as a body (see
-  -- script.go for its inputs and outputs). t = ⌈d/q⌉; k is the bucket.
-  -- State: "last", the time the latest admitted call runs.
+  -- leaky_bucket.lua: the twin of runtime/internal/ratemath/leaky_bucket.go,
+  -- as a body (see script.go for its inputs and outputs). t = ⌈d/q⌉; k is
+  -- the bucket. State: "last", the time the latest admitted call runs.
   local last = now - t
   if sa then
     last = sa

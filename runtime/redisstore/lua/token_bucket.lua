@@ -1,7 +1,7 @@
-  -- token_bucket.lua: the twin of runtime/algo_token.go, as a body (see
-  -- script.go for its inputs and outputs). One token is d units; the
-  -- capacity is c = b·d units; the refill is q units per µs. State:
-  -- "level last".
+  -- token_bucket.lua: the twin of runtime/internal/ratemath/token_bucket.go,
+  -- as a body (see script.go for its inputs and outputs). One token is d
+  -- units; the capacity is c = b·d units; the refill is q units per µs.
+  -- State: "level last".
   local level, last = c, now
   if sa then
     level, last = sa, sb
