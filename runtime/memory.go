@@ -106,7 +106,7 @@ func (s *MemoryStore) table(ks string, l *Limit) *memTable {
 	t := s.tables[id]
 	if t == nil {
 		s.nextID++
-		t = newMemTable(s.nextID, l.Algorithm, s.nshards, max(1, s.maxKeys/s.nshards))
+		t = newMemTable(s.nextID, s.nshards, max(1, s.maxKeys/s.nshards))
 		s.tables[id] = t
 	}
 	return t

@@ -16,7 +16,6 @@ import (
 // cannot aim at one shard.
 type memTable struct {
 	id       uint64 // creation order: locks are taken in (id, shard) order
-	alg      Algorithm
 	one      oneSlot
 	shards   []memShard
 	mask     uint64
@@ -195,10 +194,9 @@ const (
 	evictSample = 8
 )
 
-func newMemTable(id uint64, alg Algorithm, nshards, perShard int) *memTable {
+func newMemTable(id uint64, nshards, perShard int) *memTable {
 	return &memTable{
 		id:       id,
-		alg:      alg,
 		shards:   make([]memShard, nshards),
 		mask:     uint64(nshards - 1),
 		seed:     maphash.MakeSeed(),
