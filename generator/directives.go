@@ -3,10 +3,13 @@ package generator
 import (
 	"fmt"
 	"strings"
+
+	throttle "github.com/throttlegen/throttlegen/runtime"
 )
 
 // This file holds the one table of directives. The parser, the checks,
-// `throttlegen -h` and the README reference are all driven by it.
+// `throttlegen -h` and the README reference are all driven by it. Its rate
+// policies are the runtime's algorithms (throttle.Algorithms), in order.
 
 // kind groups policies by where they sit in a wrapper.
 type kind uint8
@@ -99,21 +102,43 @@ func rateArgs(extra ...argSpec) []argSpec {
 	return append(args, commonRate...)
 }
 
+// rateDocs says, for each rate algorithm of the runtime, what the
+// reference says of it and the argument only it takes. ratePolicies panics
+// when an algorithm has no entry or an entry no algorithm.
+var rateDocs = map[string]struct {
+	doc   string
+	extra []argSpec
+}{
+	"fixed_window":   {doc: "at most quota calls per window; windows aligned to multiples of duration since the Unix epoch"},
+	"sliding_window": {doc: "at most quota calls in any interval of length duration"},
+	"token_bucket": {doc: "refills quota tokens per duration, fractional refill kept",
+		extra: []argSpec{{name: "burst", typ: argInt, min: 1, def: "quota", doc: "the most calls admitted at once"}}},
+	"gcra": {doc: "generic cell rate algorithm: the admissions of token_bucket with one number of state",
+		extra: []argSpec{{name: "burst", typ: argInt, min: 1, def: "quota", doc: "the most calls admitted at once"}}},
+	"leaky_bucket": {doc: "paces calls duration/quota apart; a call that would find bucket calls waiting is rejected",
+		extra: []argSpec{{name: "bucket", typ: argInt, min: 1, required: true, doc: "the most calls waiting their turn"}}},
+}
+
+// ratePolicies are the rate rows of the table: one per algorithm of the
+// runtime, in its order.
+func ratePolicies() []policySpec {
+	algs := throttle.Algorithms()
+	if len(rateDocs) != len(algs) {
+		panic(fmt.Sprintf("generator: rateDocs documents %d rate policies, the runtime has %d algorithms", len(rateDocs), len(algs)))
+	}
+	ps := make([]policySpec, len(algs))
+	for i, a := range algs {
+		d, ok := rateDocs[a.String()]
+		if !ok {
+			panic("generator: rateDocs lacks the runtime's algorithm " + a.String())
+		}
+		ps[i] = policySpec{name: a.String(), kind: kindRate, args: rateArgs(d.extra...), doc: d.doc}
+	}
+	return ps
+}
+
 // policies is the table of directives, in the order the reference lists them.
-var policies = []policySpec{
-	{name: "fixed_window", kind: kindRate, args: rateArgs(),
-		doc: "at most quota calls per window; windows aligned to multiples of duration since the Unix epoch"},
-	{name: "sliding_window", kind: kindRate, args: rateArgs(),
-		doc: "at most quota calls in any interval of length duration"},
-	{name: "token_bucket", kind: kindRate, args: rateArgs(
-		argSpec{name: "burst", typ: argInt, min: 1, def: "quota", doc: "the most calls admitted at once"}),
-		doc: "refills quota tokens per duration, fractional refill kept"},
-	{name: "gcra", kind: kindRate, args: rateArgs(
-		argSpec{name: "burst", typ: argInt, min: 1, def: "quota", doc: "the most calls admitted at once"}),
-		doc: "generic cell rate algorithm: the admissions of token_bucket with one number of state"},
-	{name: "leaky_bucket", kind: kindRate, args: rateArgs(
-		argSpec{name: "bucket", typ: argInt, min: 1, required: true, doc: "the most calls waiting their turn"}),
-		doc: "paces calls duration/quota apart; a call that would find bucket calls waiting is rejected"},
+var policies = append(ratePolicies(), []policySpec{
 	{name: "concurrency", kind: kindConcurrency, doc: "at most capacity calls run at once (aio-throttle semantics)", args: []argSpec{
 		{name: "capacity", typ: argInt, min: 1, required: true, doc: "calls running at once"},
 		{name: "queue", typ: argInt, min: 0, def: "0", doc: "calls waiting for a slot"},
@@ -144,7 +169,7 @@ var policies = []policySpec{
 		{name: "size", typ: argInt, min: 1, def: "1024", doc: "the most results kept in memory"},
 		{name: "store", typ: argEnum, values: []string{"local", "shared"}, def: "local", doc: "shared keeps results in the configured store"},
 	}},
-}
+}...)
 
 func lookupPolicy(name string) *policySpec {
 	for i := range policies {

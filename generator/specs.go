@@ -1,17 +1,25 @@
 package generator
 
-import "github.com/dave/jennifer/jen"
+import (
+	"strings"
+
+	"github.com/dave/jennifer/jen"
+
+	throttle "github.com/throttlegen/throttlegen/runtime"
+)
 
 // This file renders directives as the runtime's spec literals, listing
 // only fields that differ from their defaults.
 
-var algorithms = map[string]string{
-	"fixed_window":   "FixedWindow",
-	"sliding_window": "SlidingWindow",
-	"token_bucket":   "TokenBucket",
-	"gcra":           "GCRA",
-	"leaky_bucket":   "LeakyBucket",
-}
+// algorithms maps each rate policy to the name of its runtime.Algorithm
+// constant, from the runtime's table.
+var algorithms = func() map[string]string {
+	m := make(map[string]string)
+	for _, a := range throttle.Algorithms() {
+		m[a.String()] = strings.TrimPrefix(a.GoString(), "runtime.")
+	}
+	return m
+}()
 
 // rateSpec renders one rate directive as a runtime.RateSpec, listing only
 // fields that differ from their defaults.

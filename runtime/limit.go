@@ -3,12 +3,16 @@ package runtime
 import (
 	"strconv"
 	"time"
+
+	"github.com/throttlegen/throttlegen/runtime/internal/ratemath"
 )
 
 // Algorithm is a rate algorithm.
 type Algorithm uint8
 
 // The rate algorithms; their String values are the directive policies.
+// Each is one row of the runtime's algorithm table, which holds its name
+// and its arithmetic (see Algorithms).
 const (
 	FixedWindow Algorithm = iota + 1
 	SlidingWindow
@@ -17,19 +21,37 @@ const (
 	LeakyBucket
 )
 
-var algorithmNames = [...]string{
-	FixedWindow:   "fixed_window",
-	SlidingWindow: "sliding_window",
-	TokenBucket:   "token_bucket",
-	GCRA:          "gcra",
-	LeakyBucket:   "leaky_bucket",
-}
-
+// String returns a's policy name ("gcra"), or "Algorithm(n)" for an
+// unknown algorithm.
 func (a Algorithm) String() string {
-	if int(a) < len(algorithmNames) && algorithmNames[a] != "" {
-		return algorithmNames[a]
+	if d := ratemath.Lookup(uint8(a)); d != nil {
+		return d.Name
 	}
 	return "Algorithm(" + strconv.Itoa(int(a)) + ")"
+}
+
+// GoString returns a's Go name ("runtime.GCRA"), for %#v and for tools
+// that write Go code.
+func (a Algorithm) GoString() string {
+	if d := ratemath.Lookup(uint8(a)); d != nil {
+		return "runtime." + d.GoName
+	}
+	return "runtime.Algorithm(" + strconv.Itoa(int(a)) + ")"
+}
+
+// Algorithms returns every rate algorithm, in order: the rate policies a
+// directive may name. The generator derives its policy table from it.
+func Algorithms() []Algorithm {
+	as := make([]Algorithm, len(ratemath.Algorithms))
+	for i := range ratemath.Algorithms {
+		as[i] = Algorithm(ratemath.Algorithms[i].ID)
+	}
+	return as
+}
+
+// limitParams validates l and derives its parameters (ratemath.Derive).
+func limitParams(l *Limit) (ratemath.Params, error) {
+	return ratemath.Derive(uint8(l.Algorithm), l.Quota, l.Duration, l.Burst, l.Bucket)
 }
 
 // Limit is one rate limit: its identity and parameters. It is immutable once

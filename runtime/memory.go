@@ -8,7 +8,12 @@ import (
 	goruntime "runtime"
 	"sync"
 	"time"
+
+	"github.com/throttlegen/throttlegen/runtime/internal/ratemath"
 )
+
+// maxInt64 stands for "unbounded" in wait bounds and expiry times.
+const maxInt64 = ratemath.MaxInt64
 
 // DefaultMaxKeys is the default bound on the keys one limit keeps in a
 // MemoryStore.
@@ -60,7 +65,7 @@ type refKey struct {
 // memRef is a limit resolved against a MemoryStore: its table and params.
 type memRef struct {
 	t *memTable
-	p params
+	p ratemath.Params
 }
 
 // MemoryOption configures a MemoryStore.
@@ -101,7 +106,7 @@ func (s *MemoryStore) table(ks string, l *Limit) *memTable {
 	t := s.tables[id]
 	if t == nil {
 		s.nextID++
-		t = newMemTable(s.nextID, l.Algorithm, s.nshards, max(1, s.maxKeys/s.nshards))
+		t = newMemTable(s.nextID, s.nshards, max(1, s.maxKeys/s.nshards))
 		s.tables[id] = t
 	}
 	return t
@@ -113,10 +118,10 @@ func (s *MemoryStore) ref(ks string, l *Limit) (*memRef, error) {
 	if r, ok := s.refs.Load(k); ok {
 		return r.(*memRef), nil
 	}
-	p, ok := newParams(l)
-	if !ok {
-		return nil, fmt.Errorf("throttle: invalid limit %q (%v quota=%d duration=%v bucket=%d)",
-			l.Name, l.Algorithm, l.Quota, l.Duration, l.Bucket)
+	p, err := limitParams(l)
+	if err != nil {
+		return nil, fmt.Errorf("throttle: invalid limit %q (%v quota=%d duration=%v bucket=%d): %w",
+			l.Name, l.Algorithm, l.Quota, l.Duration, l.Bucket, err)
 	}
 	r := &memRef{t: s.table(ks, l), p: p}
 	actual, _ := s.refs.LoadOrStore(k, r)
@@ -176,7 +181,7 @@ func (s *MemoryStore) Decide(ctx context.Context, req *Request) (Decision, error
 	}
 	maxWait := int64(-1)
 	if req.MaxWait >= 0 {
-		maxWait = durMicros(req.MaxWait)
+		maxWait = ratemath.Micros(req.MaxWait)
 	}
 	return decideRefs(refs, req.Keys, requestNow(req), maxWait), nil
 }
@@ -198,21 +203,21 @@ func (s *MemoryStore) Cancel(ctx context.Context, req *Request) error {
 	return nil
 }
 
-// cancelOne gives back one reservation of key.
-func (t *memTable) cancelOne(p *params, key string, now int64) {
-	if p.alg == FixedWindow || p.alg == SlidingWindow {
+// cancelOne gives back one reservation of key, if p's algorithm reserves.
+func (t *memTable) cancelOne(p *ratemath.Params, key string, now int64) {
+	if !p.Algo.Reserves {
 		return
 	}
 	if key == "" {
 		s := &t.one
-		if wordAlg(p.alg) {
+		if isWord(p) {
 			s.cancelWord(p, now)
 			return
 		}
 		s.mu.Lock()
 		if s.ok && now < s.e.exp {
 			var ttl int64
-			s.e.st, ttl = cancel(p, s.e.st, now)
+			s.e.st, ttl = p.Algo.Cancel(p, s.e.st, now)
 			s.e.exp = now + ttl
 		}
 		s.mu.Unlock()
@@ -221,27 +226,27 @@ func (t *memTable) cancelOne(p *params, key string, now int64) {
 	h := maphash.String(t.seed, key)
 	sh := &t.shards[h&t.mask]
 	sh.mu.Lock()
-	if wordAlg(p.alg) {
+	if isWord(p) {
 		if i := sh.w.find(wordTag(h), key); i >= 0 {
-			st, _ := cancel(p, state{a: sh.w.hold(i)}, now)
-			sh.w.set(i, st.a)
+			st, _ := p.Algo.Cancel(p, ratemath.WordState(sh.w.hold(i)), now)
+			sh.w.set(i, st.Word())
 		}
 	} else if e := sh.m[key]; e != nil && now < e.exp {
 		var ttl int64
-		e.st, ttl = cancel(p, e.st, now)
+		e.st, ttl = p.Algo.Cancel(p, e.st, now)
 		e.exp = now + ttl
 	}
 	sh.mu.Unlock()
 }
 
 // toDecision converts one outcome.
-func toDecision(o outcome) Decision {
-	d := Decision{Allowed: o.allowed, Remaining: o.remaining(), Rejected: -1}
-	if o.allowed {
-		d.Delay = time.Duration(o.delay) * time.Microsecond
+func toDecision(o ratemath.Outcome) Decision {
+	d := Decision{Allowed: o.Allowed, Remaining: o.Remaining(), Rejected: -1}
+	if o.Allowed {
+		d.Delay = time.Duration(o.Delay) * time.Microsecond
 	} else {
-		d.Rejected, d.Reason = 0, o.reason
-		d.RetryAfter = time.Duration(o.retryAfter) * time.Microsecond
+		d.Rejected, d.Reason = 0, Reason(o.Reason)
+		d.RetryAfter = time.Duration(o.RetryAfter) * time.Microsecond
 	}
 	return d
 }

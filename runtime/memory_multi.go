@@ -4,6 +4,8 @@ import (
 	"hash/maphash"
 	"sync"
 	"time"
+
+	"github.com/throttlegen/throttlegen/runtime/internal/ratemath"
 )
 
 // maxStackLimits is how many limits one decision handles without allocating.
@@ -47,147 +49,228 @@ func decideRefs(refs []*memRef, keys []string, now, maxWait int64) Decision {
 		lbuf [maxStackLimits]lockRef
 		ebuf [maxStackLimits]entry
 		pbuf [maxStackLimits]bool
-		obuf [maxStackLimits]outcome
+		obuf [maxStackLimits]ratemath.Outcome
 		sbuf [maxStackLimits]int
 		tbuf [maxStackLimits]uint32
 		jbuf [maxStackLimits]int
 		hbuf [maxStackLimits]int64
 	)
-	locks, ents, present, outs, shardIdx, tags := lbuf[:0], ebuf[:0], pbuf[:0], obuf[:0], sbuf[:0], tbuf[:0]
-	slots, held := jbuf[:n], hbuf[:0] // slots[i]: the word table slot of a present keyed word
-	if n > maxStackLimits {
-		locks, ents = make([]lockRef, 0, n), make([]entry, 0, n)
-		present, outs, shardIdx = make([]bool, 0, n), make([]outcome, 0, n), make([]int, 0, n)
-		tags, slots, held = make([]uint32, 0, n), make([]int, n), make([]int64, 0, n)
+	// The methods of m only index these slices, never store them: so the
+	// arrays stay on the stack.
+	m := multiDecision{refs: refs, keys: keys}
+	if n <= maxStackLimits {
+		m.locks, m.shardIdx, m.tags, m.slots = lbuf[:n], sbuf[:n], tbuf[:n], jbuf[:n]
+		m.ents, m.present, m.outs, m.held = ebuf[:n], pbuf[:n], obuf[:n], hbuf[:n]
+	} else {
+		m.locks, m.shardIdx, m.tags, m.slots = make([]lockRef, n), make([]int, n), make([]uint32, n), make([]int, n)
+		m.ents, m.present, m.outs, m.held = make([]entry, n), make([]bool, n), make([]ratemath.Outcome, n), make([]int64, n)
 	}
-	for i, r := range refs {
-		if keys[i] == "" {
-			if wordAlg(r.p.alg) {
-				locks = append(locks, lockRef{order: r.t.id << 32, slot: &r.t.one})
+	m.planLocks()
+	m.lock()
+	allowed := true
+	for i := range refs {
+		if !m.decide(i, now, maxWait) {
+			allowed = false
+		}
+	}
+	// Publish the held words first: a commit's insert may rebuild a
+	// table, which moves them.
+	m.publishWords(allowed)
+	if allowed {
+		m.commit(now)
+	}
+	d := m.result(allowed)
+	m.unlock()
+	return d
+}
+
+// multiDecision is the work of one decideRefs call: per limit, in the
+// order of refs, where its state lives, the state read and the outcome.
+// It lives on the caller's stack, and so do its slices' arrays as long as
+// its methods only index them (storing a slice through the pointer would
+// move them to the heap).
+type multiDecision struct {
+	refs     []*memRef
+	keys     []string
+	locks    []lockRef // sorted by order once planned
+	shardIdx []int     // the shard of a keyed state; -1: the unkeyed slot
+	tags     []uint32  // the word tag of a keyed state's hash
+	slots    []int     // the word table slot of a present keyed word
+	ents     []entry   // the state read, then as decided
+	present  []bool    // the state existed
+	outs     []ratemath.Outcome
+	held     []int64 // a word state as read, to publish back on rejection
+}
+
+// planLocks finds the lock of every limit's state, and sorts them in the
+// global lock order (table id, then shard; the unkeyed slot first).
+func (m *multiDecision) planLocks() {
+	for i, r := range m.refs {
+		if m.keys[i] == "" {
+			if isWord(&r.p) {
+				m.locks[i] = lockRef{order: r.t.id << 32, slot: &r.t.one}
 			} else {
-				locks = append(locks, lockRef{order: r.t.id << 32, mu: &r.t.one.mu})
+				m.locks[i] = lockRef{order: r.t.id << 32, mu: &r.t.one.mu}
 			}
-			shardIdx, tags = append(shardIdx, -1), append(tags, 0)
+			m.shardIdx[i], m.tags[i] = -1, 0
 			continue
 		}
-		h := maphash.String(r.t.seed, keys[i])
+		h := maphash.String(r.t.seed, m.keys[i])
 		s := int(h & r.t.mask)
-		locks = append(locks, lockRef{order: r.t.id<<32 | uint64(s+1), mu: &r.t.shards[s].mu})
-		shardIdx, tags = append(shardIdx, s), append(tags, wordTag(h))
+		m.locks[i] = lockRef{order: r.t.id<<32 | uint64(s+1), mu: &r.t.shards[s].mu}
+		m.shardIdx[i], m.tags[i] = s, wordTag(h)
 	}
+	locks := m.locks
 	for i := 1; i < len(locks); i++ { // insertion sort: n is small
 		for j := i; j > 0 && locks[j].order < locks[j-1].order; j-- {
 			locks[j], locks[j-1] = locks[j-1], locks[j]
 		}
 	}
-	for i := range locks {
-		if i == 0 || locks[i].order != locks[i-1].order {
-			locks[i].lock()
+}
+
+// lock takes every planned lock once, in order; unlock releases them.
+func (m *multiDecision) lock() {
+	for i := range m.locks {
+		if i == 0 || m.locks[i].order != m.locks[i-1].order {
+			m.locks[i].lock()
 		}
 	}
+}
 
-	allowed := true
-	for i, r := range refs {
-		var e entry
-		var ok bool
-		if s := shardIdx[i]; s < 0 && wordAlg(r.p.alg) {
-			e.st.a, ok, e.exp = r.t.one.held, r.t.one.held != 0, maxInt64
-		} else if s < 0 {
-			e, ok = r.t.one.e, r.t.one.ok
-		} else if wordAlg(r.p.alg) {
-			// The word is held (frozen) until the commit below, so that no
-			// lock-free update slips in between (see wordTable).
-			w := &r.t.shards[s].w
-			if j := w.find(tags[i], keys[i]); j >= 0 {
-				e.st.a, ok, slots[i] = w.hold(j), true, j
-				if e.st.a == frozenWord { // this decision holds it already: same limit and key twice
-					e.st.a = ents[sameWord(refs, shardIdx, slots, i)].st.a
-				}
-			}
-			e.exp = maxInt64 // a word's staleness is in the word itself
-		} else if ep := r.t.shards[s].m[keys[i]]; ep != nil {
-			e, ok = *ep, true
+func (m *multiDecision) unlock() {
+	for i := len(m.locks) - 1; i >= 0; i-- {
+		if i == 0 || m.locks[i].order != m.locks[i-1].order {
+			m.locks[i].unlock()
 		}
-		before := e.st.a
-		var o outcome
-		if r.p.alg == SlidingWindow {
-			if e.log == nil {
-				e.log = new(swLog) // kept only if the call is admitted
-			}
-			o = slidingWindow(&r.p, e.log, now)
-		} else {
-			fresh := !ok || now >= e.exp
-			var st state
-			st, o = decide(&r.p, e.st, fresh, now, maxWait)
-			if o.allowed {
-				e.st = st
-			}
-		}
-		if o.allowed {
-			e.exp = now + o.ttl
-		} else {
-			allowed = false
-		}
-		ents, present, outs, held = append(ents, e), append(present, ok), append(outs, o), append(held, before)
 	}
+}
 
-	// Publish the held words first: a commit's insert may rebuild a
-	// table, which moves them.
-	for i, r := range refs {
-		if s := shardIdx[i]; s >= 0 && present[i] && wordAlg(r.p.alg) {
-			word := ents[i].st.a // as decided; the state before, when rejected
+// read returns limit i's state under the held locks, and whether it
+// exists. A keyed word is held (frozen) until publishWords, so that no
+// lock-free update slips in between (see wordTable).
+func (m *multiDecision) read(i int) (e entry, ok bool) {
+	r := m.refs[i]
+	switch s := m.shardIdx[i]; {
+	case s < 0 && isWord(&r.p):
+		return entry{st: ratemath.WordState(r.t.one.held), exp: maxInt64}, r.t.one.held != 0
+	case s < 0:
+		return r.t.one.e, r.t.one.ok
+	case isWord(&r.p):
+		e.exp = maxInt64 // a word's staleness is in the word itself
+		w := &r.t.shards[s].w
+		j := w.find(m.tags[i], m.keys[i])
+		if j < 0 {
+			return e, false
+		}
+		word := w.hold(j)
+		m.slots[i] = j
+		if word == frozenWord { // this decision holds it already: same limit and key twice
+			word = m.ents[sameWord(m.refs, m.shardIdx, m.slots, i)].st.Word()
+		}
+		e.st = ratemath.WordState(word)
+		return e, true
+	default:
+		if ep := r.t.shards[s].m[m.keys[i]]; ep != nil {
+			return *ep, true
+		}
+		return e, false
+	}
+}
+
+// decide reads limit i's state and decides the call on it, without
+// committing; it reports whether the limit admits the call.
+func (m *multiDecision) decide(i int, now, maxWait int64) bool {
+	p := &m.refs[i].p
+	e, ok := m.read(i)
+	var before int64
+	if isWord(p) {
+		before = e.st.Word()
+	}
+	var o ratemath.Outcome
+	if p.Algo.Words == 0 {
+		if e.log == nil {
+			e.log = new(ratemath.Log) // kept only if the call is admitted
+		}
+		o = p.Algo.DecideLog(p, e.log, now)
+	} else {
+		var st ratemath.State
+		st, o = p.Algo.Decide(p, e.st, !ok || now >= e.exp, now, maxWait)
+		if o.Allowed {
+			e.st = st
+		}
+	}
+	if o.Allowed {
+		e.exp = now + o.TTL
+	}
+	m.ents[i], m.present[i], m.outs[i], m.held[i] = e, ok, o, before
+	return o.Allowed
+}
+
+// publishWords releases the keyed words read holds: as decided when the
+// call is admitted, as they were otherwise.
+func (m *multiDecision) publishWords(allowed bool) {
+	for i, r := range m.refs {
+		if s := m.shardIdx[i]; s >= 0 && m.present[i] && isWord(&r.p) {
+			word := m.ents[i].st.Word()
 			if !allowed {
-				word = held[i]
+				word = m.held[i]
 			}
-			r.t.shards[s].w.set(slots[i], word)
+			r.t.shards[s].w.set(m.slots[i], word)
 		}
 	}
+}
 
+// commit writes every limit's new state (the call is admitted by all).
+func (m *multiDecision) commit(now int64) {
+	for i, r := range m.refs {
+		e, key := m.ents[i], m.keys[i]
+		if r.p.Algo.Words == 0 {
+			e.log.Push(now, r.p.Quota)
+		}
+		switch s := m.shardIdx[i]; {
+		case s < 0 && isWord(&r.p):
+			r.t.one.held = e.st.Word()
+		case s < 0:
+			r.t.one.e, r.t.one.ok = e, true
+		case isWord(&r.p):
+			if !m.present[i] {
+				r.t.shards[s].w.insert(&r.p, m.tags[i], key, e.st.Word(), now, r.t.perShard)
+			}
+		case m.present[i]:
+			*r.t.shards[s].m[key] = e
+		default:
+			ep := new(entry)
+			*ep = e
+			r.t.shards[s].insert(key, ep, now, r.t.perShard)
+		}
+	}
+}
+
+// result combines the outcomes: when admitted, the least Remaining and the
+// largest Delay; when rejected, the rejecting limit with the largest
+// RetryAfter (the first on ties), and ReasonQuota if any limit rejected for
+// its quota.
+func (m *multiDecision) result(allowed bool) Decision {
 	d := Decision{Allowed: allowed, Rejected: -1, Remaining: maxInt64}
-	for i, r := range refs {
-		o := &outs[i]
+	for i := range m.outs {
+		o := &m.outs[i]
 		if allowed {
-			e := ents[i]
-			if r.p.alg == SlidingWindow {
-				e.log.push(now, r.p.q)
-			}
-			if s := shardIdx[i]; s < 0 && wordAlg(r.p.alg) {
-				r.t.one.held = e.st.a
-			} else if s < 0 {
-				r.t.one.e, r.t.one.ok = e, true
-			} else if sh := &r.t.shards[s]; wordAlg(r.p.alg) {
-				if !present[i] {
-					sh.w.insert(&r.p, tags[i], keys[i], e.st.a, now, r.t.perShard)
-				}
-			} else if present[i] {
-				*sh.m[keys[i]] = e
-			} else {
-				ep := new(entry)
-				*ep = e
-				sh.insert(keys[i], ep, now, r.t.perShard)
-			}
-			d.Remaining = min(d.Remaining, o.remaining())
-			d.Delay = max(d.Delay, time.Duration(o.delay)*time.Microsecond)
+			d.Remaining = min(d.Remaining, o.Remaining())
+			d.Delay = max(d.Delay, time.Duration(o.Delay)*time.Microsecond)
 			continue
 		}
-		if o.allowed {
+		if o.Allowed {
 			continue
 		}
-		if ra := time.Duration(o.retryAfter) * time.Microsecond; d.Rejected < 0 || ra > d.RetryAfter {
+		if ra := time.Duration(o.RetryAfter) * time.Microsecond; d.Rejected < 0 || ra > d.RetryAfter {
 			d.RetryAfter, d.Rejected = ra, i
 		}
 		if d.Reason != ReasonQuota {
-			d.Reason = o.reason
+			d.Reason = Reason(o.Reason)
 		}
 	}
 	if !allowed {
 		d.Remaining = 0
-	}
-
-	for i := len(locks) - 1; i >= 0; i-- {
-		if i == 0 || locks[i].order != locks[i-1].order {
-			locks[i].unlock()
-		}
 	}
 	return d
 }

@@ -5,6 +5,8 @@ import (
 	goruntime "runtime"
 	"sync"
 	"sync/atomic"
+
+	"github.com/throttlegen/throttlegen/runtime/internal/ratemath"
 )
 
 // memTable holds the state of one limit (one keyspace, name and algorithm)
@@ -14,7 +16,6 @@ import (
 // cannot aim at one shard.
 type memTable struct {
 	id       uint64 // creation order: locks are taken in (id, shard) order
-	alg      Algorithm
 	one      oneSlot
 	shards   []memShard
 	mask     uint64
@@ -49,25 +50,21 @@ const serialSpan = 1024
 // takes that value.
 const lockedWord = -1 << 63
 
-// wordAlg reports whether alg's unkeyed state is one word (see oneSlot).
-func wordAlg(alg Algorithm) bool { return alg == GCRA || alg == LeakyBucket }
+// isWord reports whether p's algorithm keeps a one-word state (gcra,
+// leaky_bucket): the store keeps it as a bare word, in a oneSlot's word or
+// a wordTable, and decides it lock-free.
+func isWord(p *ratemath.Params) bool { return p.Algo.Words == 1 }
 
 // decideWord decides on the word of a gcra or leaky_bucket slot, lock-free.
-func (s *oneSlot) decideWord(p *params, now, maxWait int64) outcome {
+func (s *oneSlot) decideWord(p *ratemath.Params, now, maxWait int64) ratemath.Outcome {
 	for {
 		cur := s.word.Load()
 		if cur == lockedWord {
 			goruntime.Gosched()
 			continue
 		}
-		var st state
-		var o outcome
-		if p.alg == GCRA {
-			st, o = gcra(p, state{a: cur}, cur == 0, now, maxWait)
-		} else {
-			st, o = leakyBucket(p, state{a: cur}, cur == 0, now, maxWait)
-		}
-		if !o.allowed || s.word.CompareAndSwap(cur, st.a) {
+		st, o := p.Algo.Decide(p, ratemath.WordState(cur), cur == 0, now, maxWait)
+		if !o.Allowed || s.word.CompareAndSwap(cur, st.Word()) {
 			return o
 		}
 	}
@@ -86,7 +83,7 @@ func (s *oneSlot) decideWord(p *params, now, maxWait int64) outcome {
 // lets one core make many decisions in a row while the word's cache line
 // stays with it, instead of both cores trading the line on every attempt
 // (BenchmarkRateAllowedParallel). Decisions are the same in either mode.
-func (s *oneSlot) takeGCRA(p *params, res *rateRes) (retryAfter int64) {
+func (s *oneSlot) takeGCRA(p *ratemath.Params, res *rateRes) (retryAfter int64) {
 	if s.serialLeft.Load() == 0 {
 		if ra, ok := s.tryTakeGCRA(p, res.now()); ok {
 			return ra
@@ -98,7 +95,7 @@ func (s *oneSlot) takeGCRA(p *params, res *rateRes) (retryAfter int64) {
 
 // tryTakeGCRA makes one lock-free attempt of takeGCRA at time now; ok is
 // false when the word was held or changed under it.
-func (s *oneSlot) tryTakeGCRA(p *params, now int64) (retryAfter int64, ok bool) {
+func (s *oneSlot) tryTakeGCRA(p *ratemath.Params, now int64) (retryAfter int64, ok bool) {
 	return casGCRA(&s.word, p, now)
 }
 
@@ -106,13 +103,13 @@ func (s *oneSlot) tryTakeGCRA(p *params, now int64) (retryAfter int64, ok bool) 
 // now: it returns the RetryAfter of a rejection, or 0 when its swap
 // admitted the call; ok is false when w holds the sentinel of a held or
 // frozen word (lockedWord, frozenWord) or changed under it.
-func casGCRA(w *atomic.Int64, p *params, now int64) (retryAfter int64, ok bool) {
+func casGCRA(w *atomic.Int64, p *ratemath.Params, now int64) (retryAfter int64, ok bool) {
 	cur := w.Load()
 	if cur == lockedWord {
 		return 0, false
 	}
-	next := max(cur, now) + p.t // a fresh word (0) is ≤ now
-	if over := next - now - p.bt; over > 0 {
+	next, over := ratemath.GCRAStep(p, cur, now) // a fresh word (0) is ≤ now
+	if over > 0 {
 		return over, true
 	}
 	return 0, w.CompareAndSwap(cur, next)
@@ -120,7 +117,7 @@ func casGCRA(w *atomic.Int64, p *params, now int64) (retryAfter int64, ok bool) 
 
 // takeGCRASerial is takeGCRA in serial mode. The swap still guards the
 // word: multi-limit decisions and cancels do not take s.serial.
-func (s *oneSlot) takeGCRASerial(p *params, res *rateRes) (retryAfter int64) {
+func (s *oneSlot) takeGCRASerial(p *ratemath.Params, res *rateRes) (retryAfter int64) {
 	s.serial.Lock()
 	defer s.serial.Unlock()
 	if left := s.serialLeft.Load(); left > 0 {
@@ -149,7 +146,7 @@ func (s *oneSlot) lockWord() {
 func (s *oneSlot) unlockWord() { s.word.Store(s.held) }
 
 // cancelWord gives back one reservation on the slot's word.
-func (s *oneSlot) cancelWord(p *params, now int64) {
+func (s *oneSlot) cancelWord(p *ratemath.Params, now int64) {
 	for {
 		cur := s.word.Load()
 		if cur == lockedWord {
@@ -159,8 +156,8 @@ func (s *oneSlot) cancelWord(p *params, now int64) {
 		if cur == 0 {
 			return
 		}
-		st, _ := cancel(p, state{a: cur}, now)
-		if s.word.CompareAndSwap(cur, st.a) {
+		st, _ := p.Algo.Cancel(p, ratemath.WordState(cur), now)
+		if s.word.CompareAndSwap(cur, st.Word()) {
 			return
 		}
 	}
@@ -169,9 +166,9 @@ func (s *oneSlot) cancelWord(p *params, now int64) {
 // entry is one key's state; exp is the time (µs) from which the state is
 // fresh again, so the entry may be forgotten.
 type entry struct {
-	st  state
+	st  ratemath.State
 	exp int64
-	log *swLog // sliding_window only
+	log *ratemath.Log // sliding_window only
 }
 
 // memShard is one lock and the keys it guards.
@@ -197,10 +194,9 @@ const (
 	evictSample = 8
 )
 
-func newMemTable(id uint64, alg Algorithm, nshards, perShard int) *memTable {
+func newMemTable(id uint64, nshards, perShard int) *memTable {
 	return &memTable{
 		id:       id,
-		alg:      alg,
 		shards:   make([]memShard, nshards),
 		mask:     uint64(nshards - 1),
 		seed:     maphash.MakeSeed(),
@@ -209,15 +205,15 @@ func newMemTable(id uint64, alg Algorithm, nshards, perShard int) *memTable {
 }
 
 // decideOne decides one call on one key and commits it when admitted.
-func (t *memTable) decideOne(p *params, key string, now, maxWait int64) outcome {
+func (t *memTable) decideOne(p *ratemath.Params, key string, now, maxWait int64) ratemath.Outcome {
 	if key == "" {
 		s := &t.one
-		if wordAlg(p.alg) {
+		if isWord(p) {
 			return s.decideWord(p, now, maxWait)
 		}
 		s.mu.Lock()
 		o := t.decideEntry(p, &s.e, s.ok, now, maxWait)
-		if o.allowed {
+		if o.Allowed {
 			s.ok = true
 		}
 		s.mu.Unlock()
@@ -225,16 +221,16 @@ func (t *memTable) decideOne(p *params, key string, now, maxWait int64) outcome 
 	}
 	h := maphash.String(t.seed, key)
 	sh := &t.shards[h&t.mask]
-	if wordAlg(p.alg) {
+	if isWord(p) {
 		return t.decideKeyedWord(sh, p, h, key, now, maxWait)
 	}
 	sh.mu.Lock()
-	var o outcome
+	var o ratemath.Outcome
 	if ep := sh.m[key]; ep != nil {
 		o = t.decideEntry(p, ep, true, now, maxWait)
 	} else {
 		var e entry
-		if o = t.decideEntry(p, &e, false, now, maxWait); o.allowed {
+		if o = t.decideEntry(p, &e, false, now, maxWait); o.Allowed {
 			ep = new(entry)
 			*ep = e
 			sh.insert(key, ep, now, t.perShard)
@@ -250,7 +246,7 @@ func (t *memTable) decideOne(p *params, key string, now, maxWait int64) outcome 
 
 // decideKeyedWord decides a keyed gcra or leaky_bucket call in shard sh,
 // under its mutex (see wordTable for the lock-free updates it races with).
-func (t *memTable) decideKeyedWord(sh *memShard, p *params, h uint64, key string, now, maxWait int64) outcome {
+func (t *memTable) decideKeyedWord(sh *memShard, p *ratemath.Params, h uint64, key string, now, maxWait int64) ratemath.Outcome {
 	tag := wordTag(h)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
@@ -259,20 +255,14 @@ func (t *memTable) decideKeyedWord(sh *memShard, p *params, h uint64, key string
 	if i >= 0 {
 		cur = sh.w.hold(i)
 	}
-	var st state
-	var o outcome
-	if p.alg == GCRA {
-		st, o = gcra(p, state{a: cur}, i < 0, now, maxWait)
-	} else {
-		st, o = leakyBucket(p, state{a: cur}, i < 0, now, maxWait)
-	}
+	st, o := p.Algo.Decide(p, ratemath.WordState(cur), i < 0, now, maxWait)
 	switch {
-	case i >= 0 && o.allowed:
-		sh.w.set(i, st.a)
+	case i >= 0 && o.Allowed:
+		sh.w.set(i, st.Word())
 	case i >= 0:
 		sh.w.set(i, cur)
-	case o.allowed:
-		sh.w.insert(p, tag, key, st.a, now, t.perShard)
+	case o.Allowed:
+		sh.w.insert(p, tag, key, st.Word(), now, t.perShard)
 	}
 	if sweepDue(h, now) {
 		sh.w.sweep(p, now, sweepSample)
@@ -291,7 +281,7 @@ func sweepDue(h uint64, now int64) bool { return (h^uint64(now))&(sweepEvery-1) 
 // or a word frozen by a change of the table, goes to decideKeyedWord under
 // the shard's mutex. It admits (and commits) or returns the RetryAfter,
 // exactly as decideKeyedWord with gcra does.
-func (t *memTable) takeKeyedGCRA(p *params, key string, now int64) (retryAfter int64) {
+func (t *memTable) takeKeyedGCRA(p *ratemath.Params, key string, now int64) (retryAfter int64) {
 	h := maphash.String(t.seed, key)
 	sh := &t.shards[h&t.mask]
 	if a, i := sh.w.lookup(wordTag(h), key); a != nil {
@@ -309,36 +299,36 @@ func (t *memTable) takeKeyedGCRA(p *params, key string, now int64) (retryAfter i
 			}
 		}
 	}
-	if o := t.decideKeyedWord(sh, p, h, key, now, 0); !o.allowed {
-		return o.retryAfter
+	if o := t.decideKeyedWord(sh, p, h, key, now, 0); !o.Allowed {
+		return o.RetryAfter
 	}
 	return 0
 }
 
 // decideEntry decides on e (present or not) and, when admitted, updates e in
 // place. The caller holds the lock guarding e.
-func (t *memTable) decideEntry(p *params, e *entry, present bool, now, maxWait int64) outcome {
+func (t *memTable) decideEntry(p *ratemath.Params, e *entry, present bool, now, maxWait int64) ratemath.Outcome {
 	fresh := !present || now >= e.exp
-	if p.alg == SlidingWindow {
+	if p.Algo.Words == 0 {
 		if e.log == nil {
-			var l swLog
-			o := slidingWindow(p, &l, now)
-			if o.allowed {
-				l.push(now, p.q)
-				e.log, e.exp = &l, now+o.ttl
+			var l ratemath.Log
+			o := p.Algo.DecideLog(p, &l, now)
+			if o.Allowed {
+				l.Push(now, p.Quota)
+				e.log, e.exp = &l, now+o.TTL
 			}
 			return o
 		}
-		o := slidingWindow(p, e.log, now)
-		if o.allowed {
-			e.log.push(now, p.q)
-			e.exp = now + o.ttl
+		o := p.Algo.DecideLog(p, e.log, now)
+		if o.Allowed {
+			e.log.Push(now, p.Quota)
+			e.exp = now + o.TTL
 		}
 		return o
 	}
-	st, o := decide(p, e.st, fresh, now, maxWait)
-	if o.allowed {
-		e.st, e.exp = st, now+o.ttl
+	st, o := p.Algo.Decide(p, e.st, fresh, now, maxWait)
+	if o.Allowed {
+		e.st, e.exp = st, now+o.TTL
 	}
 	return o
 }

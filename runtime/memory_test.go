@@ -126,7 +126,7 @@ func TestMemoryStoreFlood(t *testing.T) {
 	const bound = 10_000
 	s := NewMemoryStore(WithMaxKeys(bound))
 	l := &Limit{Name: "flood", Algorithm: GCRA, Quota: 10, Duration: time.Hour}
-	p, _ := newParams(l)
+	p := mustParams(l)
 	tab := s.table("test", l)
 	now := t0.UnixMicro()
 	var before runtime.MemStats
@@ -135,7 +135,7 @@ func TestMemoryStoreFlood(t *testing.T) {
 	buf := make([]byte, 0, 32)
 	for i := 0; i < 1_000_000; i++ {
 		buf = strconv.AppendInt(append(buf[:0], "attacker-"...), int64(i), 10)
-		if !tab.decideOne(&p, string(buf), now, 0).allowed {
+		if !tab.decideOne(&p, string(buf), now, 0).Allowed {
 			t.Fatalf("key %d rejected", i)
 		}
 		if i%100_000 == 0 && s.Len() > bound {

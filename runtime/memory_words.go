@@ -3,6 +3,8 @@ package runtime
 import (
 	"sync/atomic"
 	"unsafe"
+
+	"github.com/throttlegen/throttlegen/runtime/internal/ratemath"
 )
 
 // wordTable is a shard's table of keyed gcra or leaky_bucket states, whose
@@ -181,11 +183,8 @@ func (w *wordTable) maybeShrink() {
 }
 
 // wordExp is when a word state is fresh again.
-func wordExp(p *params, word int64) int64 {
-	if p.alg == LeakyBucket {
-		return word + p.t
-	}
-	return word
+func wordExp(p *ratemath.Params, word int64) int64 {
+	return p.Algo.FreshAt(p, ratemath.WordState(word))
 }
 
 // randomSlot returns a pseudo-random slot index of a.
@@ -201,7 +200,7 @@ func (w *wordTable) randomSlot(a *wordArray) int {
 
 // sweep looks at up to n keys from a random slot and forgets those fresh
 // for idleGrace or more. The caller holds the mutex.
-func (w *wordTable) sweep(p *params, now int64, n int) {
+func (w *wordTable) sweep(p *ratemath.Params, now int64, n int) {
 	a := w.arr.Load()
 	if w.n == 0 || a == nil {
 		return
@@ -222,7 +221,7 @@ func (w *wordTable) sweep(p *params, now int64, n int) {
 // evict forgets, among a few keys from a random slot, the one whose state
 // becomes fresh soonest. The caller holds the mutex, and the table is not
 // empty.
-func (w *wordTable) evict(p *params) {
+func (w *wordTable) evict(p *ratemath.Params) {
 	a := w.arr.Load()
 	for {
 		victim, best, seen := -1, int64(maxInt64), 0
@@ -243,7 +242,7 @@ func (w *wordTable) evict(p *params) {
 
 // insert adds a new key under the shard's bound (see memShard.insert). The
 // caller holds the mutex.
-func (w *wordTable) insert(p *params, tag uint32, key string, word, now int64, bound int) {
+func (w *wordTable) insert(p *ratemath.Params, tag uint32, key string, word, now int64, bound int) {
 	w.sweep(p, now, sweepSample)
 	if w.n >= bound {
 		w.evict(p)

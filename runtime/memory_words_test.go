@@ -88,7 +88,7 @@ func forgetSlot(t *testing.T, w *wordTable, i int) {
 func TestWordTableLockFreeUpdatesSurviveRebuilds(t *testing.T) {
 	const burst, hot = 300, 4
 	l := &Limit{Name: "hot", Algorithm: GCRA, Quota: 1, Duration: time.Hour, Burst: burst}
-	p, _ := newParams(l)
+	p := mustParams(l)
 	s := NewMemoryStore()
 	s.nshards = 1 // every key in one shard: the most rebuilds
 	tab := s.table("test", l)
@@ -106,7 +106,7 @@ func TestWordTableLockFreeUpdatesSurviveRebuilds(t *testing.T) {
 				if g%2 == 0 {
 					ok = tab.takeKeyedGCRA(&p, key, now) == 0
 				} else {
-					ok = tab.decideOne(&p, key, now, 0).allowed
+					ok = tab.decideOne(&p, key, now, 0).Allowed
 				}
 				if ok {
 					admitted[k].Add(1)
@@ -135,7 +135,7 @@ func TestWordTableLockFreeUpdatesSurviveRebuilds(t *testing.T) {
 }
 
 func TestWordTableSweepAndEvict(t *testing.T) {
-	p, _ := newParams(&Limit{Algorithm: GCRA, Quota: 1, Duration: 1000})
+	p := mustParams(&Limit{Algorithm: GCRA, Quota: 1, Duration: 1000})
 	var w wordTable
 	for i := 0; i < 1000; i++ {
 		w.put(uint32(i)<<1|1, strconv.Itoa(i), int64(i)) // tat i: fresh from i
@@ -173,13 +173,13 @@ func TestTakeKeyedGCRAMatchesDecide(t *testing.T) {
 		{Name: "b", Algorithm: GCRA, Quota: 7, Duration: 100 * time.Microsecond, Burst: 2},
 		{Name: "c", Algorithm: GCRA, Quota: 1, Duration: time.Millisecond, Burst: 5},
 	} {
-		p, _ := newParams(l)
+		p := mustParams(l)
 		s := NewMemoryStore(WithMaxKeys(64))
 		take, ref := s.table("take", l), s.table("ref", l)
 		ref.seed = take.seed // same shards, same samples: the tables must stay identical
 		now, admitted, rejected := int64(1_000_000), 0, 0
 		for i := 0; i < 20_000; i++ {
-			now += rng.Int64N(p.t/2 + 1)
+			now += rng.Int64N(p.Interval/2 + 1)
 			if rng.IntN(500) == 0 {
 				now += 3 * idleGrace // let keys go idle, to be swept
 			}
@@ -189,10 +189,10 @@ func TestTakeKeyedGCRAMatchesDecide(t *testing.T) {
 			}
 			ra := take.takeKeyedGCRA(&p, key, now)
 			o := ref.decideOne(&p, key, now, 0)
-			if o.allowed != (ra == 0) || (!o.allowed && o.retryAfter != ra) {
+			if o.Allowed != (ra == 0) || (!o.Allowed && o.RetryAfter != ra) {
 				t.Fatalf("%s step %d key %s: take %d, decide %+v", l.Name, i, key, ra, o)
 			}
-			if o.allowed {
+			if o.Allowed {
 				admitted++
 			} else {
 				rejected++
@@ -232,7 +232,7 @@ func TestTakeKeyedGCRAMatchesDecide(t *testing.T) {
 func TestWordTableLockFreeUnderChurn(t *testing.T) {
 	const burst, hot, bound = 20, 3, 64
 	l := &Limit{Name: "churn", Algorithm: GCRA, Quota: 100, Duration: time.Second, Burst: burst}
-	p, _ := newParams(l)
+	p := mustParams(l)
 	s := NewMemoryStore(WithMaxKeys(bound))
 	s.nshards = 1
 	tab := s.table("test", l)
@@ -260,7 +260,7 @@ func TestWordTableLockFreeUnderChurn(t *testing.T) {
 				now := clock.Add(7) // 7µs per decision, about 2 T per hot key's turn
 				var ok bool
 				if g%3 == 0 {
-					ok = tab.decideOne(&p, key, now, 0).allowed
+					ok = tab.decideOne(&p, key, now, 0).Allowed
 				} else {
 					ok = tab.takeKeyedGCRA(&p, key, now) == 0
 				}
@@ -280,7 +280,7 @@ func TestWordTableLockFreeUnderChurn(t *testing.T) {
 	wg.Wait()
 	elapsed := clock.Load() - start
 	for k := range hot {
-		if got, most := admitted[k].Load(), burst+elapsed/p.t+1; got > most {
+		if got, most := admitted[k].Load(), burst+elapsed/p.Interval+1; got > most {
 			t.Errorf("hot key %d admitted %d in %dµs, more than burst + elapsed/T = %d", k, got, elapsed, most)
 		}
 	}
@@ -299,7 +299,7 @@ func TestWordTableLockFreeUnderChurn(t *testing.T) {
 func BenchmarkWordTableKeys100k(b *testing.B) {
 	keys := benchKeys(100_000)
 	l := &Limit{Name: "words", Algorithm: GCRA, Quota: 1 << 40, Duration: time.Microsecond}
-	p, _ := newParams(l)
+	p := mustParams(l)
 	for _, path := range []string{"decide", "take"} {
 		b.Run(path, func(b *testing.B) {
 			tab := NewMemoryStore().table("bench", l)
@@ -313,7 +313,7 @@ func BenchmarkWordTableKeys100k(b *testing.B) {
 					if tab.takeKeyedGCRA(&p, keys[i], 1) != 0 {
 						b.Fatal("rejected")
 					}
-				} else if o := tab.decideOne(&p, keys[i], 1, 0); !o.allowed {
+				} else if o := tab.decideOne(&p, keys[i], 1, 0); !o.Allowed {
 					b.Fatal("rejected")
 				}
 				if i++; i == len(keys) {

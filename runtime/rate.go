@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"sync/atomic"
 	"time"
+
+	"github.com/throttlegen/throttlegen/runtime/internal/ratemath"
 )
 
 // FailPolicy says what a limiter does when its store cannot answer.
@@ -89,9 +91,9 @@ type wrappedStoreErr struct{ cause, err error }
 type rateSpec struct {
 	RateSpec
 	limit   *Limit
-	p       params
+	p       ratemath.Params
 	policy  string
-	reserve bool  // token_bucket, gcra, leaky_bucket: waits are reservations
+	reserve bool  // p.Algo.Reserves: waits are reservations (else a retry loop)
 	bound   int64 // µs this limit lets a call wait; -1 unbounded
 	// last is the latest rejection built for this limit, returned again for
 	// an identical one (see rejection). It sits on its own cache line: it
@@ -114,20 +116,19 @@ func NewRate(function string, specs ...RateSpec) *Rate {
 		if s.Name == "" {
 			s.Name = function
 		}
-		if s.Wait < 0 || s.Burst < 0 || s.Bucket < 0 || s.Fail > FailClosed || s.Scope > ScopeGlobal {
+		l := Limit{Name: s.Name, Algorithm: s.Algorithm, Quota: s.Quota,
+			Duration: s.Duration, Burst: s.Burst, Bucket: s.Bucket}
+		if _, err := limitParams(&l); err != nil || s.Wait < 0 || s.Burst < 0 || s.Bucket < 0 ||
+			s.Fail > FailClosed || s.Scope > ScopeGlobal {
 			panic(fmt.Sprintf("throttle: NewRate(%s): invalid spec %+v", function, s))
 		}
-		l := registerLimit(function, Limit{Name: s.Name, Algorithm: s.Algorithm, Quota: s.Quota,
-			Duration: s.Duration, Burst: s.Burst, Bucket: s.Bucket})
-		p, ok := newParams(l)
-		if !ok {
-			panic(fmt.Sprintf("throttle: NewRate(%s): invalid spec %+v", function, s))
-		}
+		rl := registerLimit(function, l)
+		p, _ := limitParams(rl) // as valid as l: the registry only drops parameters the algorithm ignores
 		rs := &r.specs[i]
-		rs.RateSpec, rs.limit, rs.p, rs.policy = s, l, p, s.Algorithm.String()
-		rs.reserve, rs.bound = s.Algorithm >= TokenBucket, durMicros(s.Wait)
-		if s.Algorithm == LeakyBucket && s.Wait == 0 {
-			rs.bound = -1
+		rs.RateSpec, rs.limit, rs.p, rs.policy = s, rl, p, s.Algorithm.String()
+		rs.reserve, rs.bound = p.Algo.Reserves, ratemath.Micros(s.Wait)
+		if p.Algo.Paces && s.Wait == 0 {
+			rs.bound = -1 // it waits its turn by nature: only the context bounds the wait
 		}
 	}
 	return r
@@ -170,11 +171,11 @@ func (r *Rate) Allow(ctx context.Context, key string) error {
 			maxWait = clipWait(ctx, s.bound, 0)
 		}
 		o := res.memRefs[0].t.decideOne(&s.p, key, res.now(), maxWait)
-		if o.allowed && o.delay == 0 {
+		if o.Allowed && o.Delay == 0 {
 			return nil
 		}
-		if !o.allowed && (s.reserve || s.Wait == 0) {
-			return r.reject(ctx, s, key, o.reason, time.Duration(o.retryAfter)*time.Microsecond, 0)
+		if !o.Allowed && (s.reserve || s.Wait == 0) {
+			return r.reject(ctx, s, key, Reason(o.Reason), time.Duration(o.RetryAfter)*time.Microsecond, 0)
 		}
 		keys := []string{key}
 		var waited int64
@@ -220,8 +221,8 @@ func clipWait(ctx context.Context, bound, waited int64) int64 {
 // bound would have covered RetryAfter, where the context's deadline did not,
 // rejects for ReasonDeadline.
 func (r *Rate) reject(ctx context.Context, s *rateSpec, key string, reason Reason, retryAfter time.Duration, waited int64) error {
-	if reason == ReasonQuota && s.bound > 0 && s.Algorithm != LeakyBucket {
-		ra := durMicros(retryAfter)
+	if reason == ReasonQuota && s.bound > 0 && !s.p.Algo.Paces { // one that paces tells deadline itself
+		ra := ratemath.Micros(retryAfter)
 		if ra <= s.bound-waited && clipWait(ctx, s.bound, waited) < ra {
 			reason = ReasonDeadline
 		}

@@ -159,7 +159,7 @@ func BenchmarkMemoryBytesPerIdleKey(b *testing.B) {
 	const n = 1_000_000
 	keys := benchKeys(n)
 	l := &Limit{Name: "bytes", Algorithm: GCRA, Quota: 10, Duration: time.Hour}
-	p, _ := newParams(l)
+	p := mustParams(l)
 	for b.Loop() {
 		var before, after runtime.MemStats
 		runtime.GC()

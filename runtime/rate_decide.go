@@ -4,6 +4,8 @@ import (
 	"context"
 	"reflect"
 	"time"
+
+	"github.com/throttlegen/throttlegen/runtime/internal/ratemath"
 )
 
 // rateRes is what a Rate derives from one configuration: which limits are
@@ -242,11 +244,11 @@ func (r *Rate) finish(ctx context.Context, cfg *config, res *rateRes, keys []str
 		if d.Delay > 0 {
 			if serr := sleep(ctx, cfg.clock, d.Delay); serr != nil {
 				r.cancel(ctx, res, keys)
-				*waited += durMicros(d.Delay)
+				*waited += ratemath.Micros(d.Delay)
 				r.emit(cfg, keys, false, -1, ReasonDeadline, *waited, serr)
 				return serr, false
 			}
-			*waited += durMicros(d.Delay)
+			*waited += ratemath.Micros(d.Delay)
 		}
 		if cfg.hook != nil {
 			r.emit(cfg, keys, true, -1, 0, *waited, storeErr)
@@ -258,7 +260,7 @@ func (r *Rate) finish(ctx context.Context, cfg *config, res *rateRes, keys []str
 		i = 0
 	}
 	s := &r.specs[i]
-	ra := durMicros(d.RetryAfter)
+	ra := ratemath.Micros(d.RetryAfter)
 	if !s.reserve && s.bound > 0 && ra <= s.bound-*waited && ra <= clipWait(ctx, s.bound, *waited) {
 		if serr := sleep(ctx, cfg.clock, d.RetryAfter); serr != nil {
 			*waited += ra

@@ -3,6 +3,8 @@ package runtime
 import (
 	"fmt"
 	"sync"
+
+	"github.com/throttlegen/throttlegen/runtime/internal/ratemath"
 )
 
 // The registry gives every limit identity (name and algorithm) one *Limit,
@@ -23,12 +25,13 @@ type limitID struct {
 // it is the first. It panics when an earlier definition has other
 // parameters.
 func registerLimit(function string, l Limit) *Limit {
-	if l.Algorithm != TokenBucket && l.Algorithm != GCRA {
+	a := ratemath.MustLookup(uint8(l.Algorithm))
+	if !a.UsesBurst {
 		l.Burst = 0
 	} else if l.Burst == 0 {
 		l.Burst = l.Quota
 	}
-	if l.Algorithm != LeakyBucket {
+	if !a.UsesBucket {
 		l.Bucket = 0
 	}
 	registry.mu.Lock()

@@ -62,21 +62,3 @@ func TestRateAllOrNothingAcrossScopesFailClosed(t *testing.T) {
 		})
 	}
 }
-
-func TestSlidingLogRemove(t *testing.T) {
-	var l swLog
-	for _, v := range []int64{1, 2, 2, 3, 5} {
-		l.push(v, 10)
-	}
-	l.remove(2)
-	l.remove(4) // absent: nothing changes
-	want := []int64{1, 2, 3, 5}
-	if l.n != len(want) {
-		t.Fatalf("n = %d, want %d", l.n, len(want))
-	}
-	for i, w := range want {
-		if l.at(i) != w {
-			t.Fatalf("entry %d = %d, want %d", i, l.at(i), w)
-		}
-	}
-}

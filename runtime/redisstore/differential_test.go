@@ -8,23 +8,26 @@ import (
 	"time"
 
 	"github.com/throttlegen/throttlegen/runtime"
+	"github.com/throttlegen/throttlegen/runtime/internal/ratemath"
 	"github.com/throttlegen/throttlegen/runtime/redisstore"
 )
 
 // randomLimit draws a limit with small parameters, so that traces hit every
 // branch (windows rolling over, buckets full and empty, queues full).
 func randomLimit(r *rand.Rand, name string) *runtime.Limit {
-	alg := runtime.Algorithm(1 + r.IntN(5))
+	algs := runtime.Algorithms()
+	alg := algs[r.IntN(len(algs))]
+	a := ratemath.MustLookup(uint8(alg))
 	l := &runtime.Limit{
 		Name:      name,
 		Algorithm: alg,
 		Quota:     int64(1 + r.IntN(5)),
 		Duration:  time.Duration(1+r.IntN(2000)) * time.Millisecond / 7, // not a whole µs multiple of quota
 	}
-	if r.IntN(2) == 0 && (alg == runtime.TokenBucket || alg == runtime.GCRA) {
+	if r.IntN(2) == 0 && a.UsesBurst {
 		l.Burst = int64(1 + r.IntN(6))
 	}
-	if alg == runtime.LeakyBucket {
+	if a.UsesBucket {
 		l.Bucket = int64(r.IntN(4))
 	}
 	return l

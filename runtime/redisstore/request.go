@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/throttlegen/throttlegen/runtime"
+	"github.com/throttlegen/throttlegen/runtime/internal/ratemath"
 )
 
 // Modes of the decision script (ARGV mode).
@@ -19,28 +20,26 @@ const (
 // cannot parse (a server running another version of the script).
 var errMalformedReply = errors.New("redisstore: malformed script reply")
 
-// micros converts d to whole microseconds, rounding up, as the runtime does.
-func micros(d time.Duration) int64 {
-	q := int64(d) / int64(time.Microsecond)
-	if int64(d)%int64(time.Microsecond) > 0 {
-		q++
-	}
-	return q
-}
-
-// validate checks what the script relies on: one key per limit and sane
-// parameters (the same rules as the in-memory store).
+// validate checks what the script relies on: one key per limit and valid
+// parameters (ratemath.Derive: the same rules as the in-memory store).
 func validate(req *runtime.Request) error {
 	if len(req.Limits) == 0 || len(req.Keys) != len(req.Limits) {
 		return errors.New("redisstore: request needs one key per limit")
 	}
 	for _, l := range req.Limits {
-		if l == nil || l.Quota <= 0 || l.Duration <= 0 || l.Algorithm < runtime.FixedWindow ||
-			l.Algorithm > runtime.LeakyBucket || (l.Algorithm == runtime.LeakyBucket && l.Bucket < 0) {
-			return fmt.Errorf("redisstore: invalid limit %+v", l)
+		if l == nil {
+			return errors.New("redisstore: nil limit")
+		}
+		if _, err := limitParams(l); err != nil {
+			return fmt.Errorf("redisstore: invalid limit %+v: %w", l, err)
 		}
 	}
 	return nil
+}
+
+// limitParams derives l's parameters, as the in-memory store does.
+func limitParams(l *runtime.Limit) (ratemath.Params, error) {
+	return ratemath.Derive(uint8(l.Algorithm), l.Quota, l.Duration, l.Burst, l.Bucket)
 }
 
 // encoded locates the parts of a call's one string (see encode).
@@ -73,17 +72,12 @@ func encode(buf []byte, ends []int, req *runtime.Request, mode int, spread bool)
 	}
 	maxWait := int64(-1)
 	if req.MaxWait >= 0 {
-		maxWait = micros(req.MaxWait)
+		maxWait = ratemath.Micros(req.MaxWait)
 	}
 	buf = appendInts(buf, 1, int64(mode), nowSet, now, maxWait, int64(len(req.Limits)))
 	for _, l := range req.Limits {
-		b := l.Burst
-		if b <= 0 {
-			b = l.Quota
-		}
-		d := micros(l.Duration)
-		t := ceilDiv(d, l.Quota)
-		buf = appendInts(buf, int64(l.Algorithm), l.Quota, d, b, l.Bucket, t, b*d, b*t)
+		p, _ := limitParams(l) // validated
+		buf = appendInts(buf, int64(p.Algo.ID), p.Quota, p.Period, p.Burst, p.Bucket, p.Interval, p.Capacity, p.BurstSpan)
 	}
 	tagStart := len(pfx) + 2
 	return encoded{all: string(buf), keyEnds: ends, argv: argv,
@@ -97,9 +91,6 @@ func appendInts(b []byte, vs ...int64) []byte {
 	}
 	return b
 }
-
-// ceilDiv is ⌈a/b⌉ for a >= 0, b > 0.
-func ceilDiv(a, b int64) int64 { return (a + b - 1) / b }
 
 // replySize is the size of the script's packed reply.
 const replySize = 6 * 8

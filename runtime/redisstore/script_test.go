@@ -22,7 +22,7 @@ func TestScriptsReloaded(t *testing.T) {
 	s, srv := newStore(t, redisstore.WithPipelineWindow(2*time.Millisecond))
 	ctx := context.Background()
 	var reqs []*runtime.Request
-	for a := runtime.FixedWindow; a <= runtime.LeakyBucket; a++ {
+	for _, a := range runtime.Algorithms() {
 		l := &runtime.Limit{Name: "reload", Algorithm: a, Quota: 100, Duration: time.Hour, Bucket: 10}
 		reqs = append(reqs, &runtime.Request{Keyspace: "reload", Limits: []*runtime.Limit{l}, Keys: []string{"k"}, MaxWait: -1})
 	}
@@ -82,16 +82,16 @@ func TestScriptsReloaded(t *testing.T) {
 // algorithm's, and in the dispatcher, which wraps it in functions; an
 // algorithm's own script defines no algorithm function.
 func TestAlgorithmScripts(t *testing.T) {
-	for a := runtime.FixedWindow; a <= runtime.LeakyBucket; a++ {
+	for _, a := range runtime.Algorithms() {
 		src, err := os.ReadFile("lua/" + a.String() + ".lua")
 		if err != nil {
 			t.Fatal(err)
 		}
-		decide, _, _ := strings.Cut(string(src), "--[[COMMIT]]")
+		decide, _, _ := strings.Cut(string(src), "--[[") // up to the COMMIT or CANCEL mark
 		if !strings.Contains(redisstore.Script(), decide) {
 			t.Errorf("the dispatcher lacks the body of %v", a)
 		}
-		for b := runtime.FixedWindow; b <= runtime.LeakyBucket; b++ {
+		for _, b := range runtime.Algorithms() {
 			if has := strings.Contains(redisstore.AlgorithmScript(b), decide); has != (a == b) {
 				t.Errorf("script of %v: holds the body of %v: %v", b, a, has)
 			}
@@ -104,7 +104,7 @@ func TestAlgorithmScripts(t *testing.T) {
 			}
 		}
 	}
-	if redisstore.AlgorithmScript(0) != "" || redisstore.AlgorithmScript(runtime.LeakyBucket+1) != "" {
+	if redisstore.AlgorithmScript(0) != "" || redisstore.AlgorithmScript(runtime.Algorithm(len(runtime.Algorithms())+1)) != "" {
 		t.Error("AlgorithmScript of an unknown algorithm is not empty")
 	}
 }

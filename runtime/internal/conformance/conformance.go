@@ -44,6 +44,7 @@ import (
 	"time"
 
 	"github.com/throttlegen/throttlegen/runtime"
+	"github.com/throttlegen/throttlegen/runtime/internal/ratemath"
 )
 
 // base is the trace time origin: a whole hour, so windows align on it.
@@ -77,6 +78,7 @@ func Run(t *testing.T, newStore func(t *testing.T) runtime.Store) {
 	traces = append(traces, multiTraces()...)
 	traces = append(traces, keyTraces()...)
 	traces = append(traces, waitTraces()...)
+	checkGolden(t)
 	run := strconv.FormatInt(time.Now().UnixNano(), 36)
 	for i, tr := range traces {
 		t.Run(tr.name, func(t *testing.T) {
@@ -153,7 +155,25 @@ func checkInvariants(t *testing.T, desc string, req *runtime.Request, d runtime.
 	}
 }
 
-var algorithms = []runtime.Algorithm{runtime.FixedWindow, runtime.SlidingWindow, runtime.TokenBucket, runtime.GCRA, runtime.LeakyBucket}
+// algorithms are every algorithm of the runtime's table.
+var algorithms = runtime.Algorithms()
+
+// checkGolden fails t unless every algorithm of the runtime's table has a
+// golden trace: a new algorithm comes with decisions worked out by hand.
+func checkGolden(t *testing.T) {
+	t.Helper()
+	has := map[runtime.Algorithm]bool{}
+	for _, tr := range goldenTraces() {
+		for _, l := range tr.limits {
+			has[l.Algorithm] = true
+		}
+	}
+	for _, a := range algorithms {
+		if !has[a] {
+			t.Errorf("no golden trace of %v: add one to goldenTraces", a)
+		}
+	}
+}
 
 // randomLimit returns parameters with durations of a minute or more.
 func randomLimit(rng *rand.Rand, alg runtime.Algorithm, name string) runtime.Limit {
@@ -162,20 +182,21 @@ func randomLimit(rng *rand.Rand, alg runtime.Algorithm, name string) runtime.Lim
 	if rng.IntN(3) == 0 {
 		l.Duration += time.Duration(rng.Int64N(int64(time.Second))) / time.Microsecond * time.Microsecond
 	}
-	if alg == runtime.TokenBucket || alg == runtime.GCRA {
+	a := ratemath.MustLookup(uint8(alg))
+	if a.UsesBurst {
 		l.Burst = rng.Int64N(6)
 	}
-	if alg == runtime.LeakyBucket {
+	if a.UsesBucket {
 		l.Bucket = rng.Int64N(4)
 	}
 	return l
 }
 
 // randomWait returns a MaxWait for alg: 0 mostly, sometimes a bound, and
-// unbounded sometimes for leaky_bucket.
+// unbounded sometimes for an algorithm that paces (leaky_bucket).
 func randomWait(rng *rand.Rand, alg runtime.Algorithm, d time.Duration) time.Duration {
 	switch r := rng.IntN(4); {
-	case alg == runtime.LeakyBucket && r == 0:
+	case ratemath.MustLookup(uint8(alg)).Paces && r == 0:
 		return -1
 	case r <= 1:
 		return 0

@@ -8,38 +8,16 @@
 --   mode (1 decide, 2 cancel), nowset (0: use TIME, 1: use now), now (µs),
 --   maxwait (µs, < 0 unbounded), n, then per limit: alg q d b k t c bt
 -- where alg is runtime.Algorithm, d is in µs, b is defaulted to q,
--- t = ⌈d/q⌉, c = b·d and bt = b·t (as runtime.newParams derives them).
+-- t = ⌈d/q⌉, c = b·d and bt = b·t (as ratemath.Derive derives them).
 -- KEYS holds the calls' keys in order, one per limit.
 --
 -- The reply packs, per call, six little-endian int64s: allowed remaining
 -- delay retry rejected reason (µs); a cancel's are ignored.
-
-local function decide(alg, key, p, now, maxwait)
-  if alg == 4 then
-    return gcra_decide(key, p, now, maxwait)
-  elseif alg == 3 then
-    return token_bucket_decide(key, p, now, maxwait)
-  elseif alg == 1 then
-    return fixed_window_decide(key, p, now, maxwait)
-  elseif alg == 2 then
-    return sliding_window_decide(key, p, now, maxwait)
-  end
-  return leaky_bucket_decide(key, p, now, maxwait)
-end
-
-local function commit(alg, key, p, now, ttl, a, b)
-  if alg == 4 then
-    gcra_commit(key, p, now, ttl, a)
-  elseif alg == 3 then
-    token_bucket_commit(key, p, now, ttl, a, b)
-  elseif alg == 1 then
-    fixed_window_commit(key, p, now, ttl, a, b)
-  elseif alg == 2 then
-    sliding_window_commit(key, p, now, ttl)
-  else
-    leaky_bucket_commit(key, p, now, ttl, a)
-  end
-end
+--
+-- decide, commit and cancel run a limit's algorithm by its number; script.go
+-- writes them from the runtime's algorithm table, before this file, with
+-- ALGORITHMS, the number of algorithms. A call naming another algorithm is
+-- malformed.
 
 local HEAD = '<i8i8i8i8i8'
 local LIMIT = '<i8i8i8i8i8i8i8i8'
@@ -71,7 +49,7 @@ local function run(pos, base)
   for i = 1, n do
     local p = {}
     p.alg, p.q, p.d, p.b, p.k, p.t, p.c, p.bt, pos = struct.unpack(LIMIT, packed, pos)
-    if p.alg < 1 or p.alg > 5 then
+    if p.alg < 1 or p.alg > ALGORITHMS then
       return nil
     end
     limits[i] = p
@@ -79,14 +57,7 @@ local function run(pos, base)
 
   if mode == 2 then
     for i = 1, n do
-      local p = limits[i]
-      if p.alg == 3 then
-        token_bucket_cancel(KEYS[base + i], p, now)
-      elseif p.alg == 4 then
-        gcra_cancel(KEYS[base + i], p, now)
-      elseif p.alg == 5 then
-        leaky_bucket_cancel(KEYS[base + i], p, now)
-      end
+      cancel(limits[i].alg, KEYS[base + i], limits[i], now)
     end
     return struct.pack(REPLY, 0, 0, 0, 0, -1, 0), pos, n
   end

@@ -1,5 +1,6 @@
-  -- fixed_window.lua: the twin of runtime/algo_fixed.go, as a body (see
-  -- script.go for its inputs and outputs). State: "win count".
+  -- fixed_window.lua: the twin of runtime/internal/ratemath/fixed_window.go,
+  -- as a body (see script.go for its inputs and outputs). State: "win
+  -- count".
   local win, count = 0, 0
   local fresh = true
   if sa then

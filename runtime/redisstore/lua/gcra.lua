@@ -1,6 +1,6 @@
-  -- gcra.lua: the twin of runtime/algo_gcra.go, as a body (see
-  -- script.go for its inputs and outputs). t = ⌈d/q⌉, bt = b·t. State:
-  -- "tat".
+  -- gcra.lua: the twin of runtime/internal/ratemath/gcra.go, as a body
+  -- (see script.go for its inputs and outputs). t = ⌈d/q⌉, bt = b·t.
+  -- State: "tat".
   local tat = now
   if sa then
     tat = sa
@@ -15,3 +15,7 @@
   else
     ok, remaining, delay, ttl, na = true, floor_div(math.max(bt - (nxt - now), 0), t), math.max(over, 0), nxt - now, nxt
   end
+  --[[CANCEL]]
+  -- cancel: give back one emission interval.
+  local tat = math.max(sa - t, now)
+  na, ttl = tat, tat - now

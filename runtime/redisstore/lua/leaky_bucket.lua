@@ -1,6 +1,6 @@
-  -- leaky_bucket.lua: the twin of runtime/algo_leaky.go, as a body (see
-  -- script.go for its inputs and outputs). t = ⌈d/q⌉; k is the bucket.
-  -- State: "last", the time the latest admitted call runs.
+  -- leaky_bucket.lua: the twin of runtime/internal/ratemath/leaky_bucket.go,
+  -- as a body (see script.go for its inputs and outputs). t = ⌈d/q⌉; k is
+  -- the bucket. State: "last", the time the latest admitted call runs.
   local last = now - t
   if sa then
     last = sa
@@ -21,3 +21,10 @@
     end
     ok, delay, ttl, na = true, nxt - now, nxt - now + t, nxt
   end
+  --[[CANCEL]]
+  -- cancel: free the latest turn when it is still in the future.
+  local last = sa
+  if last - t >= now then
+    last = last - t
+  end
+  na, ttl = last, math.max(last - now + t, 0)

@@ -1,7 +1,8 @@
 -- prelude.lua: constants every part of a script shares. The dispatcher is
--- assembled as prelude, common, state, the five algorithms' bodies wrapped
--- in functions, cancel, then dispatch; an algorithm's own script as
--- prelude, common, then single around the algorithm's body (see script.go).
+-- assembled as prelude, common, state, every algorithm's bodies wrapped in
+-- functions, the decide, commit and cancel that run them by number, then
+-- dispatch; an algorithm's own script as prelude, common, then single
+-- around the algorithm's body (see script.go).
 
 local REASON_QUOTA = 1    -- runtime.ReasonQuota
 local REASON_DEADLINE = 5 -- runtime.ReasonDeadline

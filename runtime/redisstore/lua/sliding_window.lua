@@ -1,5 +1,6 @@
-  -- sliding_window.lua: the twin of runtime/algo_sliding.go, as a body
-  -- (see script.go for its inputs and outputs). State: a list of the
+  -- sliding_window.lua: the twin of
+  -- runtime/internal/ratemath/sliding_window.go, as a body (see script.go
+  -- for its inputs and outputs). State: a list of the
   -- admitted times still inside the window, oldest first, at most q
   -- entries; the commit, after the COMMIT mark, writes it.
   -- prune: drop every entry ts with ts + d <= now (never changes a decision).

@@ -1,7 +1,7 @@
-  -- token_bucket.lua: the twin of runtime/algo_token.go, as a body (see
-  -- script.go for its inputs and outputs). One token is d units; the
-  -- capacity is c = b·d units; the refill is q units per µs. State:
-  -- "level last".
+  -- token_bucket.lua: the twin of runtime/internal/ratemath/token_bucket.go,
+  -- as a body (see script.go for its inputs and outputs). One token is d
+  -- units; the capacity is c = b·d units; the refill is q units per µs.
+  -- State: "level last".
   local level, last = c, now
   if sa then
     level, last = sa, sb
@@ -27,3 +27,7 @@
     level = level - d
     ok, remaining, delay, ttl, na, nb = true, floor_div(math.max(level, 0), d), wait, ceil_div(c - level, q), level, last
   end
+  --[[CANCEL]]
+  -- cancel: put back the token a reservation took.
+  local level = math.min(c, sa + d)
+  na, nb, ttl = level, sb, math.max(sb + ceil_div(c - level, q) - now, 0)
