@@ -21,20 +21,20 @@
 //
 // The priority is put into the request's context, so every generated
 // wrapper the handler calls sees it (a concurrency directive without
-// priority= uses the context's priority), and a middleware inside this one
-// cannot change it by header either.
+// priority= uses the context's priority), and an httpthrottle middleware
+// nested inside this one keeps it.
 //
 // # Trust boundary
 //
 // Both headers are written by the client. By default the middleware trusts
 // them, as aio-throttle does between services of one mesh. Exposed to
 // clients that are not trusted, they are an escape hatch: a client raises
-// its own priority with X-Request-Priority: high (escaping priority quotas,
-// and pushing low and normal requests out), and escapes consumer quotas by
-// sending a different X-Service-Name on each request (every name is a new
-// consumer with a full quota); together, they let one client take every
-// slot from honest high-priority clients. In front of such clients, take
-// both from something the client cannot forge:
+// its own priority with X-Request-Priority: high (escaping the quota of its
+// true priority, and pushing normal and low requests out), and escapes
+// consumer quotas by sending a different X-Service-Name on each request
+// (every name is a new consumer with a full quota); together, they let one
+// client take every slot from honest high-priority clients. In front of
+// such clients, take both from something the client cannot forge:
 //
 //	httpthrottle.New(lim,
 //		httpthrottle.WithConsumerFunc(func(r *http.Request) string { return auth.Account(r.Context()) }),
