@@ -1,56 +1,76 @@
 package runtime
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strconv"
 	"time"
 )
 
-// WriteRejection answers an HTTP request whose call was rejected with err:
-// 503 Service Unavailable for a concurrency rejection, 429 Too Many Requests
-// for any other, a Retry-After header (whole seconds, rounded up) when the
-// rejection says when to retry, and X-Throttled-Reason with the reason's
-// String. Other errors: 503 for a store that could not answer
-// (ErrStoreUnavailable, fail=closed), 504 Gateway Timeout for ErrTimeout,
-// 500 Internal Server Error for anything else.
+// WriteRejection answers an HTTP request whose call failed with err. It is
+// the one mapping from throttle errors to HTTP answers: generated wrappers of
+// functions shaped func(http.ResponseWriter, *http.Request) call it, and so
+// does runtime/httpthrottle, so both answer a rejection alike.
 //
-// Generated wrappers of functions shaped func(http.ResponseWriter,
-// *http.Request) call it; it writes the header and a one-line body, so
-// nothing must have been written to w before.
+// A rejection (a *ThrottledError, possibly wrapped) is answered by the kind
+// of policy that rejected the call, whatever the reason:
+//
+//   - concurrency (Policy "concurrency"; full queue, priority quota,
+//     consumer quota or deadline): 503 Service Unavailable, as aio-throttle
+//     answers load it sheds;
+//   - every rate policy (fixed_window, sliding_window, token_bucket, gcra,
+//     leaky_bucket; any reason): 429 Too Many Requests.
+//
+// Both carry X-Throttled-Reason with the Reason's String (for example
+// "rejected due to consumer quota") and, when the rejection's RetryAfter is
+// known (> 0), a Retry-After header in whole seconds, rounded up (1.2s is
+// "2"). The body is the reason, on one line.
+//
+// Other errors carry no X-Throttled-Reason: a store that could not answer
+// under fail=closed (ErrStoreUnavailable) is answered 503; a passed
+// deadline (ErrTimeout, or the context's deadline while waiting) 504 Gateway
+// Timeout; a request whose context was cancelled while it waited (the
+// client went away, and nobody reads the answer) 503; anything else 500
+// Internal Server Error.
+//
+// WriteRejection writes the status line and the body, so nothing must have
+// been written to w before.
 func WriteRejection(w http.ResponseWriter, err error) {
 	var te *ThrottledError
-	if !errors.As(err, &te) {
-		status := http.StatusInternalServerError
-		switch {
-		case errors.Is(err, ErrStoreUnavailable):
-			status = http.StatusServiceUnavailable
-		case errors.Is(err, ErrTimeout):
-			status = http.StatusGatewayTimeout
+	if errors.As(err, &te) {
+		h := w.Header()
+		if te.RetryAfter > 0 {
+			h.Set("Retry-After", strconv.FormatInt(RetryAfterSeconds(te.RetryAfter), 10))
 		}
-		http.Error(w, http.StatusText(status), status)
+		h.Set("X-Throttled-Reason", te.Reason.String())
+		http.Error(w, te.Reason.String(), rejectionStatus(te))
 		return
 	}
-	status := http.StatusTooManyRequests
-	if te.Policy == "concurrency" {
+	status := http.StatusInternalServerError
+	switch {
+	case errors.Is(err, ErrStoreUnavailable):
+		status = http.StatusServiceUnavailable
+	case errors.Is(err, context.DeadlineExceeded): // ErrTimeout too
+		status = http.StatusGatewayTimeout
+	case errors.Is(err, context.Canceled):
 		status = http.StatusServiceUnavailable
 	}
-	WriteRejectionStatus(w, te, status)
+	http.Error(w, http.StatusText(status), status)
 }
 
-// WriteRejectionStatus is WriteRejection with the status code chosen by the
-// caller (runtime/httpthrottle uses it).
-func WriteRejectionStatus(w http.ResponseWriter, te *ThrottledError, status int) {
-	h := w.Header()
-	if te.RetryAfter > 0 {
-		h.Set("Retry-After", strconv.FormatInt(RetryAfterSeconds(te.RetryAfter), 10))
+// rejectionStatus is the status of a rejection: 503 for the concurrency
+// policy, 429 for the rate policies. Only the policy decides it, never the
+// reason: ReasonDeadline, for one, comes from both kinds.
+func rejectionStatus(te *ThrottledError) int {
+	if te.Policy == "concurrency" {
+		return http.StatusServiceUnavailable
 	}
-	h.Set("X-Throttled-Reason", te.Reason.String())
-	http.Error(w, te.Reason.String(), status)
+	return http.StatusTooManyRequests
 }
 
 // RetryAfterSeconds is d in whole seconds, rounded up, as the Retry-After
-// header wants it.
+// header wants it; 0 when d <= 0.
 func RetryAfterSeconds(d time.Duration) int64 {
 	if d <= 0 {
 		return 0

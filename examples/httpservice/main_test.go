@@ -125,13 +125,11 @@ func TestServiceUnderLoad(t *testing.T) {
 			status, reason, _ := strings.Cut(answer, " ")
 			switch status {
 			case "200":
-			case "503", "429":
+			case "503": // every rejection here is a concurrency one: 503 on both paths
 				if !strings.HasPrefix(reason, "rejected due to ") {
 					t.Errorf("%s: %d answers %q without X-Throttled-Reason", tl.Consumer, n, status)
 				}
-				if status == "503" {
-					shed += n
-				}
+				shed += n
 			default:
 				t.Errorf("%s: %d unexpected answers %q", tl.Consumer, n, answer)
 			}
@@ -196,5 +194,57 @@ func TestUsageErrors(t *testing.T) {
 		if err := run(context.Background(), args, io.Discard); err == nil {
 			t.Errorf("%q: no error", args)
 		}
+	}
+}
+
+// TestReportKeepsTrustedPriority: priorityOf takes the priority already in
+// the request's context (set by the API middleware, or by a trusted one
+// before it) over the X-Request-Priority header, as httpthrottle does.
+func TestReportKeepsTrustedPriority(t *testing.T) {
+	if s := reports(t); s.Running != 0 || s.Queued != 0 {
+		t.Fatalf("pool busy at start: %+v", s)
+	}
+	hold := make(chan struct{})
+	svc := &Service{hold: hold}
+	lowClaimingHigh := func(consumer string) *http.Request {
+		r := request(consumer, "high")
+		return r.WithContext(throttle.WithPriority(r.Context(), throttle.PriorityLow))
+	}
+	done := make(chan int)
+	go func() {
+		rec := httptest.NewRecorder()
+		svc.ReportThrottled(rec, lowClaimingHigh("a"))
+		done <- rec.Code
+	}()
+	waitFor(t, func(s throttle.ConcurrencyStats) bool { return s.Running == 1 })
+	// low-priority calls hold a quarter of the slots: the header does not
+	// lift this one out of it
+	second := make(chan *httptest.ResponseRecorder, 1)
+	go func() {
+		rec := httptest.NewRecorder()
+		svc.ReportThrottled(rec, lowClaimingHigh("b"))
+		second <- rec
+	}()
+	var rec *httptest.ResponseRecorder
+	for rec == nil {
+		select {
+		case rec = <-second:
+		default:
+			if reports(t).Running == 2 {
+				t.Error("a low-priority request claiming high was admitted past the low quota")
+				close(hold)
+				<-done
+				<-second
+				return
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	if rec.Code != http.StatusServiceUnavailable || rec.Header().Get("X-Throttled-Reason") != throttle.ReasonPriorityQuota.String() {
+		t.Errorf("got %d %q, want 503 %q", rec.Code, rec.Header().Get("X-Throttled-Reason"), throttle.ReasonPriorityQuota)
+	}
+	close(hold)
+	if code := <-done; code != http.StatusOK {
+		t.Errorf("held request: %d", code)
 	}
 }

@@ -17,7 +17,12 @@ import (
 //go:generate go tool throttlegen
 
 // The headers naming a request's consumer and priority (those
-// runtime/httpthrottle reads by default).
+// runtime/httpthrottle reads by default). Clients write them: this example
+// trusts them, as services of one mesh trust each other. A service open to
+// clients it does not trust takes both from the authenticated caller
+// instead (httpthrottle.WithConsumerFunc and WithPriorityFunc, or a
+// middleware that sets runtime.WithPriority), else a client claims high
+// priority and escapes consumer quotas by sending a new name each time.
 const (
 	ConsumerHeader = httpthrottle.DefaultConsumerHeader // X-Service-Name
 	PriorityHeader = httpthrottle.DefaultPriorityHeader // X-Request-Priority
@@ -90,16 +95,22 @@ func consumerOf(r *http.Request) string {
 	return "anonymous"
 }
 
-// priorityOf is the request's X-Request-Priority (normal when absent or
-// unknown).
+// priorityOf is the priority the API middleware put in the request's
+// context (httpthrottle keeps one a trusted middleware set before it), else
+// the request's X-Request-Priority: normal when absent or unknown, as the
+// middleware decides it.
 func priorityOf(r *http.Request) throttle.Priority {
+	if p, ok := throttle.PriorityFrom(r.Context()); ok {
+		return p
+	}
 	return throttle.ParsePriority(strings.TrimSpace(r.Header.Get(PriorityHeader)))
 }
 
 // apiLimit bounds the whole API, whatever the endpoint: 32 requests at once,
 // 32 waiting; one consumer holds at most a quarter of the slots, low-priority
-// requests half. The middleware answers quota rejections 429 and shed load
-// 503.
+// requests half. The middleware answers every rejection 503, as the
+// generated ReportThrottled does (runtime.WriteRejection: concurrency
+// rejections are 503 whatever their reason, rate rejections 429).
 var apiLimit = throttle.NewConcurrency(throttle.ConcurrencySpec{
 	Name:           "github.com/throttlegen/throttlegen/examples/httpservice.api",
 	Capacity:       32,

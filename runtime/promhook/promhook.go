@@ -6,25 +6,77 @@
 //	prometheus.MustRegister(h)
 //	runtime.Configure(runtime.WithHook(h))
 //
-// It exports (with the default namespace "throttle"):
+// # Metrics
 //
-//   - throttle_decisions_total{policy, name, result}: every decision, result
-//     being "allowed" or the reason of a rejection ("quota", "full_queue",
-//     "priority_quota", "consumer_quota", "deadline"), or "canceled" for a
-//     waiter whose context ended;
-//   - throttle_store_errors_total{policy, name}: decisions a store could not
-//     answer;
-//   - throttle_wait_seconds{policy, name}: a histogram of how long calls
-//     waited before their decision was final;
-//   - throttle_concurrency_running{name}, throttle_concurrency_queued{name}
-//     and throttle_concurrency_capacity{name}: gauges of every named
-//     concurrency pool of the process, read when Prometheus scrapes.
+// With the default namespace "throttle" (WithNamespace changes it):
 //
-// The consumer or key of a call is not a label: it would make the number of
-// series unbounded. A Hook is safe for concurrent use.
+//	metric                              type       labels
+//	throttle_decisions_total            counter    policy, name, result
+//	throttle_store_errors_total         counter    policy, name
+//	throttle_wait_seconds               histogram  policy, name
+//	throttle_concurrency_running        gauge      name
+//	throttle_concurrency_queued         gauge      name
+//	throttle_concurrency_capacity       gauge      name
+//
+// decisions_total counts every decision; store_errors_total the decisions
+// (and cache reads or writes) a store could not answer, whatever happened
+// to the call; wait_seconds how long calls waited before their decision was
+// final (a histogram, DefaultBuckets unless WithBuckets); the concurrency
+// gauges are read from every named pool of the process
+// (runtime.AllConcurrencyStats) when Prometheus scrapes.
+//
+// # Labels
+//
+//	label   value
+//	policy  the directive's policy: fixed_window, sliding_window,
+//	        token_bucket, gcra, leaky_bucket, concurrency, retry or cache
+//	name    the limit's identity: its name=, else the function's full name
+//	        (importpath.Func); a concurrency pool's pool= name
+//	result  what was decided, one of the values below
+//
+// and the labels of WithConstLabels on every metric. The consumer or key of
+// a call is never a label: it would make the number of series unbounded.
+//
+// The values of result, by policy:
+//
+//	result             policy              meaning
+//	allowed            rate, concurrency   the call went ahead (with fail=open, also when
+//	                                       the store could not answer: that decision
+//	                                       counts in store_errors_total too)
+//	quota              rate                rejected: the quota is used up
+//	deadline           rate, concurrency   rejected: the wait would outlast max_wait, wait=
+//	                                       or the context's deadline, or the context ended
+//	                                       while the call waited its turn
+//	cost               rate                rejected: a cost the limit can never admit
+//	full_queue         concurrency         rejected: no free slot and no room to wait, or a
+//	                                       low-priority call while others wait
+//	priority_quota     concurrency         rejected: the call's priority used its share
+//	consumer_quota     concurrency         rejected: the call's consumer used its share
+//	canceled           concurrency         a waiter whose context ended (cancelled)
+//	store_unavailable  rate                rejected: the store could not answer (fail=closed)
+//	other_limit        rate                the call was rejected by another rate directive
+//	                                       of the same function; this one consumed nothing
+//	allowed            retry               another attempt is made
+//	denied             retry               no further attempt: the retry budget is spent,
+//	                                       or the backoff would outlast the context
+//	hit                cache               a stored result was returned
+//	miss               cache               no stored result: the function is called
+//
+// A rejection's result is its runtime.Reason's String without "rejected due
+// to ", spaces made underscores, so a reason added to the runtime gets a
+// label of the same form. result is never "error": a store error is counted
+// in store_errors_total, beside the decision the fail policy made (a cache
+// read or write the store could not answer counts there only, not as a hit
+// or miss). A global concurrency pool whose lease renewal or release fails
+// is reported by the runtime as an allowed decision with a store error, so
+// it counts in both.
+//
+// A Hook is safe for concurrent use.
 package promhook
 
 import (
+	"strings"
+
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/throttlegen/throttlegen/runtime"
@@ -92,35 +144,51 @@ func New(opts ...Option) *Hook {
 	}
 }
 
-var results = map[runtime.Reason]string{
-	runtime.ReasonQuota:         "quota",
-	runtime.ReasonFullQueue:     "full_queue",
-	runtime.ReasonPriorityQuota: "priority_quota",
-	runtime.ReasonConsumerQuota: "consumer_quota",
-	runtime.ReasonDeadline:      "deadline",
-}
-
 // OnDecision implements runtime.Hook.
 func (h *Hook) OnDecision(e runtime.Event) {
-	result := "allowed"
+	storeErr := isStoreError(e)
+	if storeErr {
+		h.storeErrors.WithLabelValues(e.Policy, e.Name).Inc()
+		if e.Policy == "cache" {
+			return // a cache read or write the store could not answer: not a lookup
+		}
+	}
+	h.decisions.WithLabelValues(e.Policy, e.Name, result(e)).Inc()
+	h.wait.WithLabelValues(e.Policy, e.Name).Observe(e.Wait.Seconds())
+}
+
+// result is the result label of e (see the package doc).
+func result(e runtime.Event) string {
+	switch e.Policy {
+	case "cache":
+		if e.Allowed {
+			return "hit"
+		}
+		return "miss"
+	case "retry":
+		if e.Allowed {
+			return "allowed"
+		}
+		return "denied"
+	}
 	switch {
 	case e.Allowed:
+		return "allowed"
 	case e.Reason != 0:
-		if r, ok := results[e.Reason]; ok {
-			result = r
-		} else {
-			result = e.Reason.String()
-		}
-	case e.Err != nil && !isStoreError(e):
-		result = "canceled"
+		return reasonLabel(e.Reason)
+	case e.Err != nil && isContextErr(e.Err):
+		return "canceled"
+	case e.Err != nil:
+		return "store_unavailable"
 	default:
-		result = "error"
+		return "other_limit"
 	}
-	h.decisions.WithLabelValues(e.Policy, e.Name, result).Inc()
-	if isStoreError(e) {
-		h.storeErrors.WithLabelValues(e.Policy, e.Name).Inc()
-	}
-	h.wait.WithLabelValues(e.Policy, e.Name).Observe(e.Wait.Seconds())
+}
+
+// reasonLabel is r's String without "rejected due to ", spaces made
+// underscores: "rejected due to full queue" is full_queue.
+func reasonLabel(r runtime.Reason) string {
+	return strings.ReplaceAll(strings.TrimPrefix(r.String(), "rejected due to "), " ", "_")
 }
 
 // isStoreError tells a store's error from a waiter's context ending, which

@@ -3,6 +3,7 @@ package promhook_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -111,4 +112,48 @@ func keys[V any](m map[string]V) []string {
 		out = append(out, k)
 	}
 	return out
+}
+
+// TestCacheHitMissNeverError: a cache's lookups count as hit and miss, a
+// shared cache's store error counts as a store error only, and no series
+// is labelled result="error".
+func TestCacheHitMissNeverError(t *testing.T) {
+	h := promhook.New()
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(h)
+	runtime.Configure(runtime.WithHook(h))
+	defer runtime.Configure(runtime.WithHook(nil))
+
+	c := runtime.NewCache[string, int](runtime.CacheSpec{Name: "promhook.test.cache", TTL: time.Hour})
+	ctx := context.Background()
+	if _, hit, fl := c.Lookup(ctx, "k"); hit {
+		t.Fatal("hit in an empty cache")
+	} else {
+		c.Complete(fl, 42, nil)
+	}
+	for range 2 {
+		if v, hit, _ := c.Lookup(ctx, "k"); !hit || v != 42 {
+			t.Fatalf("lookup after Complete: %v %v", v, hit)
+		}
+	}
+	// What a shared cache reports when its store fails to read or write.
+	h.OnDecision(runtime.Event{Policy: "cache", Name: "promhook.test.cache", Err: errors.New("redis down")})
+
+	m := gather(t, reg)
+	for key, want := range map[string]float64{"promhook.test.cache/cache/hit": 2, "promhook.test.cache/cache/miss": 1} {
+		if c := m["throttle_decisions_total"][key]; c == nil || c.GetCounter().GetValue() != want {
+			t.Errorf("decisions_total{%s} = %v, want %v (have %v)", key, c, want, keys(m["throttle_decisions_total"]))
+		}
+	}
+	if len(m["throttle_decisions_total"]) != 2 {
+		t.Errorf("decisions_total series %v, want hit and miss only", keys(m["throttle_decisions_total"]))
+	}
+	if c := m["throttle_store_errors_total"]["promhook.test.cache/cache"]; c == nil || c.GetCounter().GetValue() != 1 {
+		t.Errorf("store_errors_total{cache} = %v, want 1", c)
+	}
+	for k := range m["throttle_decisions_total"] {
+		if strings.HasSuffix(k, "/error") {
+			t.Errorf("a series labelled result=error: %s", k)
+		}
+	}
 }
