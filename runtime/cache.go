@@ -211,9 +211,9 @@ func (c *Cache[K, V]) storeLocal(cfg *config, key K, v V) {
 	}
 }
 
-// Len returns how many results the in-memory cache holds, expired ones
-// included until they are looked up or evicted.
-func (c *Cache[K, V]) Len() int {
+// count returns how many results the in-memory cache holds, expired ones
+// included until they are looked up or evicted. Tests use it.
+func (c *Cache[K, V]) count() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return len(c.items)

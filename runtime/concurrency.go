@@ -328,14 +328,6 @@ func specDiff(a, b ConcurrencySpec) string {
 	return ""
 }
 
-// Spec returns the settings the limiter was created with.
-func (c *Concurrency) Spec() ConcurrencySpec {
-	s := c.spec
-	s.ConsumerQuotas = append([]Quota(nil), s.ConsumerQuotas...)
-	s.PriorityQuotas = append([]Quota(nil), s.PriorityQuotas...)
-	return s
-}
-
 // Slot is a running call's hold on a limiter's capacity. Release gives it
 // back; it must be called exactly once for every Slot Acquire returned with
 // a nil error (generated wrappers defer it, so a panic releases it too).

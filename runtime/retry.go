@@ -135,9 +135,6 @@ func NewRetry(spec RetrySpec) *Retry {
 	return r
 }
 
-// Spec returns the spec in force, defaults applied.
-func (r *Retry) Spec() RetrySpec { return r.spec }
-
 // Retryable reports whether err is retried according to the words of on=
 // (throttled, timeout, error). Error values listed in on= are checked by the
 // generated code itself. A nil err is never retryable.

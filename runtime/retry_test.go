@@ -29,7 +29,7 @@ type rtcRecorder struct{ events chan Event }
 func (r *rtcRecorder) OnDecision(e Event) { r.events <- e }
 
 func TestRetryDefaults(t *testing.T) {
-	s := NewRetry(RetrySpec{}).Spec()
+	s := NewRetry(RetrySpec{}).spec
 	if s.Attempts != DefaultRetryAttempts || s.Base != DefaultRetryBase || s.On != OnDefault ||
 		s.Backoff != Exponential || s.Jitter != FullJitter || s.BudgetWindow != DefaultBudgetWindow {
 		t.Fatalf("defaults not applied: %+v", s)
@@ -222,7 +222,7 @@ func rtcDriveNext(clk *fakeclock.Clock, r *Retry, attempt int, err error) bool {
 			return ok
 		case <-time.After(time.Millisecond):
 			if clk.Timers() > 0 {
-				clk.Advance(r.Spec().Max + r.Spec().Base)
+				clk.Advance(r.spec.Max + r.spec.Base)
 			}
 		}
 	}
