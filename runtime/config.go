@@ -1,17 +1,21 @@
 package runtime
 
-import "sync/atomic"
+import (
+	"sync"
+	"sync/atomic"
+)
 
 // DefaultKeyspace is the keyspace used until Configure sets another.
 const DefaultKeyspace = "throttle"
 
 // config is immutable once published; Configure swaps it atomically.
 type config struct {
-	store    Store // nil means the default in-memory store
-	keyspace string
-	hook     Hook
-	clock    Clock
-	gen      uint64 // bumped by every Configure, so limiters can cache what they derive
+	store     Store // nil means the default in-memory store
+	keyspace  string
+	hook      Hook
+	clock     Clock
+	limitsOff bool   // WithLimitsOff: rate and concurrency policies admit every call
+	gen       uint64 // bumped by every publication, so limiters can cache what they derive
 }
 
 var current atomic.Pointer[config]
@@ -26,11 +30,29 @@ func loadConfig() *config { return current.Load() }
 // Option changes the configuration; see Configure.
 type Option func(*config)
 
-// Configure changes how every wrapper decides: options are applied on top of
-// the configuration in force, and the result is published atomically. It may
-// be called at any time, also after wrappers have run; calls in flight finish
-// with the configuration they started with.
-func Configure(opts ...Option) {
+// Configure changes how every wrapper and every limiter created from code
+// decides: options are applied on top of the configuration in force, and the
+// result is published atomically. It may be called at any time, also after
+// wrappers have run; calls in flight finish with the configuration they
+// started with, and every later decision uses the new one (limiters refresh
+// what they derived from the old one, such as their in-memory tables, on
+// their next call).
+//
+// The configuration is process-wide. Configure returns a function that
+// restores the configuration this call replaced (store, keyspace, hook,
+// clock and every other option), as a new configuration with the same
+// effect on limiters as a Configure; calling it again does nothing. Tests
+// use it to leave the process as they found it:
+//
+//	t.Cleanup(runtime.Configure(runtime.WithStore(runtime.NewMemoryStore())))
+//
+// Restore functions called in the reverse order of their Configure calls
+// (as defer and t.Cleanup call them) bring back each earlier configuration in
+// turn. A restore called out of that order still publishes the configuration
+// its Configure replaced, undoing the Configure calls made since.
+//
+// Configure is safe for concurrent use, and so is the function it returns.
+func Configure(opts ...Option) (restore func()) {
 	for {
 		old := current.Load()
 		c := *old
@@ -39,6 +61,19 @@ func Configure(opts ...Option) {
 		}
 		c.gen = old.gen + 1
 		if current.CompareAndSwap(old, &c) {
+			return sync.OnceFunc(func() { republish(old) })
+		}
+	}
+}
+
+// republish makes a copy of c the configuration in force, with a new
+// generation.
+func republish(c *config) {
+	for {
+		cur := current.Load()
+		r := *c
+		r.gen = cur.gen + 1
+		if current.CompareAndSwap(cur, &r) {
 			return
 		}
 	}
@@ -49,7 +84,8 @@ func Configure(opts ...Option) {
 func WithStore(s Store) Option { return func(c *config) { c.store = s } }
 
 // WithKeyspace prefixes every key a store writes with ks. An empty ks
-// restores DefaultKeyspace.
+// restores DefaultKeyspace. Two keyspaces never share state, in memory or
+// in a shared store.
 func WithKeyspace(ks string) Option {
 	return func(c *config) {
 		if ks == "" {
@@ -62,8 +98,11 @@ func WithKeyspace(ks string) Option {
 // WithHook makes h see every decision. A nil h removes the hook.
 func WithHook(h Hook) Option { return func(c *config) { c.hook = h } }
 
-// WithClock makes the runtime read time and sleep through clk; tests use a
-// fake clock for deterministic results. A nil clk restores SystemClock.
+// WithClock makes the runtime read time and sleep through clk: rate
+// decisions made in memory, waits, max_wait, timeouts, retry back-offs and
+// cache expiry. Tests pass a runtime/fakeclock.Clock for deterministic
+// results. A nil clk restores SystemClock. Stores that decide elsewhere
+// (runtime/redisstore) keep their own clock.
 func WithClock(clk Clock) Option {
 	return func(c *config) {
 		if clk == nil {
@@ -72,3 +111,15 @@ func WithClock(clk Clock) Option {
 		c.clock = clk
 	}
 }
+
+// WithLimitsOff, with off true, switches every rate and concurrency policy
+// off, as mode=off would: each call goes ahead at once without a decision,
+// so no state is read or written, no store is asked and the hook sees no
+// event for those policies. Retry, timeout and cache work as before. With off
+// false, limits decide again, with the state they had.
+//
+// It is meant for tests of code that calls wrappers, where limits are in the
+// way:
+//
+//	t.Cleanup(runtime.Configure(runtime.WithLimitsOff(true)))
+func WithLimitsOff(off bool) Option { return func(c *config) { c.limitsOff = off } }
