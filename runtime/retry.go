@@ -149,16 +149,16 @@ func (r *Retry) Retryable(err error) bool {
 	if on&OnThrottled != 0 && errors.Is(err, ErrThrottled) {
 		return true
 	}
-	if on&OnTimeout != 0 && IsTimeout(err) {
+	if on&OnTimeout != 0 && isTimeout(err) {
 		return true
 	}
 	return false
 }
 
-// IsTimeout reports whether err is a timeout: ErrTimeout,
+// isTimeout reports whether err is a timeout: ErrTimeout,
 // context.DeadlineExceeded, or an error whose Timeout method reports true
 // (as net.Error's do).
-func IsTimeout(err error) bool {
+func isTimeout(err error) bool {
 	if errors.Is(err, ErrTimeout) || errors.Is(err, context.DeadlineExceeded) {
 		return true
 	}
@@ -166,9 +166,9 @@ func IsTimeout(err error) bool {
 	return errors.As(err, &t) && t.Timeout()
 }
 
-// Delay returns the backoff before the attempt after attempt number attempt
+// delay returns the backoff before the attempt after attempt number attempt
 // (1-based), before jitter and before honouring a RetryAfter.
-func (r *Retry) Delay(attempt int) time.Duration {
+func (r *Retry) delay(attempt int) time.Duration {
 	d := r.spec.Base
 	if r.spec.Backoff == Exponential {
 		for i := 1; i < attempt; i++ {
@@ -190,7 +190,7 @@ func (r *Retry) Delay(attempt int) time.Duration {
 // wait returns how long to wait after a failed attempt: the jittered backoff,
 // and at least the RetryAfter of a throttled error.
 func (r *Retry) wait(attempt int, err error) time.Duration {
-	d := r.Delay(attempt)
+	d := r.delay(attempt)
 	if r.spec.Jitter == FullJitter && d > 0 {
 		d = time.Duration(r.rand(int64(d)))
 	}
