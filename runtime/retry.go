@@ -9,6 +9,9 @@ import (
 )
 
 // Backoff is how the delay between attempts grows.
+//
+// For use by generated code only; see "For generated code" in the package
+// documentation.
 type Backoff uint8
 
 // The backoffs of //throttle:retry backoff=. The zero value is Exponential.
@@ -28,6 +31,9 @@ func (b Backoff) String() string {
 }
 
 // Jitter is how the backoff delay is randomised.
+//
+// For use by generated code only; see "For generated code" in the package
+// documentation.
 type Jitter uint8
 
 // The jitters of //throttle:retry jitter=. The zero value is FullJitter, the
@@ -49,6 +55,9 @@ func (j Jitter) String() string {
 
 // RetryOn is the set of the words of //throttle:retry on= (error values
 // listed in on= are matched by the generated code with errors.Is).
+//
+// For use by generated code only; see "For generated code" in the package
+// documentation.
 type RetryOn uint8
 
 // The words of on=. The zero value means the default, OnThrottled|OnTimeout.
@@ -64,6 +73,9 @@ const (
 )
 
 // Defaults of a RetrySpec's zero fields.
+//
+// For use by generated code only; see "For generated code" in the package
+// documentation.
 const (
 	DefaultRetryAttempts = 3
 	DefaultRetryBase     = 100 * time.Millisecond
@@ -74,6 +86,9 @@ const (
 // defaults: Attempts DefaultRetryAttempts, Backoff Exponential, Base
 // DefaultRetryBase, Max unbounded, Jitter FullJitter, On OnDefault, Budget
 // none, BudgetWindow DefaultBudgetWindow.
+//
+// For use by generated code only; see "For generated code" in the package
+// documentation.
 type RetrySpec struct {
 	Name     string        // the function's identity (for hooks)
 	Attempts int           // total attempts, the first included (≥ 1)
@@ -104,6 +119,9 @@ type RetrySpec struct {
 //		}
 //	}
 //	err = retry.Done(attempt, err)
+//
+// For use by generated code only; see "For generated code" in the package
+// documentation.
 type Retry struct {
 	spec   RetrySpec
 	budget *retryBudget // nil without a budget
@@ -112,6 +130,9 @@ type Retry struct {
 
 // NewRetry returns the retry policy for spec, with defaults applied to its
 // zero fields.
+//
+// For use by generated code only; see "For generated code" in the package
+// documentation.
 func NewRetry(spec RetrySpec) *Retry {
 	if spec.Attempts <= 0 {
 		spec.Attempts = DefaultRetryAttempts
