@@ -163,8 +163,12 @@ var (
 // panics when spec is invalid or differs from the settings the pool was
 // created with, naming the differing setting.
 //
-// NewConcurrency is also the programmatic API for code that does not go
-// through generated wrappers; see Concurrency.Do.
+// NewConcurrency is also how code that cannot carry a directive creates a
+// concurrency limit: Acquire and Release, or Do, decide its calls exactly as
+// a generated wrapper's, with the configured hook, clock and store
+// (ScopeGlobal), and WithLimitsOff switches it off. Give it a Name to share
+// it with the wrappers whose directive says pool=Name and to have it
+// reported by AllConcurrencyStats; create it once, not per call.
 func NewConcurrency(spec ConcurrencySpec) *Concurrency {
 	if err := validateConcurrencySpec(spec); err != nil {
 		panic(err)
@@ -351,7 +355,8 @@ func (s Slot) Release() {
 // (WithPriority), or none. It returns a *ThrottledError (Policy
 // "concurrency", Key consumer, RetryAfter 0) when the call is rejected —
 // with ReasonDeadline when max_wait passes or ctx reaches its deadline while
-// waiting — or context.Canceled when ctx is cancelled while waiting.
+// waiting — or context.Canceled when ctx is cancelled while waiting. With
+// WithLimitsOff it returns the zero Slot and nil at once.
 func (c *Concurrency) Acquire(ctx context.Context, consumer string) (Slot, error) {
 	cls := prioNone
 	if p, ok := PriorityFrom(ctx); ok {
