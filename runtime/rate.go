@@ -104,8 +104,7 @@ type rateSpec struct {
 // before with other parameters.
 //
 // For use by generated code only; see "For generated code" in the package
-// documentation.
-// Hand-written code uses NewRateLimiter.
+// documentation. Hand-written code uses NewRateLimiter.
 func NewRate(function string, specs ...RateSpec) *Rate {
 	if len(specs) == 0 {
 		panic("throttle: NewRate(" + function + "): no rate spec")
