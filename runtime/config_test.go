@@ -176,3 +176,23 @@ func TestLimitsOff(t *testing.T) {
 	Configure(WithLimitsOff(false))
 	rateThrottled(t, shared.Allow(ctx, ""))
 }
+
+func TestLimitsOffGlobalPool(t *testing.T) {
+	m := newMemLeases()
+	t.Cleanup(Configure(WithStore(m), WithLimitsOff(true)))
+	pool := NewConcurrency(ConcurrencySpec{Name: rateUnique(t), Capacity: 1, Scope: ScopeGlobal})
+	ctx := context.Background()
+	for range 3 {
+		s, err := pool.Acquire(ctx, "c")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Release()
+	}
+	m.mu.Lock()
+	n := m.acquires
+	m.mu.Unlock()
+	if n != 0 {
+		t.Fatalf("with limits off the lease store was asked %d times", n)
+	}
+}
