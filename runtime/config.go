@@ -1,9 +1,6 @@
 package runtime
 
-import (
-	"sync"
-	"sync/atomic"
-)
+import "sync/atomic"
 
 // DefaultKeyspace is the keyspace used until Configure sets another.
 const DefaultKeyspace = "throttle"
@@ -38,21 +35,9 @@ type Option func(*config)
 // what they derived from the old one, such as their in-memory tables, on
 // their next call).
 //
-// The configuration is process-wide. Configure returns a function that
-// restores the configuration this call replaced (store, keyspace, hook,
-// clock and every other option), as a new configuration with the same
-// effect on limiters as a Configure; calling it again does nothing. Tests
-// use it to leave the process as they found it:
-//
-//	t.Cleanup(runtime.Configure(runtime.WithStore(runtime.NewMemoryStore())))
-//
-// Restore functions called in the reverse order of their Configure calls
-// (as defer and t.Cleanup call them) bring back each earlier configuration in
-// turn. A restore called out of that order still publishes the configuration
-// its Configure replaced, undoing the Configure calls made since.
-//
-// Configure is safe for concurrent use, and so is the function it returns.
-func Configure(opts ...Option) (restore func()) {
+// The configuration is process-wide; SaveConfig brings back an earlier one.
+// Configure is safe for concurrent use.
+func Configure(opts ...Option) {
 	for {
 		old := current.Load()
 		c := *old
@@ -61,20 +46,34 @@ func Configure(opts ...Option) (restore func()) {
 		}
 		c.gen = old.gen + 1
 		if current.CompareAndSwap(old, &c) {
-			return sync.OnceFunc(func() { republish(old) })
+			return
 		}
 	}
 }
 
-// republish makes a copy of c the configuration in force, with a new
-// generation.
-func republish(c *config) {
-	for {
-		cur := current.Load()
-		r := *c
-		r.gen = cur.gen + 1
-		if current.CompareAndSwap(cur, &r) {
-			return
+// SaveConfig returns a function that restores the configuration in force
+// now: store, keyspace, hook, clock and every other option, whatever
+// Configure calls were made since. Restoring publishes that configuration
+// again with the same effect on limiters as a Configure (they refresh what
+// they derived), and may be done any number of times. Tests use it to leave
+// the process as they found it:
+//
+//	t.Cleanup(runtime.SaveConfig())
+//	runtime.Configure(runtime.WithStore(runtime.NewMemoryStore()))
+//
+// Saves restored in the reverse order of their SaveConfig calls (as defer
+// and t.Cleanup run them) bring back each earlier configuration in turn.
+// SaveConfig and the function it returns are safe for concurrent use.
+func SaveConfig() (restore func()) {
+	saved := current.Load()
+	return func() {
+		for {
+			cur := current.Load()
+			c := *saved
+			c.gen = cur.gen + 1
+			if current.CompareAndSwap(cur, &c) {
+				return
+			}
 		}
 	}
 }
@@ -121,5 +120,6 @@ func WithClock(clk Clock) Option {
 // It is meant for tests of code that calls wrappers, where limits are in the
 // way:
 //
-//	t.Cleanup(runtime.Configure(runtime.WithLimitsOff(true)))
+//	t.Cleanup(runtime.SaveConfig())
+//	runtime.Configure(runtime.WithLimitsOff(true))
 func WithLimitsOff(off bool) Option { return func(c *config) { c.limitsOff = off } }

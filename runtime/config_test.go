@@ -8,14 +8,21 @@ import (
 	"github.com/throttlegen/throttlegen/runtime/fakeclock"
 )
 
-func TestConfigureRestoreBringsBackEveryOption(t *testing.T) {
+// configureForTest applies opts for the rest of the test.
+func configureForTest(t *testing.T, opts ...Option) {
+	t.Cleanup(SaveConfig())
+	Configure(opts...)
+}
+
+func TestSaveConfigRestoresEveryOption(t *testing.T) {
 	a, b := NewMemoryStore(), NewMemoryStore()
 	hA, hB := &recorder{}, &recorder{}
 	clkA, clkB := fakeclock.New(t0), fakeclock.New(t0.Add(time.Hour))
-	t.Cleanup(Configure(WithStore(a), WithKeyspace("ks-a"), WithHook(hA), WithClock(clkA)))
+	configureForTest(t, WithStore(a), WithKeyspace("ks-a"), WithHook(hA), WithClock(clkA))
 	before := loadConfig()
 
-	restore := Configure(WithStore(b), WithKeyspace("ks-b"), WithHook(hB), WithClock(clkB), WithLimitsOff(true))
+	restore := SaveConfig()
+	Configure(WithStore(b), WithKeyspace("ks-b"), WithHook(hB), WithClock(clkB), WithLimitsOff(true))
 	if c := loadConfig(); c.store != Store(b) || c.keyspace != "ks-b" || c.hook != Hook(hB) || c.clock != Clock(clkB) || !c.limitsOff {
 		t.Fatalf("after Configure: %+v", c)
 	}
@@ -27,16 +34,19 @@ func TestConfigureRestoreBringsBackEveryOption(t *testing.T) {
 	if after == before || after.gen <= before.gen+1 {
 		t.Fatalf("restore republished generation %d (before %d): limiters would keep what they derived", after.gen, before.gen)
 	}
+	Configure(WithKeyspace("again"))
 	restore()
-	if loadConfig() != after {
-		t.Fatal("a second call of restore changed the configuration")
+	if c := loadConfig(); c.keyspace != "ks-a" || c.store != Store(a) {
+		t.Fatalf("a second restore: %+v", c)
 	}
 }
 
-func TestConfigureRestoreOrder(t *testing.T) {
-	t.Cleanup(Configure(WithKeyspace("outer")))
-	one := Configure(WithKeyspace("one"))
-	two := Configure(WithKeyspace("two"))
+func TestSaveConfigOrder(t *testing.T) {
+	configureForTest(t, WithKeyspace("outer"))
+	one := SaveConfig()
+	Configure(WithKeyspace("one"))
+	two := SaveConfig()
+	Configure(WithKeyspace("two"))
 	two()
 	if ks := loadConfig().keyspace; ks != "one" {
 		t.Fatalf("restores in reverse order: keyspace %q after the inner one, want one", ks)
@@ -46,23 +56,25 @@ func TestConfigureRestoreOrder(t *testing.T) {
 		t.Fatalf("restores in reverse order: keyspace %q after both, want outer", ks)
 	}
 
-	one = Configure(WithKeyspace("one"))
-	two = Configure(WithKeyspace("two"))
+	one = SaveConfig()
+	Configure(WithKeyspace("one"))
+	two = SaveConfig()
+	Configure(WithKeyspace("two"))
 	one()
 	if ks := loadConfig().keyspace; ks != "outer" {
-		t.Fatalf("out of order: keyspace %q, want outer (what the first Configure replaced)", ks)
+		t.Fatalf("out of order: keyspace %q, want outer (saved first)", ks)
 	}
 	two()
 	if ks := loadConfig().keyspace; ks != "one" {
-		t.Fatalf("out of order: keyspace %q, want one (what the second Configure replaced)", ks)
+		t.Fatalf("out of order: keyspace %q, want one (saved second)", ks)
 	}
 }
 
 // A limiter caches what it derives from the configuration (its in-memory
 // table, its store); a restore must refresh that as a Configure does.
-func TestConfigureRestoreRefreshesLimiters(t *testing.T) {
+func TestSaveConfigRefreshesLimiters(t *testing.T) {
 	clk := fakeclock.New(t0)
-	t.Cleanup(Configure(WithStore(NewMemoryStore()), WithKeyspace("a"), WithClock(clk)))
+	configureForTest(t, WithStore(NewMemoryStore()), WithKeyspace("a"), WithClock(clk))
 	r := NewRate(rateUnique(t), RateSpec{Algorithm: GCRA, Quota: 1, Duration: time.Hour, Keyed: true})
 	ctx := context.Background()
 	if err := r.Allow(ctx, "k"); err != nil {
@@ -74,7 +86,8 @@ func TestConfigureRestoreRefreshesLimiters(t *testing.T) {
 
 	rs := &rateRecordingStore{mem: NewMemoryStore()}
 	h := &recorder{}
-	restore := Configure(WithStore(rs), WithKeyspace("b"), WithHook(h), WithClock(nil))
+	restore := SaveConfig()
+	Configure(WithStore(rs), WithKeyspace("b"), WithHook(h), WithClock(nil))
 	if err := r.Allow(ctx, "k"); err != nil {
 		t.Fatalf("in a fresh store: %v", err)
 	}
@@ -100,7 +113,7 @@ func TestConfigureRestoreRefreshesLimiters(t *testing.T) {
 func TestLimitsOff(t *testing.T) {
 	rs := &rateRecordingStore{mem: NewMemoryStore()}
 	h := &recorder{}
-	t.Cleanup(Configure(WithStore(rs), WithHook(h)))
+	configureForTest(t, WithStore(rs), WithHook(h))
 	name := rateUnique(t)
 	shared := NewRate(name+"/shared", RateSpec{Algorithm: FixedWindow, Quota: 1, Duration: time.Hour})
 	local := NewRate(name+"/local", RateSpec{Algorithm: GCRA, Quota: 1, Duration: time.Hour, Scope: ScopeLocal})
@@ -110,7 +123,8 @@ func TestLimitsOff(t *testing.T) {
 	pool := NewConcurrency(ConcurrencySpec{Name: name + "/pool", Capacity: 1})
 	ctx := context.Background()
 
-	off := Configure(WithLimitsOff(true))
+	on := SaveConfig()
+	Configure(WithLimitsOff(true))
 	var slots []Slot
 	for i := range 3 {
 		if err := shared.Allow(ctx, ""); err != nil {
@@ -147,7 +161,7 @@ func TestLimitsOff(t *testing.T) {
 		t.Fatalf("with limits off: %d store requests, %d hook events; want none", len(rs.reqs), len(h.events))
 	}
 
-	off()
+	on()
 	// Nothing was consumed while limits were off: each admits once more.
 	for _, r := range []*Rate{shared, local} {
 		if err := r.Allow(ctx, ""); err != nil {
@@ -172,14 +186,14 @@ func TestLimitsOff(t *testing.T) {
 	}
 
 	// WithLimitsOff(false) switches them on without a restore.
-	t.Cleanup(Configure(WithLimitsOff(true)))
+	Configure(WithLimitsOff(true))
 	Configure(WithLimitsOff(false))
 	rateThrottled(t, shared.Allow(ctx, ""))
 }
 
 func TestLimitsOffGlobalPool(t *testing.T) {
 	m := newMemLeases()
-	t.Cleanup(Configure(WithStore(m), WithLimitsOff(true)))
+	configureForTest(t, WithStore(m), WithLimitsOff(true))
 	pool := NewConcurrency(ConcurrencySpec{Name: rateUnique(t), Capacity: 1, Scope: ScopeGlobal})
 	ctx := context.Background()
 	for range 3 {

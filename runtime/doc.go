@@ -26,7 +26,7 @@
 //
 // # For users
 //
-// Configuration, chosen once at start-up and process-wide: [Configure] with
+// Configuration, chosen at start-up and process-wide: [Configure] with
 // [WithStore] (a shared store such as
 // [github.com/throttlegen/throttlegen/runtime/redisstore], or
 // [NewMemoryStore], the default, bounded by [WithMaxKeys]), [WithKeyspace],
@@ -53,11 +53,12 @@
 // or pool=) share one limit, and [WriteRejection] answers an HTTP request as
 // generated handlers do.
 //
-// Testing code that uses throttlegen: Configure returns a function that
-// restores the configuration it replaced, so a test isolates its
-// configuration with
+// Testing code that uses throttlegen: [SaveConfig] returns a function that
+// restores the configuration in force, so a test isolates its configuration
+// with
 //
-//	t.Cleanup(runtime.Configure(runtime.WithStore(runtime.NewMemoryStore())))
+//	t.Cleanup(runtime.SaveConfig())
+//	runtime.Configure(runtime.WithStore(runtime.NewMemoryStore()))
 //
 // (in a fresh store, or a fresh keyspace, every rate limit starts afresh);
 // it switches rate and concurrency limits off with [WithLimitsOff]; and it

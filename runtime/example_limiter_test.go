@@ -12,7 +12,8 @@ import (
 // A limit for code that cannot carry a directive: a worker calls a vendor
 // for each job, at most twice an hour per tenant.
 func ExampleNewRateLimiter() {
-	defer runtime.Configure(runtime.WithStore(runtime.NewMemoryStore()))() // a fresh store, for the example
+	defer runtime.SaveConfig()()
+	runtime.Configure(runtime.WithStore(runtime.NewMemoryStore())) // a fresh store, for the example
 
 	vendor := runtime.NewRateLimiter("example.com/jobs.vendor",
 		runtime.RateSpec{Algorithm: runtime.GCRA, Quota: 2, Duration: time.Hour})
@@ -51,7 +52,8 @@ func (printHook) OnDecision(e runtime.Event) {
 // Limits created from code are seen by the configured hook, as wrappers'
 // are; so is a concurrency limiter created with NewConcurrency.
 func ExampleNewRateLimiter_hook() {
-	defer runtime.Configure(runtime.WithStore(runtime.NewMemoryStore()), runtime.WithHook(printHook{}))()
+	defer runtime.SaveConfig()()
+	runtime.Configure(runtime.WithStore(runtime.NewMemoryStore()), runtime.WithHook(printHook{}))
 
 	exports := runtime.NewRateLimiter("example.com/exports",
 		runtime.RateSpec{Algorithm: runtime.FixedWindow, Quota: 1, Duration: time.Hour})

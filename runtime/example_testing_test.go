@@ -10,14 +10,15 @@ import (
 )
 
 // Tests drive time with a fake clock: limits, waits, timeouts, retry
-// back-offs and cache expiry all read it. In a test, restore the
-// configuration with t.Cleanup:
+// back-offs and cache expiry all read it. In a test:
 //
 //	clk := fakeclock.New(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
-//	t.Cleanup(runtime.Configure(runtime.WithClock(clk), runtime.WithStore(runtime.NewMemoryStore())))
+//	t.Cleanup(runtime.SaveConfig())
+//	runtime.Configure(runtime.WithClock(clk), runtime.WithStore(runtime.NewMemoryStore()))
 func ExampleWithClock() {
+	defer runtime.SaveConfig()()
 	clk := fakeclock.New(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
-	defer runtime.Configure(runtime.WithClock(clk), runtime.WithStore(runtime.NewMemoryStore()))()
+	runtime.Configure(runtime.WithClock(clk), runtime.WithStore(runtime.NewMemoryStore()))
 
 	lim := runtime.NewRateLimiter("example.com/reports",
 		runtime.RateSpec{Algorithm: runtime.TokenBucket, Quota: 1, Duration: time.Minute})
@@ -35,18 +36,21 @@ func ExampleWithClock() {
 // Tests of code that calls wrappers switch limits off so that they never
 // get in the way; in a test:
 //
-//	t.Cleanup(runtime.Configure(runtime.WithLimitsOff(true)))
+//	t.Cleanup(runtime.SaveConfig())
+//	runtime.Configure(runtime.WithLimitsOff(true))
 func ExampleWithLimitsOff() {
-	defer runtime.Configure(runtime.WithStore(runtime.NewMemoryStore()))()
+	defer runtime.SaveConfig()()
+	runtime.Configure(runtime.WithStore(runtime.NewMemoryStore()))
 	lim := runtime.NewRateLimiter("example.com/search",
 		runtime.RateSpec{Algorithm: runtime.FixedWindow, Quota: 1, Duration: time.Hour})
 	ctx := context.Background()
 
-	restore := runtime.Configure(runtime.WithLimitsOff(true))
+	limitsOn := runtime.SaveConfig()
+	runtime.Configure(runtime.WithLimitsOff(true))
 	for range 3 {
 		fmt.Println("off:", lim.Allow(ctx, "") == nil)
 	}
-	restore()
+	limitsOn()
 	for range 2 {
 		fmt.Println("on:", lim.Allow(ctx, "") == nil)
 	}
@@ -58,17 +62,19 @@ func ExampleWithLimitsOff() {
 	// on: false
 }
 
-// Configure returns a function that restores the configuration it
-// replaced: store, keyspace, hook and clock. Tests hand it to t.Cleanup, so
-// that each test starts from the configuration the process had:
+// SaveConfig returns a function that restores the configuration in force
+// when it was called: store, keyspace, hook and clock. Tests hand it to
+// t.Cleanup, so that each test leaves the configuration as it found it:
 //
-//	t.Cleanup(runtime.Configure(runtime.WithStore(runtime.NewMemoryStore()), runtime.WithHook(h)))
-func ExampleConfigure_restore() {
+//	t.Cleanup(runtime.SaveConfig())
+//	runtime.Configure(runtime.WithStore(runtime.NewMemoryStore()), runtime.WithHook(h))
+func ExampleSaveConfig() {
 	lim := runtime.NewRateLimiter("example.com/profile",
 		runtime.RateSpec{Algorithm: runtime.GCRA, Quota: 100, Duration: time.Second})
 	ctx := context.Background()
 
-	restore := runtime.Configure(runtime.WithStore(runtime.NewMemoryStore()), runtime.WithHook(printHook{}))
+	restore := runtime.SaveConfig()
+	runtime.Configure(runtime.WithStore(runtime.NewMemoryStore()), runtime.WithHook(printHook{}))
 	_ = lim.Allow(ctx, "ada") // seen by the hook
 	restore()
 	_ = lim.Allow(ctx, "grace") // no hook any more

@@ -10,7 +10,7 @@ import (
 func TestNewRateLimiterDecidesLikeAWrapper(t *testing.T) {
 	rs := &rateRecordingStore{mem: NewMemoryStore()}
 	h := &rateRecordingHook{}
-	t.Cleanup(Configure(WithStore(rs), WithKeyspace("manual"), WithHook(h)))
+	configureForTest(t, WithStore(rs), WithKeyspace("manual"), WithHook(h))
 	name := rateUnique(t)
 	lim := NewRateLimiter(name, RateSpec{Algorithm: SlidingWindow, Quota: 1, Duration: time.Hour})
 	// A generated wrapper whose directive says name=<name>: the same limit.
@@ -39,7 +39,7 @@ func TestNewRateLimiterDecidesLikeAWrapper(t *testing.T) {
 
 func TestNewRateLimiterLocalScope(t *testing.T) {
 	fs := &rateFailingStore{}
-	t.Cleanup(Configure(WithStore(fs)))
+	configureForTest(t, WithStore(fs))
 	lim := NewRateLimiter(rateUnique(t), RateSpec{Algorithm: GCRA, Quota: 1, Duration: time.Hour, Scope: ScopeLocal})
 	ctx := context.Background()
 	if err := lim.Allow(ctx, ""); err != nil {

@@ -131,7 +131,8 @@ func lookUp(ctx context.Context, c config) (report, error) {
 		opts = append(opts, throttle.WithStore(redisstore.New(rdb)), throttle.WithKeyspace("apiclient"))
 	}
 	// Leave the process's runtime as it found it (tests run this more than once).
-	defer throttle.Configure(opts...)()
+	defer throttle.SaveConfig()()
+	throttle.Configure(opts...)
 
 	var vendor *Vendor
 	base := c.vendor

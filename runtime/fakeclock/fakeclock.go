@@ -2,10 +2,11 @@
 // so tests of timing behaviour are deterministic.
 //
 // A test installs it with runtime.WithClock, and restores the clock it found
-// with the function runtime.Configure returns:
+// with runtime.SaveConfig:
 //
 //	clk := fakeclock.New(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
-//	t.Cleanup(runtime.Configure(runtime.WithClock(clk), runtime.WithStore(runtime.NewMemoryStore())))
+//	t.Cleanup(runtime.SaveConfig())
+//	runtime.Configure(runtime.WithClock(clk), runtime.WithStore(runtime.NewMemoryStore()))
 //	// … a call is rejected with RetryAfter 1m …
 //	clk.Advance(time.Minute) // … and admitted again
 //
