@@ -29,7 +29,10 @@ const (
 	ScopeGlobal
 )
 
-// RateSpec is one rate directive of a function, as the generator writes it.
+// RateSpec is the parameters of one rate limit: a rate directive's
+// arguments as the generator writes them, or what NewRateLimiter is given.
+// Algorithm, Quota and Duration are required; the other fields' zero values
+// are the directive's defaults.
 type RateSpec struct {
 	Name      string // the limit's identity; "" means the function's name
 	Algorithm Algorithm
