@@ -8,6 +8,9 @@ import (
 )
 
 // DefaultCacheSize is the capacity of a cache whose spec gives no Size.
+//
+// For use by generated code only; see "For generated code" in the package
+// documentation.
 const DefaultCacheSize = 1024
 
 // ErrAbandoned is the error of calls that waited for another call computing
@@ -15,6 +18,9 @@ const DefaultCacheSize = 1024
 var ErrAbandoned = errors.New("throttle: the call computing this cached result did not finish")
 
 // CacheSpec is the parameters of //throttle:cache.
+//
+// For use by generated code only; see "For generated code" in the package
+// documentation.
 type CacheSpec struct {
 	Name string        // the function's identity; with Shared, part of the store's keys
 	TTL  time.Duration // how long a result is kept; ≤ 0 keeps nothing (calls are still shared)
@@ -49,6 +55,9 @@ type CacheSpec struct {
 //
 // With Shared, K and V are encoded with encoding/json, so their fields must
 // be exported (the generator names them so).
+//
+// For use by generated code only; see "For generated code" in the package
+// documentation.
 type Cache[K comparable, V any] struct {
 	spec CacheSpec
 
@@ -76,6 +85,9 @@ type flight[V any] struct {
 // Flight is a miss's part in computing a key: the leader makes the call and
 // must end the flight with Complete (and defer Abandon); the others Wait.
 // It is a small value.
+//
+// For use by generated code only; see "For generated code" in the package
+// documentation.
 type Flight[K comparable, V any] struct {
 	f      *flight[V]
 	key    K
@@ -98,6 +110,9 @@ func (fl Flight[K, V]) Wait(ctx context.Context) (V, error) {
 }
 
 // NewCache returns an empty cache for spec.
+//
+// For use by generated code only; see "For generated code" in the package
+// documentation.
 func NewCache[K comparable, V any](spec CacheSpec) *Cache[K, V] {
 	if spec.Size <= 0 {
 		spec.Size = DefaultCacheSize
@@ -211,9 +226,9 @@ func (c *Cache[K, V]) storeLocal(cfg *config, key K, v V) {
 	}
 }
 
-// Len returns how many results the in-memory cache holds, expired ones
-// included until they are looked up or evicted.
-func (c *Cache[K, V]) Len() int {
+// count returns how many results the in-memory cache holds, expired ones
+// included until they are looked up or evicted. Tests use it.
+func (c *Cache[K, V]) count() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return len(c.items)

@@ -74,7 +74,7 @@ func TestCacheSharedUsesStore(t *testing.T) {
 	if v, err := cachedCall(context.Background(), b, k, fn); v != "computed" || err != nil || calls != 1 {
 		t.Fatalf("second process = %q, %v, calls %d", v, err, calls)
 	}
-	if a.Len() != 0 || b.Len() != 0 {
+	if a.count() != 0 || b.count() != 0 {
 		t.Fatal("a shared cache kept results in memory")
 	}
 }
@@ -105,7 +105,7 @@ func TestCacheSharedFallsBackToMemory(t *testing.T) {
 	fn := func() (string, error) { calls++; return "v", nil }
 	cachedCall(context.Background(), c, cacheKeyT{}, fn)
 	cachedCall(context.Background(), c, cacheKeyT{}, fn)
-	if calls != 1 || c.Len() != 1 {
-		t.Fatalf("calls = %d, Len = %d", calls, c.Len())
+	if calls != 1 || c.count() != 1 {
+		t.Fatalf("calls = %d, Len = %d", calls, c.count())
 	}
 }

@@ -163,8 +163,12 @@ var (
 // panics when spec is invalid or differs from the settings the pool was
 // created with, naming the differing setting.
 //
-// NewConcurrency is also the programmatic API for code that does not go
-// through generated wrappers; see Concurrency.Do.
+// NewConcurrency is also how code that cannot carry a directive creates a
+// concurrency limit: Acquire and Release, or Do, decide its calls exactly as
+// a generated wrapper's, with the configured hook, clock and store
+// (ScopeGlobal), and WithLimitsOff switches it off. Give it a Name to share
+// it with the wrappers whose directive says pool=Name and to have it
+// reported by AllConcurrencyStats; create it once, not per call.
 func NewConcurrency(spec ConcurrencySpec) *Concurrency {
 	if err := validateConcurrencySpec(spec); err != nil {
 		panic(err)
@@ -328,14 +332,6 @@ func specDiff(a, b ConcurrencySpec) string {
 	return ""
 }
 
-// Spec returns the settings the limiter was created with.
-func (c *Concurrency) Spec() ConcurrencySpec {
-	s := c.spec
-	s.ConsumerQuotas = append([]Quota(nil), s.ConsumerQuotas...)
-	s.PriorityQuotas = append([]Quota(nil), s.PriorityQuotas...)
-	return s
-}
-
 // Slot is a running call's hold on a limiter's capacity. Release gives it
 // back; it must be called exactly once for every Slot Acquire returned with
 // a nil error (generated wrappers defer it, so a panic releases it too).
@@ -359,14 +355,19 @@ func (s Slot) Release() {
 // (WithPriority), or none. It returns a *ThrottledError (Policy
 // "concurrency", Key consumer, RetryAfter 0) when the call is rejected —
 // with ReasonDeadline when max_wait passes or ctx reaches its deadline while
-// waiting — or context.Canceled when ctx is cancelled while waiting.
+// waiting — or context.Canceled when ctx is cancelled while waiting. With
+// WithLimitsOff it returns the zero Slot and nil at once.
 func (c *Concurrency) Acquire(ctx context.Context, consumer string) (Slot, error) {
 	cls := prioNone
 	if p, ok := PriorityFrom(ctx); ok {
 		cls = classOf(p)
 	}
 	if c.global == nil { // skip a call on the hot path
-		return c.acquireWith(ctx, loadConfig(), consumer, cls)
+		cfg := loadConfig()
+		if cfg.limitsOff {
+			return Slot{}, nil
+		}
+		return c.acquireWith(ctx, cfg, consumer, cls)
 	}
 	return c.acquire(ctx, consumer, cls)
 }
@@ -391,6 +392,9 @@ func (c *Concurrency) Do(ctx context.Context, consumer string, fn func(context.C
 
 func (c *Concurrency) acquire(ctx context.Context, consumer string, cls prioClass) (Slot, error) {
 	cfg := loadConfig()
+	if cfg.limitsOff {
+		return Slot{}, nil
+	}
 	if c.global != nil {
 		if ls, ok := cfg.store.(LeaseStore); ok {
 			return c.global.acquire(ctx, cfg, ls, consumer, cls)

@@ -31,7 +31,10 @@ const (
 	ScopeGlobal
 )
 
-// RateSpec is one rate directive of a function, as the generator writes it.
+// RateSpec is the parameters of one rate limit: a rate directive's
+// arguments as the generator writes them, or what NewRateLimiter is given.
+// Algorithm, Quota and Duration are required; the other fields' zero values
+// are the directive's defaults.
 type RateSpec struct {
 	Name      string // the limit's identity; "" means the function's name
 	Algorithm Algorithm
@@ -45,9 +48,10 @@ type RateSpec struct {
 	Keyed     bool // informational: the directive has key=
 }
 
-// Rate holds every rate directive of one function. Generated code creates one
-// per function at package initialisation and calls Allow or AllowKeys on each
-// call.
+// Rate holds every rate directive of one function, or the one limit of a
+// NewRateLimiter. Generated code creates one per function at package
+// initialisation and calls Allow or AllowKeys on each call; code that cannot
+// carry a directive creates one with NewRateLimiter and calls Allow.
 //
 // Model: a call is admitted only if every directive admits it, and a rejected
 // call consumes from none of them. Each directive's limit is identified by its
@@ -107,6 +111,9 @@ type rateSpec struct {
 // for specs. It panics on invalid specs (the generator validates them
 // first), and when a spec's identity (name and algorithm) was registered
 // before with other parameters.
+//
+// For use by generated code only; see "For generated code" in the package
+// documentation. Hand-written code uses NewRateLimiter.
 func NewRate(function string, specs ...RateSpec) *Rate {
 	if len(specs) == 0 {
 		panic("throttle: NewRate(" + function + "): no rate spec")
@@ -134,11 +141,12 @@ func NewRate(function string, specs ...RateSpec) *Rate {
 	return r
 }
 
-// Allow decides a call of a function with exactly one rate directive; key is
-// the caller's key ("" for an unkeyed limit). It returns nil when the call
-// may go ahead (after waiting, if the directive waits), a *ThrottledError
-// when it is rejected, the context's error when a wait was cut short, or,
-// under fail=closed, an error wrapping ErrStoreUnavailable.
+// Allow decides a call of a function with exactly one rate directive, or of a
+// limiter created with NewRateLimiter; key is the caller's key ("" for an
+// unkeyed limit). It returns nil when the call may go ahead (after waiting,
+// if the limit waits), a *ThrottledError when it is rejected, the context's
+// error when a wait was cut short, or, under fail=closed, an error wrapping
+// ErrStoreUnavailable. With WithLimitsOff it returns nil at once.
 func (r *Rate) Allow(ctx context.Context, key string) error {
 	if len(r.specs) != 1 {
 		keys := make([]string, len(r.specs))
@@ -148,6 +156,9 @@ func (r *Rate) Allow(ctx context.Context, key string) error {
 		return r.AllowKeys(ctx, keys...)
 	}
 	cfg := loadConfig()
+	if cfg.limitsOff {
+		return nil
+	}
 	res := r.res.Load()
 	if res == nil || res.cfg != cfg {
 		res = r.resolve(cfg)
@@ -189,12 +200,18 @@ func (r *Rate) Allow(ctx context.Context, key string) error {
 
 // AllowKeys decides a call of a function with several rate directives; keys
 // holds one key per directive, in order. See Allow for the results.
+//
+// For use by generated code only; see "For generated code" in the package
+// documentation.
 func (r *Rate) AllowKeys(ctx context.Context, keys ...string) error {
 	if len(keys) != len(r.specs) {
 		panic(fmt.Sprintf("throttle: %s: AllowKeys got %d keys for %d rate directives",
 			r.function, len(keys), len(r.specs)))
 	}
 	cfg := loadConfig()
+	if cfg.limitsOff {
+		return nil
+	}
 	res := r.res.Load()
 	if res == nil || res.cfg != cfg {
 		res = r.resolve(cfg)

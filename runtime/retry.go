@@ -9,6 +9,9 @@ import (
 )
 
 // Backoff is how the delay between attempts grows.
+//
+// For use by generated code only; see "For generated code" in the package
+// documentation.
 type Backoff uint8
 
 // The backoffs of //throttle:retry backoff=. The zero value is Exponential.
@@ -28,6 +31,9 @@ func (b Backoff) String() string {
 }
 
 // Jitter is how the backoff delay is randomised.
+//
+// For use by generated code only; see "For generated code" in the package
+// documentation.
 type Jitter uint8
 
 // The jitters of //throttle:retry jitter=. The zero value is FullJitter, the
@@ -49,6 +55,9 @@ func (j Jitter) String() string {
 
 // RetryOn is the set of the words of //throttle:retry on= (error values
 // listed in on= are matched by the generated code with errors.Is).
+//
+// For use by generated code only; see "For generated code" in the package
+// documentation.
 type RetryOn uint8
 
 // The words of on=. The zero value means the default, OnThrottled|OnTimeout.
@@ -64,6 +73,9 @@ const (
 )
 
 // Defaults of a RetrySpec's zero fields.
+//
+// For use by generated code only; see "For generated code" in the package
+// documentation.
 const (
 	DefaultRetryAttempts = 3
 	DefaultRetryBase     = 100 * time.Millisecond
@@ -74,6 +86,9 @@ const (
 // defaults: Attempts DefaultRetryAttempts, Backoff Exponential, Base
 // DefaultRetryBase, Max unbounded, Jitter FullJitter, On OnDefault, Budget
 // none, BudgetWindow DefaultBudgetWindow.
+//
+// For use by generated code only; see "For generated code" in the package
+// documentation.
 type RetrySpec struct {
 	Name     string        // the function's identity (for hooks)
 	Attempts int           // total attempts, the first included (≥ 1)
@@ -104,6 +119,9 @@ type RetrySpec struct {
 //		}
 //	}
 //	err = retry.Done(attempt, err)
+//
+// For use by generated code only; see "For generated code" in the package
+// documentation.
 type Retry struct {
 	spec   RetrySpec
 	budget *retryBudget // nil without a budget
@@ -112,6 +130,9 @@ type Retry struct {
 
 // NewRetry returns the retry policy for spec, with defaults applied to its
 // zero fields.
+//
+// For use by generated code only; see "For generated code" in the package
+// documentation.
 func NewRetry(spec RetrySpec) *Retry {
 	if spec.Attempts <= 0 {
 		spec.Attempts = DefaultRetryAttempts
@@ -135,9 +156,6 @@ func NewRetry(spec RetrySpec) *Retry {
 	return r
 }
 
-// Spec returns the spec in force, defaults applied.
-func (r *Retry) Spec() RetrySpec { return r.spec }
-
 // Retryable reports whether err is retried according to the words of on=
 // (throttled, timeout, error). Error values listed in on= are checked by the
 // generated code itself. A nil err is never retryable.
@@ -152,16 +170,16 @@ func (r *Retry) Retryable(err error) bool {
 	if on&OnThrottled != 0 && errors.Is(err, ErrThrottled) {
 		return true
 	}
-	if on&OnTimeout != 0 && IsTimeout(err) {
+	if on&OnTimeout != 0 && isTimeout(err) {
 		return true
 	}
 	return false
 }
 
-// IsTimeout reports whether err is a timeout: ErrTimeout,
+// isTimeout reports whether err is a timeout: ErrTimeout,
 // context.DeadlineExceeded, or an error whose Timeout method reports true
 // (as net.Error's do).
-func IsTimeout(err error) bool {
+func isTimeout(err error) bool {
 	if errors.Is(err, ErrTimeout) || errors.Is(err, context.DeadlineExceeded) {
 		return true
 	}
@@ -169,9 +187,9 @@ func IsTimeout(err error) bool {
 	return errors.As(err, &t) && t.Timeout()
 }
 
-// Delay returns the backoff before the attempt after attempt number attempt
+// delay returns the backoff before the attempt after attempt number attempt
 // (1-based), before jitter and before honouring a RetryAfter.
-func (r *Retry) Delay(attempt int) time.Duration {
+func (r *Retry) delay(attempt int) time.Duration {
 	d := r.spec.Base
 	if r.spec.Backoff == Exponential {
 		for i := 1; i < attempt; i++ {
@@ -193,7 +211,7 @@ func (r *Retry) Delay(attempt int) time.Duration {
 // wait returns how long to wait after a failed attempt: the jittered backoff,
 // and at least the RetryAfter of a throttled error.
 func (r *Retry) wait(attempt int, err error) time.Duration {
-	d := r.Delay(attempt)
+	d := r.delay(attempt)
 	if r.spec.Jitter == FullJitter && d > 0 {
 		d = time.Duration(r.rand(int64(d)))
 	}

@@ -29,7 +29,7 @@ type rtcRecorder struct{ events chan Event }
 func (r *rtcRecorder) OnDecision(e Event) { r.events <- e }
 
 func TestRetryDefaults(t *testing.T) {
-	s := NewRetry(RetrySpec{}).Spec()
+	s := NewRetry(RetrySpec{}).spec
 	if s.Attempts != DefaultRetryAttempts || s.Base != DefaultRetryBase || s.On != OnDefault ||
 		s.Backoff != Exponential || s.Jitter != FullJitter || s.BudgetWindow != DefaultBudgetWindow {
 		t.Fatalf("defaults not applied: %+v", s)
@@ -70,18 +70,18 @@ func TestRetryDelay(t *testing.T) {
 	ms := time.Millisecond
 	exp := NewRetry(RetrySpec{Attempts: 10, Base: 100 * ms, Max: 1000 * ms})
 	for i, want := range []time.Duration{100 * ms, 200 * ms, 400 * ms, 800 * ms, 1000 * ms, 1000 * ms} {
-		if got := exp.Delay(i + 1); got != want {
+		if got := exp.delay(i + 1); got != want {
 			t.Errorf("exponential Delay(%d) = %v, want %v", i+1, got, want)
 		}
 	}
 	constant := NewRetry(RetrySpec{Attempts: 10, Backoff: Constant, Base: 30 * ms})
 	for i := 1; i < 5; i++ {
-		if got := constant.Delay(i); got != 30*ms {
+		if got := constant.delay(i); got != 30*ms {
 			t.Errorf("constant Delay(%d) = %v", i, got)
 		}
 	}
 	unbounded := NewRetry(RetrySpec{Attempts: 1000, Base: time.Second})
-	if got := unbounded.Delay(500); got <= 0 {
+	if got := unbounded.delay(500); got <= 0 {
 		t.Errorf("unbounded Delay(500) = %v overflowed", got)
 	}
 }
@@ -222,7 +222,7 @@ func rtcDriveNext(clk *fakeclock.Clock, r *Retry, attempt int, err error) bool {
 			return ok
 		case <-time.After(time.Millisecond):
 			if clk.Timers() > 0 {
-				clk.Advance(r.Spec().Max + r.Spec().Base)
+				clk.Advance(r.spec.Max + r.spec.Base)
 			}
 		}
 	}

@@ -27,6 +27,9 @@ import (
 //	defer tctx.Cancel()
 //	r0, err := F(tctx, a, b)
 //	err = throttle.TimeoutError(tctx, err)
+//
+// For use by generated code only; see "For generated code" in the package
+// documentation.
 type TimeoutContext struct {
 	parent   context.Context
 	clock    Clock
@@ -53,6 +56,9 @@ const (
 
 // WithTimeout returns a child of ctx that ends d after now (on the configured
 // clock), when ctx ends, or when Cancel is called, whichever comes first.
+//
+// For use by generated code only; see "For generated code" in the package
+// documentation.
 func WithTimeout(ctx context.Context, d time.Duration) *TimeoutContext {
 	clk := loadConfig().clock
 	if clk == SystemClock {
@@ -240,6 +246,9 @@ func (c *TimeoutContext) String() string {
 // errors.Is(…, context.DeadlineExceeded), whatever the call returned (an
 // error of the call is kept for errors.Is and errors.As). Otherwise err is
 // returned unchanged.
+//
+// For use by generated code only; see "For generated code" in the package
+// documentation.
 func TimeoutError(ctx context.Context, err error) error {
 	c, ok := ctx.(*TimeoutContext)
 	if !ok || !c.TimedOut() {

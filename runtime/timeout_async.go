@@ -26,6 +26,9 @@ import (
 //	if err == nil {
 //		r0, err = res.r0, res.err
 //	}
+//
+// For use by generated code only; see "For generated code" in the package
+// documentation.
 func RunTimeout[T any](ctx context.Context, d time.Duration, call func() T) (T, error) {
 	if err := ctx.Err(); err != nil {
 		var zero T

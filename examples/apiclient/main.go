@@ -130,9 +130,9 @@ func lookUp(ctx context.Context, c config) (report, error) {
 		}
 		opts = append(opts, throttle.WithStore(redisstore.New(rdb)), throttle.WithKeyspace("apiclient"))
 	}
-	throttle.Configure(opts...)
 	// Leave the process's runtime as it found it (tests run this more than once).
-	defer throttle.Configure(throttle.WithStore(nil), throttle.WithHook(nil), throttle.WithKeyspace(""))
+	defer throttle.SaveConfig()()
+	throttle.Configure(opts...)
 
 	var vendor *Vendor
 	base := c.vendor

@@ -1,6 +1,21 @@
 // Package fakeclock provides a runtime.Clock that moves only when told to,
 // so tests of timing behaviour are deterministic.
 //
+// A test installs it with runtime.WithClock, and restores the clock it found
+// with runtime.SaveConfig:
+//
+//	clk := fakeclock.New(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+//	t.Cleanup(runtime.SaveConfig())
+//	runtime.Configure(runtime.WithClock(clk), runtime.WithStore(runtime.NewMemoryStore()))
+//	// … a call is rejected with RetryAfter 1m …
+//	clk.Advance(time.Minute) // … and admitted again
+//
+// Everything the runtime times then reads it: rate limits decided in memory,
+// waits for permission, max_wait, timeouts, retry back-offs and cache
+// expiry. A store that decides elsewhere (runtime/redisstore) keeps its own
+// clock. Goroutines waiting on the clock start waiting asynchronously: use
+// WaitForTimers before Advance to know that they have.
+//
 // A Clock is safe for concurrent use: goroutines may wait on its timers while
 // the test goroutine advances it.
 package fakeclock
