@@ -34,7 +34,8 @@
 //
 // Errors: every rejection satisfies errors.Is(err, [ErrThrottled]) and is a
 // [*ThrottledError] whose [Reason] says why; [ErrTimeout] (timeout policies),
-// [ErrStoreUnavailable] (fail=closed), [*RetryError] (the last error of a
+// [ErrStoreUnavailable] (fail=closed; with [ErrStoreMisconfigured] when
+// retrying cannot fix the store's error), [*RetryError] (the last error of a
 // retried call) and [ErrAbandoned] (a cached call that panicked).
 //
 // Priorities travel in the context: [WithPriority], [PriorityFrom],
@@ -42,7 +43,9 @@
 //
 // Observing: a [Hook] sees every decision as an [Event]
 // ([github.com/throttlegen/throttlegen/runtime/promhook] exports them as
-// Prometheus metrics); [AllConcurrencyStats] reports every named pool.
+// Prometheus metrics), and a hook that is also a [StoreHook] sees each
+// change of a store's health as a [StoreEvent]; [AllConcurrencyStats]
+// reports every named pool.
 //
 // Limits from code, for calls that cannot carry a directive: [NewRateLimiter]
 // returns a [*Rate] whose [Rate.Allow] decides a call, and [NewConcurrency]
@@ -74,7 +77,10 @@
 // with its parameters) and returns a [Decision], all-or-nothing; [Store.Cancel]
 // gives back a reservation. A store that also implements [LeaseStore]
 // ([LeaseRequest], [LeaseResult]) enforces scope=global concurrency pools, and
-// one that implements [CacheStore] keeps store=shared cache results.
+// one that implements [CacheStore] keeps store=shared cache results. A store
+// that knows without asking anyone that it cannot answer (a breaker open)
+// implements [AvailabilityReporter], and reports changes of its health once
+// each with [ReportStoreEvent].
 // [MemoryStore] is the reference implementation; the exact arithmetic of each
 // algorithm is in docs/design.md, and this repository's
 // runtime/internal/conformance suite checks a Store against MemoryStore on
