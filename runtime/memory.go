@@ -128,9 +128,9 @@ func (s *MemoryStore) ref(ks string, l *Limit) (*memRef, error) {
 	return actual.(*memRef), nil
 }
 
-// Len returns how many keyed and unkeyed states the store holds, counting
+// count returns how many keyed and unkeyed states the store holds, counting
 // idle ones not yet forgotten.
-func (s *MemoryStore) Len() int {
+func (s *MemoryStore) count() int {
 	s.mu.Lock()
 	tables := make([]*memTable, 0, len(s.tables))
 	for _, t := range s.tables {

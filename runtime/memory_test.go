@@ -74,14 +74,14 @@ func TestMemoryStoreForgetsIdleKeys(t *testing.T) {
 	for i := 0; i < 2000; i++ {
 		s.Decide(ctx, memReq(t0, l, "old"+strconv.Itoa(i)))
 	}
-	if n := s.Len(); n != 2000 {
+	if n := s.count(); n != 2000 {
 		t.Fatalf("Len = %d, want 2000", n)
 	}
 	later := t0.Add(2 * time.Second) // past the ttl and idleGrace
 	for i := 0; i < 2000; i++ {
 		s.Decide(ctx, memReq(later, l, "new"+strconv.Itoa(i)))
 	}
-	if n := s.Len(); n > 2500 {
+	if n := s.count(); n > 2500 {
 		t.Fatalf("Len = %d after the old keys became idle: they are not forgotten", n)
 	}
 }
@@ -138,18 +138,18 @@ func TestMemoryStoreFlood(t *testing.T) {
 		if !tab.decideOne(&p, string(buf), now, 0).Allowed {
 			t.Fatalf("key %d rejected", i)
 		}
-		if i%100_000 == 0 && s.Len() > bound {
-			t.Fatalf("after %d keys: Len %d > bound %d", i, s.Len(), bound)
+		if i%100_000 == 0 && s.count() > bound {
+			t.Fatalf("after %d keys: Len %d > bound %d", i, s.count(), bound)
 		}
 	}
-	if n := s.Len(); n > bound || n < bound/2 {
+	if n := s.count(); n > bound || n < bound/2 {
 		t.Fatalf("Len = %d, want at most %d (and the table in use)", n, bound)
 	}
 	var after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&after)
 	grown := int64(after.HeapAlloc) - int64(before.HeapAlloc)
-	t.Logf("heap grew %d bytes for %d keys kept (%d bytes/key)", grown, s.Len(), grown/int64(s.Len()))
+	t.Logf("heap grew %d bytes for %d keys kept (%d bytes/key)", grown, s.count(), grown/int64(s.count()))
 	if grown > bound*256 {
 		t.Fatalf("heap grew %d bytes for at most %d keys", grown, bound)
 	}
