@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -269,5 +270,23 @@ func TestWriteThenCheck(t *testing.T) {
 	}
 	if err := Check(ctx, dir); !errors.Is(err, ErrStale) {
 		t.Fatalf("Check after tampering = %v, want ErrStale", err)
+	}
+}
+
+// TestAlgosCoverEveryAlgorithm: the charts show every rate algorithm of the
+// runtime's table, once each and in its order, so a new algorithm cannot be
+// left out of the README's chart.
+func TestAlgosCoverEveryAlgorithm(t *testing.T) {
+	want := runtime.Algorithms()
+	if len(Algos) != len(want) {
+		t.Fatalf("%d charted algorithms, the runtime has %d", len(Algos), len(want))
+	}
+	for i, a := range want {
+		if got := Algos[i].Limit.Algorithm; got != a {
+			t.Errorf("chart %d is %v, want %v", i, got, a)
+		}
+		if !strings.HasPrefix(Algos[i].Directive, "//throttle:"+a.String()+" ") {
+			t.Errorf("chart %d's directive %q does not name %v", i, Algos[i].Directive, a)
+		}
 	}
 }
