@@ -20,9 +20,15 @@ import (
 	"github.com/throttlegen/throttlegen/runtime"
 )
 
-// RatePolicies are the rate policies of spec §2, whose rejections are
-// answered 429.
-var RatePolicies = []string{"fixed_window", "sliding_window", "token_bucket", "gcra", "leaky_bucket"}
+// RatePolicies are the rate policies of spec §2 (the runtime's algorithms),
+// whose rejections are answered 429.
+var RatePolicies = func() []string {
+	var ps []string
+	for _, a := range runtime.Algorithms() {
+		ps = append(ps, a.String())
+	}
+	return ps
+}()
 
 // Case is one rejection and the answer it must get.
 type Case struct {
