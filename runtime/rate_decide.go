@@ -23,6 +23,7 @@ type rateRes struct {
 	store       Store
 	avail       AvailabilityReporter // store, when it implements it
 	storeLimits []*Limit
+	hot         []*hotKeys // the rejection memory of each store-decided spec
 	closed      bool // some store-decided spec fails closed
 }
 
@@ -50,6 +51,7 @@ func (r *Rate) resolve(cfg *config) *rateRes {
 		}
 		res.storeIdx = append(res.storeIdx, i)
 		res.storeLimits = append(res.storeLimits, s.limit)
+		res.hot = append(res.hot, newHotKeys())
 		res.closed = res.closed || s.Fail == FailClosed
 	}
 	res.allMem = len(res.storeIdx) == 0
@@ -109,6 +111,9 @@ func (r *Rate) decide(ctx context.Context, res *rateRes, keys []string, maxWait 
 	}
 	dm := Decision{Allowed: true, Rejected: -1, Remaining: maxInt64}
 	memNow := res.now()
+	if d, ok := r.hotRejection(res, keys, memNow, maxWait); ok {
+		return d, nil
+	}
 	if len(res.memIdx) > 0 {
 		refs, mkeys := r.subset(res, res.memIdx, keys)
 		dm = decideRefs(refs, mkeys, memNow, maxWait)
@@ -134,16 +139,31 @@ func (r *Rate) decide(ctx context.Context, res *rateRes, keys []string, maxWait 
 	}
 	if !ds.Allowed {
 		r.undoMem(res, keys, memNow)
-		if ds.Rejected >= 0 && ds.Rejected < len(res.storeIdx) {
-			ds.Rejected = res.storeIdx[ds.Rejected]
-		} else {
-			ds.Rejected = res.storeIdx[0]
+		j := ds.Rejected
+		if j < 0 || j >= len(res.storeIdx) {
+			j = 0
+		}
+		ds.Rejected = res.storeIdx[j]
+		if ds.Reason == ReasonQuota {
+			res.hot[j].remember(keys[ds.Rejected], res.now(), ratemath.Micros(ds.RetryAfter), maxWait)
 		}
 		return ds, nil
 	}
 	ds.Delay = max(ds.Delay, dm.Delay)
 	ds.Remaining = min(ds.Remaining, dm.Remaining)
 	return ds, nil
+}
+
+// hotRejection returns the rejection of a call that a store-decided limit's
+// rejection memory (hotKeys) answers without asking the store; ok is false
+// when the store must decide.
+func (r *Rate) hotRejection(res *rateRes, keys []string, now, maxWait int64) (d Decision, ok bool) {
+	for j, i := range res.storeIdx {
+		if ra := res.hot[j].rejected(keys[i], now, maxWait); ra > 0 {
+			return Decision{Rejected: i, RetryAfter: time.Duration(ra) * time.Microsecond, Reason: ReasonQuota}, true
+		}
+	}
+	return Decision{}, false
 }
 
 // subset returns the memory refs and keys of the specs in idx.

@@ -1,0 +1,74 @@
+package runtime
+
+import (
+	"hash/maphash"
+	"sync/atomic"
+)
+
+// hotKeys is the rejection memory of one store-decided limit of a Rate
+// (docs/spec.md §7, hot keys): when the store rejects a call of key k because
+// of this limit's quota, with RetryAfter r, later calls of k are rejected in
+// this process, without a round trip, until r has passed, their RetryAfter
+// counting down to that moment.
+//
+// This never admits a call the store would reject, so limits stay exact
+// across processes: it only rejects, and only while the store said it would
+// reject. Other processes' calls can push the moment a key is admitted again
+// later, never earlier. (A reservation cancelled elsewhere can make it
+// earlier; the memory then rejects a call the store would have admitted, at
+// most until r has passed.) The moment is taken on this process's clock when
+// the answer arrives, so the round trip's latency only lengthens it.
+//
+// A rejection remembered for a call that could wait up to w (reserving
+// algorithms reject what they cannot reserve within w) stands for calls that
+// can wait at most w.
+//
+// The memory is a small direct-mapped table of the hottest keys, read
+// lock-free: a key's slot holds the latest rejection of any key hashing to
+// it, so a cold key only displaces another cold key's entry. It lives with
+// the Rate's resolved configuration, and a new configuration starts empty.
+type hotKeys struct {
+	seed  maphash.Seed
+	slots [hotSlots]atomic.Pointer[hotEntry]
+}
+
+// hotSlots is the size of a limit's rejection memory.
+const hotSlots = 64
+
+// hotEntry is one remembered rejection.
+type hotEntry struct {
+	key     string
+	until   int64 // µs (the Rate's clock) until which the key is rejected
+	maxWait int64 // the call's wait bound in µs, -1 unbounded
+}
+
+func newHotKeys() *hotKeys { return &hotKeys{seed: maphash.MakeSeed()} }
+
+func (h *hotKeys) slot(key string) *atomic.Pointer[hotEntry] {
+	if key == "" {
+		return &h.slots[0]
+	}
+	return &h.slots[maphash.String(h.seed, key)%hotSlots]
+}
+
+// rejected returns how long (µs, > 0) a call of key that may wait up to
+// maxWait is still rejected at time now, or 0 when the store must decide.
+func (h *hotKeys) rejected(key string, now, maxWait int64) int64 {
+	e := h.slot(key).Load()
+	if e == nil || now >= e.until || e.key != key {
+		return 0
+	}
+	if e.maxWait >= 0 && (maxWait < 0 || maxWait > e.maxWait) {
+		return 0 // this call may wait longer than the rejected one could
+	}
+	return e.until - now
+}
+
+// remember records that the store rejected key, for a call that could wait
+// up to maxWait, until now + retryAfter.
+func (h *hotKeys) remember(key string, now, retryAfter, maxWait int64) {
+	if retryAfter <= 0 {
+		return
+	}
+	h.slot(key).Store(&hotEntry{key: key, until: now + retryAfter, maxWait: maxWait})
+}
