@@ -24,7 +24,7 @@ type rateRes struct {
 	avail       AvailabilityReporter // store, when it implements it
 	storeLimits []*Limit
 	hot         []*hotKeys // the rejection memory of each store-decided spec
-	closed      bool // some store-decided spec fails closed
+	closed      bool       // some store-decided spec fails closed
 }
 
 // now returns the decision time in µs since the Unix epoch.
@@ -145,7 +145,7 @@ func (r *Rate) decide(ctx context.Context, res *rateRes, keys []string, maxWait 
 		}
 		ds.Rejected = res.storeIdx[j]
 		if ds.Reason == ReasonQuota {
-			res.hot[j].remember(keys[ds.Rejected], res.now(), ratemath.Micros(ds.RetryAfter), maxWait)
+			res.hot[j].remember(keys[ds.Rejected], memNow, ratemath.Micros(ds.RetryAfter), maxWait)
 		}
 		return ds, nil
 	}

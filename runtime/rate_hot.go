@@ -16,8 +16,9 @@ import (
 // reject. Other processes' calls can push the moment a key is admitted again
 // later, never earlier. (A reservation cancelled elsewhere can make it
 // earlier; the memory then rejects a call the store would have admitted, at
-// most until r has passed.) The moment is taken on this process's clock when
-// the answer arrives, so the round trip's latency only lengthens it.
+// most until r has passed.) The moment is r after the request was sent, on
+// this process's clock: the store decided at that time or later, so the
+// memory never outlasts the store's own rejection.
 //
 // A rejection remembered for a call that could wait up to w (reserving
 // algorithms reject what they cannot reserve within w) stands for calls that
@@ -65,10 +66,10 @@ func (h *hotKeys) rejected(key string, now, maxWait int64) int64 {
 }
 
 // remember records that the store rejected key, for a call that could wait
-// up to maxWait, until now + retryAfter.
-func (h *hotKeys) remember(key string, now, retryAfter, maxWait int64) {
+// up to maxWait and was sent at time sent, until sent + retryAfter.
+func (h *hotKeys) remember(key string, sent, retryAfter, maxWait int64) {
 	if retryAfter <= 0 {
 		return
 	}
-	h.slot(key).Store(&hotEntry{key: key, until: now + retryAfter, maxWait: maxWait})
+	h.slot(key).Store(&hotEntry{key: key, until: sent + retryAfter, maxWait: maxWait})
 }

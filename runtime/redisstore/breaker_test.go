@@ -357,3 +357,63 @@ func TestGlobalPoolFullAfterStall(t *testing.T) {
 		t.Errorf("the pool had its full capacity %v after the store answered again, want within 1s", d)
 	}
 }
+
+// countingStore counts the decisions it passes to a Store.
+type countingStore struct {
+	*redisstore.Store
+	n atomic.Int64
+}
+
+func (c *countingStore) Decide(ctx context.Context, req *runtime.Request) (runtime.Decision, error) {
+	c.n.Add(1)
+	return c.Store.Decide(ctx, req)
+}
+
+// TestHotKeyRejectionsMatchRedis runs a trace of calls over a few keys of a
+// gcra and a sliding_window limit through a real Redis: every rejection the
+// limiter answers from its rejection memory, without a round trip, is one
+// the store gives too when asked at once.
+func TestHotKeyRejectionsMatchRedis(t *testing.T) {
+	s, _ := newStore(t)
+	cs := &countingStore{Store: s}
+	runtime.Configure(runtime.WithStore(cs), runtime.WithKeyspace("hot"))
+	defer runtime.Configure(runtime.WithStore(nil), runtime.WithKeyspace(""))
+	ctx := context.Background()
+	for _, l := range []runtime.Limit{
+		{Name: "redisstore_test.HotGCRA", Algorithm: runtime.GCRA, Quota: 5, Duration: 200 * time.Millisecond, Burst: 3},
+		{Name: "redisstore_test.HotSliding", Algorithm: runtime.SlidingWindow, Quota: 4, Duration: 150 * time.Millisecond},
+	} {
+		r := runtime.NewRate(l.Name, runtime.RateSpec{Algorithm: l.Algorithm, Quota: l.Quota, Duration: l.Duration, Burst: l.Burst, Keyed: true})
+		var remembered, asked int
+		for i := 0; i < 600; i++ {
+			key := []string{"a", "b", "c"}[i%3]
+			before := cs.n.Load()
+			t0 := time.Now()
+			err := r.Allow(ctx, key)
+			var te *runtime.ThrottledError
+			if !errors.As(err, &te) || cs.n.Load() != before {
+				asked++
+				time.Sleep(time.Millisecond)
+				continue
+			}
+			// The memory said no until te.RetryAfter after a moment no
+			// earlier than t0. The store, asked at once, must say no too
+			// when its answer arrives before t0+RetryAfter (it decided
+			// before that moment); a later answer proves nothing.
+			lim := l
+			req := &runtime.Request{Keyspace: "hot", Limits: []*runtime.Limit{&lim}, Keys: []string{key}}
+			d, derr := s.Decide(ctx, req)
+			if time.Since(t0) >= te.RetryAfter {
+				continue
+			}
+			remembered++
+			if derr != nil || d.Allowed {
+				t.Fatalf("%s: the memory rejected key %q (%v), the store says %+v, %v", l.Algorithm, key, err, d, derr)
+			}
+			time.Sleep(time.Millisecond)
+		}
+		if remembered == 0 || asked == 0 {
+			t.Fatalf("%s: %d rejections from memory, %d decisions by the store: the trace did not exercise both", l.Algorithm, remembered, asked)
+		}
+	}
+}

@@ -46,4 +46,5 @@ var targets = []target{
 	{"5", "Bulkhead/uncontended", "failsafe-permit", "ns/op", 1.0, 0, "", ""},
 	{"6", "Compose/success", "failsafe", "ns/op", 0.1, 1, "", ""},
 	{"13", "Breaker/open", "memory", "ns/op", 2.0, -1, "store's breaker open vs the same limit in memory", ""},
+	{"13", "RedisHot/hot64", "redis_rate", "ns/op", 0.02, -1, "<= 0.02 is >= 50x the decisions/s", ""},
 }
