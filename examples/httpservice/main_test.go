@@ -105,7 +105,9 @@ func TestReportShedsInOrder(t *testing.T) {
 // default mix of callers and checks that load is shed with reasons, that the
 // high-priority caller is served, and that the metrics tell the story.
 func TestServiceUnderLoad(t *testing.T) {
-	srv, err := Start("127.0.0.1:0", &Service{Work: 20 * time.Millisecond})
+	// A report takes long beside a request's own cost, even under -race on a
+	// busy machine, so the reports pool is kept full and its queue used.
+	srv, err := Start("127.0.0.1:0", &Service{Work: 50 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,10 +143,14 @@ func TestServiceUnderLoad(t *testing.T) {
 	if shed == 0 {
 		t.Error("no request was shed with 503")
 	}
-	if web := tallies[0]; web.Consumer != "web" || web.Answers["200"] == 0 {
+	byConsumer := map[string]Tally{}
+	for _, tl := range tallies {
+		byConsumer[tl.Consumer] = tl
+	}
+	if web := byConsumer["web"]; web.Answers["200"] == 0 {
 		t.Errorf("web (high priority) got no 200: %v", web.Answers)
 	}
-	if batch := tallies[2]; batch.Consumer != "batch" || batch.Answers["503 "+throttle.ReasonFullQueue.String()] == 0 {
+	if batch := byConsumer["batch"]; batch.Answers["503 "+throttle.ReasonFullQueue.String()] == 0 {
 		t.Errorf("batch (low priority) was never shed for a full queue: %v", batch.Answers)
 	}
 
