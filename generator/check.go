@@ -35,8 +35,29 @@ type keyExpr struct {
 }
 
 // check type-checks fn: its signature and shape, the combination of its
-// directives, and every expression they hold.
+// directives, and every expression they hold. Each step below is one of
+// those; a function whose signature cannot be used stops after the first.
 func check(fn *function, fset *token.FileSet, cfg *Config) ErrorList {
+	errs := resolveSignature(fn, fset)
+	if len(errs) > 0 {
+		return errs
+	}
+	classifyShape(fn)
+	errs = append(errs, checkWrapperNameFree(fn, fset, cfg)...)
+	errs = append(errs, sortDirectives(fn)...)
+	errs = append(errs, checkRateDirectives(fn)...)
+	errs = append(errs, checkCombinations(fn)...)
+	errs = append(errs, checkRateKeys(fn, fset)...)
+	errs = append(errs, checkConcurrencyExprs(fn, fset)...)
+	errs = append(errs, checkRetryOn(fn, fset)...)
+	errs = append(errs, checkCacheKey(fn, fset)...)
+	return errs
+}
+
+// resolveSignature finds fn's type-checked object and signature and names
+// it (fullName, recvName); it fails when fn cannot be called or its
+// signature does not type-check.
+func resolveSignature(fn *function, fset *token.FileSet) ErrorList {
 	var errs ErrorList
 	p := fn.pkg
 	obj, _ := p.TypesInfo.Defs[fn.decl.Name].(*types.Func)
@@ -71,17 +92,28 @@ func check(fn *function, fset *token.FileSet, cfg *Config) ErrorList {
 				errs.add(fset.Position(te.Pos), "%s", te.Msg)
 			}
 		}
-		return errs
 	}
+	return errs
+}
+
+// classifyShape records what the wrapper's shape depends on: a leading
+// context, a trailing error, an http handler.
+func classifyShape(fn *function) {
 	params, results := fn.sig.Params(), fn.sig.Results()
 	fn.ctxFirst = params.Len() > 0 && isNamed(params.At(0).Type(), "context", "Context")
 	fn.errLast = results.Len() > 0 && isError(results.At(results.Len()-1).Type())
 	fn.http = params.Len() == 2 && results.Len() == 0 && !fn.sig.Variadic() &&
 		isNamed(params.At(0).Type(), "net/http", "ResponseWriter") &&
 		isPointerTo(params.At(1).Type(), "net/http", "Request")
+}
 
-	// The wrapper's name must be free.
-	wname := name + cfg.suffix()
+// checkWrapperNameFree checks that the wrapper's name is not taken by a
+// package-level name or, for a method, by a field or method of the
+// receiver.
+func checkWrapperNameFree(fn *function, fset *token.FileSet, cfg *Config) ErrorList {
+	var errs ErrorList
+	p := fn.pkg
+	wname := fn.decl.Name.Name + cfg.suffix()
 	if fn.sig.Recv() != nil {
 		if o, _, _ := types.LookupFieldOrMethod(fn.sig.Recv().Type(), true, p.Types, wname); o != nil {
 			errs.add(fn.pos, "cannot generate %s.%s: %s already has a field or method of that name (%s)", fn.recvName, wname, fn.recvName, where(fset.Position(o.Pos()), fn.pos))
@@ -89,8 +121,13 @@ func check(fn *function, fset *token.FileSet, cfg *Config) ErrorList {
 	} else if o := p.Types.Scope().Lookup(wname); o != nil {
 		errs.add(fn.pos, "cannot generate %s: the package already declares it at %s", wname, where(fset.Position(o.Pos()), fn.pos))
 	}
+	return errs
+}
 
-	// Sort the directives into the layers of the wrapper.
+// sortDirectives sorts fn's directives into the layers of the wrapper: any
+// number of rate directives, at most one of each other kind.
+func sortDirectives(fn *function) ErrorList {
+	var errs ErrorList
 	for _, d := range fn.dirs {
 		var slot **directive
 		switch d.spec.kind {
@@ -112,6 +149,13 @@ func check(fn *function, fset *token.FileSet, cfg *Config) ErrorList {
 		}
 		*slot = d
 	}
+	return errs
+}
+
+// checkRateDirectives checks each rate directive's arithmetic range and
+// that no two of fn's rate directives share one identity.
+func checkRateDirectives(fn *function) ErrorList {
+	var errs ErrorList
 	for _, d := range fn.rates {
 		if msg := exactRange(d); msg != "" {
 			errs.add(d.polPos, "%s: %s", fn, msg)
@@ -125,6 +169,12 @@ func check(fn *function, fset *token.FileSet, cfg *Config) ErrorList {
 		}
 		seen[id] = d
 	}
+	return errs
+}
+
+// checkCombinations rejects policies that cannot wrap fn's shape.
+func checkCombinations(fn *function) ErrorList {
+	var errs ErrorList
 	if fn.http {
 		for _, d := range []*directive{fn.retry, fn.timeout, fn.cache} {
 			if d != nil {
@@ -137,8 +187,13 @@ func check(fn *function, fset *token.FileSet, cfg *Config) ErrorList {
 			errs.add(a.valuePos, "%s: cache store=shared is not supported on generic functions (JSON cannot decode into a type parameter): use store=local", fn)
 		}
 	}
+	return errs
+}
 
-	// Expressions.
+// checkRateKeys checks every rate directive's key=; fn.rateKeys gets one
+// entry per rate directive, nil for an unkeyed one.
+func checkRateKeys(fn *function, fset *token.FileSet) ErrorList {
+	var errs ErrorList
 	for _, d := range fn.rates {
 		var k *keyExpr
 		if a := d.get("key"); a != nil {
@@ -150,55 +205,82 @@ func check(fn *function, fset *token.FileSet, cfg *Config) ErrorList {
 		}
 		fn.rateKeys = append(fn.rateKeys, k)
 	}
-	if d := fn.conc; d != nil {
-		if a := d.get("consumer"); a != nil {
-			k, e := checkKey(fn, fset, a, a.expr)
-			if e != nil {
-				errs = append(errs, e)
-			}
-			fn.consumer = k
-		}
-		if a := d.get("priority"); a != nil {
-			k, e := checkPriority(fn, fset, a)
-			if e != nil {
-				errs = append(errs, e)
-			}
-			fn.priority = k
-		}
+	return errs
+}
+
+// checkConcurrencyExprs checks the concurrency directive's consumer= and
+// priority=.
+func checkConcurrencyExprs(fn *function, fset *token.FileSet) ErrorList {
+	var errs ErrorList
+	d := fn.conc
+	if d == nil {
+		return nil
 	}
-	if d := fn.retry; d != nil {
-		if a := d.get("on"); a != nil {
-			for _, it := range a.on {
-				if it.expr == nil {
-					continue
-				}
-				k, e := checkErrorValue(fn, fset, a, it)
-				if e != nil {
-					errs = append(errs, e)
-					continue
-				}
-				fn.on = append(fn.on, k)
-			}
+	if a := d.get("consumer"); a != nil {
+		k, e := checkKey(fn, fset, a, a.expr)
+		if e != nil {
+			errs = append(errs, e)
 		}
+		fn.consumer = k
 	}
-	if d := fn.cache; d != nil {
-		if a := d.get("key"); a != nil {
-			k, e := typeCheck(fn, fset, a, a.expr, 0)
-			if e == nil && !types.Comparable(k.typ) {
-				e = &Error{Pos: a.valuePos, Msg: "cache key=" + a.raw + " has type " + typeString(fn, k.typ) + ", which is not comparable"}
-			}
-			if e != nil {
-				errs = append(errs, e)
-			}
-			fn.cacheKey = k
-		} else {
-			for i, v := range cacheParams(fn) {
-				if _, tp := types.Unalias(v.Type()).(*types.TypeParam); tp && !types.Comparable(v.Type()) {
-					errs.add(d.polPos, "%s: cache: parameter %d (%s) has type %s, whose constraint is not comparable (a value of it may not be usable as a map key): constrain %s by comparable or give key= an expression that identifies the call", fn, i+1, v.Name(), typeString(fn, v.Type()), typeString(fn, v.Type()))
-				} else if !types.Comparable(v.Type()) {
-					errs.add(d.polPos, "%s: cache: parameter %d (%s) of type %s is not comparable: give key= an expression that identifies the call", fn, i+1, v.Name(), typeString(fn, v.Type()))
-				}
-			}
+	if a := d.get("priority"); a != nil {
+		k, e := checkPriority(fn, fset, a)
+		if e != nil {
+			errs = append(errs, e)
+		}
+		fn.priority = k
+	}
+	return errs
+}
+
+// checkRetryOn checks the error values listed in retry on=.
+func checkRetryOn(fn *function, fset *token.FileSet) ErrorList {
+	var errs ErrorList
+	if fn.retry == nil {
+		return nil
+	}
+	a := fn.retry.get("on")
+	if a == nil {
+		return nil
+	}
+	for _, it := range a.on {
+		if it.expr == nil {
+			continue
+		}
+		k, e := checkErrorValue(fn, fset, a, it)
+		if e != nil {
+			errs = append(errs, e)
+			continue
+		}
+		fn.on = append(fn.on, k)
+	}
+	return errs
+}
+
+// checkCacheKey checks the cache's key=, or, without one, that every
+// parameter identifying a call can be a map key.
+func checkCacheKey(fn *function, fset *token.FileSet) ErrorList {
+	var errs ErrorList
+	d := fn.cache
+	if d == nil {
+		return nil
+	}
+	if a := d.get("key"); a != nil {
+		k, e := typeCheck(fn, fset, a, a.expr, 0)
+		if e == nil && !types.Comparable(k.typ) {
+			e = &Error{Pos: a.valuePos, Msg: "cache key=" + a.raw + " has type " + typeString(fn, k.typ) + ", which is not comparable"}
+		}
+		if e != nil {
+			errs = append(errs, e)
+		}
+		fn.cacheKey = k
+		return errs
+	}
+	for i, v := range cacheParams(fn) {
+		if _, tp := types.Unalias(v.Type()).(*types.TypeParam); tp && !types.Comparable(v.Type()) {
+			errs.add(d.polPos, "%s: cache: parameter %d (%s) has type %s, whose constraint is not comparable (a value of it may not be usable as a map key): constrain %s by comparable or give key= an expression that identifies the call", fn, i+1, v.Name(), typeString(fn, v.Type()), typeString(fn, v.Type()))
+		} else if !types.Comparable(v.Type()) {
+			errs.add(d.polPos, "%s: cache: parameter %d (%s) of type %s is not comparable: give key= an expression that identifies the call", fn, i+1, v.Name(), typeString(fn, v.Type()))
 		}
 	}
 	return errs
@@ -298,7 +380,7 @@ func typeCheck(fn *function, fset *token.FileSet, a *arg, e ast.Expr, off int) (
 	if !tv.IsValue() {
 		return nil, &Error{Pos: a.innerPos(off), Msg: a.name + "=: " + exprText(e) + " is not a value"}
 	}
-	if _, err := exprCode(e, info, fn.pkg.PkgPath); err != nil {
+	if _, err := (&renderer{self: fn.pkg.PkgPath}).expr(e, info); err != nil {
 		return nil, &Error{Pos: a.innerPos(off), Msg: a.name + "=: " + err.Error()}
 	}
 	return &keyExpr{arg: a, expr: e, info: info, typ: tv.Type}, nil

@@ -100,7 +100,7 @@ func wrapperChunks(fp *filePlan) []jen.Code {
 			for i := int(next.Add(1) - 1); i < len(chunks); i = int(next.Add(1) - 1) {
 				w := fp.wrappers[i]
 				g := jen.NewFile(fp.pkg.Name) // only a container of declarations
-				(&wrapperEmitter{fp: fp, w: w, fn: w.fn, self: fp.self}).emit(g)
+				(&wrapperEmitter{fp: fp, w: w, fn: w.fn, r: &renderer{self: fp.self, names: w.names}}).emit(g)
 				chunks[i] = g.Group
 			}
 		})

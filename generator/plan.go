@@ -44,11 +44,12 @@ type wrapperPlan struct {
 	valType string // cache value struct type
 	helper  string // the per-attempt (retry) or per-miss (cache) function, "" when inline
 
-	recv    string   // the receiver's name
-	params  []string // the parameters' names in the wrapper
-	ctx     string   // the context variable
-	helpCtx bool     // the helper takes ctx as an extra first parameter
-	results []string // locals for F's results but a trailing error
+	names   map[types.Object]string // receiver, parameters and type parameters renamed in the wrapper
+	recv    string                  // the receiver's name
+	params  []string                // the parameters' names in the wrapper
+	ctx     string                  // the context variable
+	helpCtx bool                    // the helper takes ctx as an extra first parameter
+	results []string                // locals for F's results but a trailing error
 	err     string
 	slot    string
 	tctx    string
