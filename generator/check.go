@@ -2,6 +2,7 @@ package generator
 
 import (
 	"go/ast"
+	"go/constant"
 	"go/printer"
 	"go/token"
 	"go/types"
@@ -31,6 +32,7 @@ type keyExpr struct {
 	expr ast.Expr
 	info *types.Info
 	typ  types.Type
+	val  constant.Value // a constant's value; nil for a per-call expression
 	conv conv
 }
 
@@ -51,6 +53,8 @@ func check(fn *function, fset *token.FileSet, cfg *Config) ErrorList {
 	errs = append(errs, checkConcurrencyExprs(fn, fset)...)
 	errs = append(errs, checkRetryOn(fn, fset)...)
 	errs = append(errs, checkCacheKey(fn, fset)...)
+	errs = append(errs, checkSharedCache(fn)...)
+	errs = append(errs, checkConsumerQuota(fn)...)
 	return errs
 }
 
@@ -165,7 +169,7 @@ func checkRateDirectives(fn *function) ErrorList {
 	for _, d := range fn.rates {
 		id := d.policy + "\x00" + rateName(fn, d)
 		if prev := seen[id]; prev != nil {
-			errs.add(d.polPos, "%s: two %s directives share the identity %q (line %d): give one a different name=", fn, d.policy, rateName(fn, d), prev.pos.Line)
+			errs.add(d.polPos, "%s: two %s directives share the identity %s (line %d): give one a different name=", fn, d.policy, quoteClip(rateName(fn, d)), prev.pos.Line)
 		}
 		seen[id] = d
 	}
@@ -182,12 +186,64 @@ func checkCombinations(fn *function) ErrorList {
 			}
 		}
 	}
+	if d := fn.cache; d != nil && !fn.http && fn.sig.Results().Len() == btoi(fn.errLast) {
+		what := "returns only an error"
+		if !fn.errLast {
+			what = "returns nothing"
+		}
+		errs.add(d.polPos, "%s: cache needs a result besides error, and %s %s: there is nothing to keep; remove cache (retry or a rate policy may be what you want)", fn, fn, what)
+	}
 	if d := fn.cache; d != nil && isGeneric(fn.sig) {
 		if a := d.get("store"); a != nil && a.s == "shared" {
 			errs.add(a.valuePos, "%s: cache store=shared is not supported on generic functions (JSON cannot decode into a type parameter): use store=local", fn)
 		}
 	}
 	return errs
+}
+
+// checkSharedCache checks that cache store=shared's key and results make
+// the round trip through encoding/json unchanged (a dropped field would
+// come back zero on a hit, or two keys collide).
+func checkSharedCache(fn *function) ErrorList {
+	var errs ErrorList
+	d := fn.cache
+	if d == nil || isGeneric(fn.sig) {
+		return nil // generic: rejected by checkCombinations
+	}
+	if a := d.get("store"); a != nil && a.s == "shared" {
+		if why := sharedCacheLoss(fn); why != "" {
+			errs.add(a.valuePos, "%s: cache store=shared keeps keys and results as JSON, but %s: use store=local, give key= an expression that encodes, or change the type", fn, why)
+		}
+	}
+	return errs
+}
+
+// checkConsumerQuota rejects a bare consumer_quota fraction without
+// consumer=: every call would be the one consumer "", and the fraction
+// would silently cap the whole capacity.
+func checkConsumerQuota(fn *function) ErrorList {
+	var errs ErrorList
+	d := fn.conc
+	if d == nil || d.get("consumer") != nil {
+		return nil
+	}
+	if a := d.get("consumer_quota"); a != nil {
+		for _, q := range a.quotas {
+			if q.name == "" {
+				errs.add(a.valuePos, "%s: consumer_quota=%s: a bare fraction applies to each consumer, but without consumer= every call is the same consumer, so it would cap the whole capacity at %v: add consumer=EXPR, or lower capacity", fn, clip(a.raw), q.fraction)
+				break
+			}
+		}
+	}
+	return errs
+}
+
+// btoi is 1 for true, 0 for false.
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // checkRateKeys checks every rate directive's key=; fn.rateKeys gets one
@@ -268,7 +324,7 @@ func checkCacheKey(fn *function, fset *token.FileSet) ErrorList {
 	if a := d.get("key"); a != nil {
 		k, e := typeCheck(fn, fset, a, a.expr, 0)
 		if e == nil && !types.Comparable(k.typ) {
-			e = &Error{Pos: a.valuePos, Msg: "cache key=" + a.raw + " has type " + typeString(fn, k.typ) + ", which is not comparable"}
+			e = &Error{Pos: a.valuePos, Msg: "cache key=" + clip(a.raw) + " has type " + typeString(fn, k.typ) + ", which is not comparable"}
 		}
 		if e != nil {
 			errs = append(errs, e)
@@ -347,43 +403,10 @@ func rateName(fn *function, d *directive) string {
 }
 
 // typeCheck type-checks e (the value of a, or the item at byte off of it)
-// in the scope of fn's parameters.
+// in the scope of fn's parameters: a constant or a per-call expression.
 func typeCheck(fn *function, fset *token.FileSet, a *arg, e ast.Expr, off int) (*keyExpr, *Error) {
-	// A parameter's name (the usual key) or a package-level variable's
-	// (the usual on= error value) needs no type-checking: packages.Load
-	// has typed it already.
-	if id, ok := e.(*ast.Ident); ok {
-		if v := identVar(fn, id.Name); v != nil {
-			info := &types.Info{Uses: map[*ast.Ident]types.Object{id: v}}
-			return &keyExpr{arg: a, expr: e, info: info, typ: v.Type()}, nil
-		}
-	}
-	info := &types.Info{
-		Types: map[ast.Expr]types.TypeAndValue{},
-		Uses:  map[*ast.Ident]types.Object{},
-	}
-	pos := fn.decl.Type.End()
-	if fn.decl.Body != nil {
-		pos = fn.decl.Body.Lbrace + 1
-	}
-	if err := types.CheckExpr(fset, fn.pkg.Types, pos, e, info); err != nil {
-		p, msg := a.innerPos(off), err.Error()
-		if te, ok := err.(types.Error); ok {
-			msg = te.Msg
-			if te.Pos.IsValid() {
-				p = a.innerPos(off + int(te.Pos) - 1)
-			}
-		}
-		return nil, &Error{Pos: p, Msg: a.name + "=: " + msg}
-	}
-	tv := info.Types[e]
-	if !tv.IsValue() {
-		return nil, &Error{Pos: a.innerPos(off), Msg: a.name + "=: " + exprText(e) + " is not a value"}
-	}
-	if _, err := (&renderer{self: fn.pkg.PkgPath}).expr(e, info); err != nil {
-		return nil, &Error{Pos: a.innerPos(off), Msg: a.name + "=: " + err.Error()}
-	}
-	return &keyExpr{arg: a, expr: e, info: info, typ: tv.Type}, nil
+	k, _, err := classify(fn, fset, a, e, off)
+	return k, err
 }
 
 // checkKey checks a key= or consumer= expression and picks its conversion
@@ -395,7 +418,7 @@ func checkKey(fn *function, fset *token.FileSet, a *arg, e ast.Expr) (*keyExpr, 
 	}
 	c, ok := keyConv(k.typ, isAddressable(e, k.info))
 	if !ok {
-		msg := a.name + "=" + a.raw + " has type " + typeString(fn, k.typ) +
+		msg := a.name + "=" + clip(a.raw) + " has type " + typeString(fn, k.typ) +
 			", which cannot be a key: use a string, integer, []byte or fmt.Stringer expression"
 		if f := keyField(k.typ); f != "" {
 			msg += "; did you mean " + a.name + "=" + exprText(e) + "." + f + "?"
@@ -572,7 +595,7 @@ func checkPriority(fn *function, fset *token.FileSet, a *arg) (*keyExpr, *Error)
 	case isStringKind(t):
 		k.conv = convParsePriority
 	default:
-		return nil, &Error{Pos: a.valuePos, Msg: "priority=" + a.raw + " has type " + typeString(fn, k.typ) + ": want a runtime.Priority or a string"}
+		return nil, &Error{Pos: a.valuePos, Msg: "priority=" + clip(a.raw) + " has type " + typeString(fn, k.typ) + ": want a runtime.Priority or a string"}
 	}
 	return k, nil
 }
@@ -589,7 +612,7 @@ func checkErrorValue(fn *function, fset *token.FileSet, a *arg, it onItem) (*key
 		return nil, err
 	}
 	if !types.AssignableTo(k.typ, errorType) {
-		return nil, &Error{Pos: it.pos, Msg: "on=: " + it.text + " has type " + typeString(fn, k.typ) + ", not error; on= takes throttled, timeout, error or error values"}
+		return nil, &Error{Pos: it.pos, Msg: "on=: " + clip(it.text) + " has type " + typeString(fn, k.typ) + ", not error; on= takes throttled, timeout, error or error values"}
 	}
 	return k, nil
 }
@@ -644,11 +667,12 @@ func typeString(fn *function, t types.Type) string {
 	})
 }
 
-// exprText prints an expression compactly.
+// exprText prints an expression compactly, for messages: at most maxEcho
+// bytes of it.
 func exprText(e ast.Expr) string {
 	var b strings.Builder
 	_ = printer.Fprint(&b, token.NewFileSet(), e)
-	return b.String()
+	return clip(b.String())
 }
 
 // isPrimary reports whether e can take a selector without parentheses.

@@ -355,11 +355,7 @@ func (e *wrapperEmitter) cacheLookup(g *jen.Group) {
 	id := func(name string) func() *jen.Statement {
 		return func() *jen.Statement { return jen.Id(name) }
 	}
-	val := w.val
-	if len(w.results) == 0 {
-		val = "_" // only the error: nothing to read from a hit
-	}
-	g.List(jen.Id(val), jen.Id(w.hit), jen.Id(w.flight)).Op(":=").Id(w.cache).Dot("Lookup").Call(jen.Id(w.ctx), e.instance(w.keyType).Values(key...))
+	g.List(jen.Id(w.val), jen.Id(w.hit), jen.Id(w.flight)).Op(":=").Id(w.cache).Dot("Lookup").Call(jen.Id(w.ctx), e.instance(w.keyType).Values(key...))
 	if !isGeneric(fn.sig) {
 		g.If(jen.Id(w.hit)).Block(jen.Return(append(fromV(id(w.val)), jen.Nil())...))
 		g.If(jen.Op("!").Id(w.flight).Dot("Leader").Call()).Block(
@@ -372,14 +368,11 @@ func (e *wrapperEmitter) cacheLookup(g *jen.Group) {
 		// stored value is always this instantiation's value struct. A
 		// waiter's value is nil when the leader failed.
 		g.If(jen.Id(w.hit)).Block(jen.Return(append(fromV(func() *jen.Statement { return jen.Id(w.val).Assert(e.instance(w.valType)) }), jen.Nil())...))
-		wait := []jen.Code{jen.List(jen.Id(w.val), jen.Id(w.err)).Op(":=").Id(w.flight).Dot("Wait").Call(jen.Id(w.ctx))}
-		if len(w.results) == 0 {
-			wait[0] = jen.List(jen.Id("_"), jen.Id(w.err)).Op(":=").Id(w.flight).Dot("Wait").Call(jen.Id(w.ctx))
-		} else {
-			wait = append(wait, jen.List(jen.Id(w.typed), jen.Id("_")).Op(":=").Id(w.val).Assert(e.instance(w.valType)))
-		}
-		wait = append(wait, jen.Return(append(fromV(id(w.typed)), jen.Id(w.err))...))
-		g.If(jen.Op("!").Id(w.flight).Dot("Leader").Call()).Block(wait...)
+		g.If(jen.Op("!").Id(w.flight).Dot("Leader").Call()).Block(
+			jen.List(jen.Id(w.val), jen.Id(w.err)).Op(":=").Id(w.flight).Dot("Wait").Call(jen.Id(w.ctx)),
+			jen.List(jen.Id(w.typed), jen.Id("_")).Op(":=").Id(w.val).Assert(e.instance(w.valType)),
+			jen.Return(append(fromV(id(w.typed)), jen.Id(w.err))...),
+		)
 	}
 	g.Defer().Id(w.cache).Dot("Abandon").Call(jen.Id(w.flight))
 }
