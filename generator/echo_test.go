@@ -52,7 +52,7 @@ func TestUnquotedSpaces(t *testing.T) {
 	for line, want := range map[string]string{
 		"//throttle:gcra quota=1 duration=1s key=user + region name=x": `41: quote values that hold spaces: key="user + region"`,
 		"//throttle:gcra quota=1 duration=2 * time.Second":             `34: quote values that hold spaces: duration="2 * time.Second"`,
-		"//throttle:gcra quota=1 duration=1s key=\"a\" b":             `45: argument "b" has no value: write name=value`,
+		"//throttle:gcra quota=1 duration=1s key=\"a\" b":              `45: argument "b" has no value: write name=value`,
 	} {
 		_, errs := parseDirective(line, pos)
 		if len(errs) != 1 || !strings.HasSuffix(errs[0].Error(), want) {
