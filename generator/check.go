@@ -47,6 +47,9 @@ func check(fn *function, fset *token.FileSet, cfg *Config) ErrorList {
 	classifyShape(fn)
 	errs = append(errs, checkWrapperNameFree(fn, fset, cfg)...)
 	errs = append(errs, sortDirectives(fn)...)
+	if cerrs := checkConstants(fn, fset); len(cerrs) > 0 {
+		return append(errs, cerrs...) // the values below depend on them
+	}
 	errs = append(errs, checkRateDirectives(fn)...)
 	errs = append(errs, checkCombinations(fn)...)
 	errs = append(errs, checkRateKeys(fn, fset)...)

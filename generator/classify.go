@@ -115,3 +115,20 @@ func undefinedHint(fn *function, msg string) string {
 	}
 	return ""
 }
+
+// constantHint suggests, for go/types' "undefined: NAME", the package's
+// constant closest to NAME; "" when none is close.
+func constantHint(fn *function, msg string) string {
+	name, ok := strings.CutPrefix(msg, "undefined: ")
+	if !ok || !token.IsIdentifier(name) {
+		return ""
+	}
+	var consts []string
+	scope := fn.pkg.Types.Scope()
+	for _, n := range scope.Names() {
+		if _, ok := scope.Lookup(n).(*types.Const); ok {
+			consts = append(consts, n)
+		}
+	}
+	return didYouMean(name, consts)
+}

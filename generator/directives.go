@@ -23,9 +23,9 @@ const (
 type argType uint8
 
 const (
-	argInt      argType = iota + 1 // a whole number >= min
-	argFraction                    // a number in (0, 1]
-	argDuration                    // time.ParseDuration syntax, > 0 unless zero is allowed
+	argInt      argType = iota + 1 // a whole number >= min, or an integer constant (constants.go)
+	argFraction                    // a number in (0, 1], or a constant
+	argDuration                    // time.ParseDuration syntax or a time.Duration constant, > 0 unless zero is allowed
 	argEnum                        // one of values
 	argExpr                        // a Go expression over the parameters
 	argName                        // an identity string
@@ -34,9 +34,9 @@ const (
 )
 
 var argTypeText = map[argType]string{
-	argInt:      "integer",
-	argFraction: "fraction",
-	argDuration: "duration",
+	argInt:      "integer or constant",
+	argFraction: "fraction or constant",
+	argDuration: "duration or constant",
 	argEnum:     "enum",
 	argExpr:     "Go expression",
 	argName:     "string",
@@ -170,7 +170,10 @@ func policyNames() []string {
 func DirectiveReference() string {
 	var b strings.Builder
 	b.WriteString("Directive grammar: `//throttle:POLICY name=value ...`, on a line of a function's doc comment. ")
-	b.WriteString("Values are bare words, Go-quoted strings or raw strings; quote expressions that hold spaces.\n")
+	b.WriteString("Values are bare words, Go-quoted strings or raw strings; quote expressions that hold spaces. ")
+	b.WriteString("Integer, fraction and duration arguments take a literal or a Go constant expression of the package's scope ")
+	b.WriteString("(`quota=MaxCalls`, `duration=2*Window`, `quota=config.PerSecond`): the generator checks its value, and the generated code names the constant, ")
+	b.WriteString("so a changed constant needs no regeneration (an invalid new value stops the program when it starts, naming the limit).\n")
 	for _, p := range policies {
 		fmt.Fprintf(&b, "\n### `%s`\n\n%s.\n\n", p.name, capitalize(p.doc))
 		b.WriteString("| argument | type | required | default | meaning |\n|---|---|---|---|---|\n")
@@ -228,7 +231,7 @@ func capitalize(s string) string {
 func suggest(word string, candidates []string) string {
 	best, bestDist := "", -1
 	for _, c := range candidates {
-		d := editDistance(strings.ToLower(word), c)
+		d := editDistance(strings.ToLower(word), strings.ToLower(c))
 		limit := 2
 		if len(c) <= 4 {
 			limit = 1

@@ -14,8 +14,8 @@ func TestEchoAtMost200Bytes(t *testing.T) {
 	lines := []string{
 		"//throttle:" + huge + " quota=1 duration=1s",
 		"//throttle:gcra " + huge + "=1 quota=1 duration=1s",
-		"//throttle:gcra quota=" + huge + " duration=1s",
-		"//throttle:gcra quota=1 duration=" + huge,
+		"//throttle:gcra quota=" + huge + "! duration=1s",
+		"//throttle:gcra quota=1 duration=" + huge + "!",
 		"//throttle:gcra quota=1 duration=1s fail=" + huge,
 		"//throttle:gcra quota=1 duration=1s key=a " + huge,
 		"//throttle:gcra quota=1 duration=1s key=\"" + huge + " +\"",

@@ -42,7 +42,7 @@ func emit(fp *filePlan) ([]byte, error) {
 	for _, p := range fp.pools {
 		f.Line()
 		f.Commentf("%s is the concurrency pool %q.", p.v, p.name)
-		f.Var().Id(p.v).Op("=").Add(rt("NewConcurrency")).Call(concurrencySpec(p.name, p.dir))
+		f.Var().Id(p.v).Op("=").Add(rt("NewConcurrency")).Call(concurrencySpec(&renderer{self: fp.self}, p.name, p.dir))
 	}
 	for _, c := range wrapperChunks(fp) {
 		f.Comment(chunkMark[len("// "):])

@@ -1,6 +1,7 @@
 package generator
 
 import (
+	"fmt"
 	"go/ast"
 	"go/parser"
 	"go/scanner"
@@ -45,13 +46,19 @@ type arg struct {
 	spec     *argSpec
 
 	// The value read according to spec.typ.
-	i      int64
-	f      float64
-	d      time.Duration
-	s      string   // argEnum, argName
-	expr   ast.Expr // argExpr
-	quotas []quota  // argQuotas
-	on     []onItem // argOn
+	i int64
+	f float64
+	d time.Duration
+	s string // argEnum, argName
+
+	// A numeric or duration value that is not a literal: an expression the
+	// check phase resolves to a constant (checkConstants), after which i, f
+	// or d hold its value and constant the checked expression.
+	constExpr ast.Expr
+	constant  *keyExpr
+	expr      ast.Expr // argExpr
+	quotas    []quota  // argQuotas
+	on        []onItem // argOn
 }
 
 // quota is one item of consumer_quota= or priority_quota=.
@@ -285,29 +292,33 @@ func readValue(a *arg) ErrorList {
 	case argInt:
 		n, err := strconv.ParseInt(v, 10, 64)
 		switch {
+		case err != nil && a.constantLater(v):
 		case err != nil:
-			errs.add(a.valuePos, "%s=%s: want a whole number", a.name, clip(v))
-		case n < s.min:
-			errs.add(a.valuePos, "%s=%s: must be at least %d", a.name, clip(v), s.min)
-		case n > maxExact:
-			errs.add(a.valuePos, "%s=%s: too large (at most 2^53)", a.name, clip(v))
+			errs.add(a.valuePos, "%s=%s: want a whole number or an integer constant", a.name, clip(v))
+		default:
+			if msg := intRange(s, n); msg != "" {
+				errs.add(a.valuePos, "%s=%s: %s", a.name, clip(v), msg)
+			}
 		}
 		a.i = n
 	case argFraction:
 		f, err := strconv.ParseFloat(v, 64)
-		if err != nil || !(f > 0 && f <= 1) {
+		switch {
+		case err != nil && a.constantLater(v):
+		case err != nil || !fractionRange(f):
 			errs.add(a.valuePos, "%s=%s: want a fraction in (0, 1]", a.name, clip(v))
 		}
 		a.f = f
 	case argDuration:
 		d, err := time.ParseDuration(v)
 		switch {
+		case err != nil && a.constantLater(v):
 		case err != nil:
 			errs.add(a.valuePos, "%s=%s: want a duration such as 1s or 250ms", a.name, clip(v))
-		case d < 0 || d == 0 && !s.zeroOK:
-			errs.add(a.valuePos, "%s=%s: must be positive", a.name, clip(v))
-		case d%time.Microsecond != 0:
-			errs.add(a.valuePos, "%s=%s: must be a whole number of microseconds", a.name, clip(v))
+		default:
+			if msg := durationRange(s, d); msg != "" {
+				errs.add(a.valuePos, "%s=%s: %s", a.name, clip(v), msg)
+			}
 		}
 		a.d = d
 	case argEnum:
@@ -353,6 +364,43 @@ func readValue(a *arg) ErrorList {
 		}
 	}
 	return errs
+}
+
+// constantLater reports whether v, which is not a literal of a's type, is
+// a Go expression: a constant such as MaxCalls or 2*Window, perhaps, which
+// the check phase resolves (see checkConstants).
+func (a *arg) constantLater(v string) bool {
+	e, err := parser.ParseExpr(v)
+	if err != nil {
+		return false
+	}
+	a.constExpr = e
+	return true
+}
+
+// intRange checks an integer argument's value: "" or what is wrong.
+func intRange(s *argSpec, n int64) string {
+	switch {
+	case n < s.min:
+		return fmt.Sprintf("must be at least %d", s.min)
+	case n > maxExact:
+		return "too large (at most 2^53)"
+	}
+	return ""
+}
+
+// fractionRange reports whether f is in (0, 1].
+func fractionRange(f float64) bool { return f > 0 && f <= 1 }
+
+// durationRange checks a duration argument's value: "" or what is wrong.
+func durationRange(s *argSpec, d time.Duration) string {
+	switch {
+	case d < 0 || d == 0 && !s.zeroOK:
+		return "must be positive"
+	case d%time.Microsecond != 0:
+		return "must be a whole number of microseconds"
+	}
+	return ""
 }
 
 // maxExact is 2^53, the largest integer Lua (and so the Redis store)

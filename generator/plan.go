@@ -269,12 +269,20 @@ func (fp *filePlan) planImports(fns []*function, taken *namer) {
 	}
 }
 
-// exprs lists fn's checked expressions.
+// exprs lists fn's checked expressions, the constants of numeric and
+// duration arguments included.
 func (fn *function) exprs() []*keyExpr {
 	var out []*keyExpr
 	for _, k := range append(append([]*keyExpr{fn.consumer, fn.priority, fn.cacheKey}, fn.rateKeys...), fn.on...) {
 		if k != nil {
 			out = append(out, k)
+		}
+	}
+	for _, d := range fn.dirs {
+		for _, a := range d.args {
+			if a.constant != nil {
+				out = append(out, a.constant)
+			}
 		}
 	}
 	return out

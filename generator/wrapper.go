@@ -23,15 +23,15 @@ func (e *wrapperEmitter) emit(f *jen.File) {
 	if w.rateVar != "" {
 		args := []jen.Code{jen.Lit(fn.fullName)}
 		for _, d := range fn.rates {
-			args = append(args, rateSpec(d))
+			args = append(args, rateSpec(e.r, d))
 		}
 		defs = append(defs, jen.Id(w.rateVar).Op("=").Add(rt("NewRate")).Call(args...))
 	}
 	if w.pool != nil && w.pool.dir == fn.conc && fn.conc.get("pool") == nil {
-		defs = append(defs, jen.Id(w.pool.v).Op("=").Add(rt("NewConcurrency")).Call(concurrencySpec(w.pool.name, fn.conc)))
+		defs = append(defs, jen.Id(w.pool.v).Op("=").Add(rt("NewConcurrency")).Call(concurrencySpec(e.r, w.pool.name, fn.conc)))
 	}
 	if w.retry != "" {
-		defs = append(defs, jen.Id(w.retry).Op("=").Add(rt("NewRetry")).Call(retrySpec(fn, fn.retry)))
+		defs = append(defs, jen.Id(w.retry).Op("=").Add(rt("NewRetry")).Call(retrySpec(e.r, fn, fn.retry)))
 	}
 	if w.cache != "" {
 		k, v := jen.Id(w.keyType), jen.Id(w.valType)
@@ -40,8 +40,9 @@ func (e *wrapperEmitter) emit(f *jen.File) {
 			// instantiation, keyed by its own key type (see cacheLookup).
 			k, v = jen.Any(), jen.Any()
 		}
-		defs = append(defs, jen.Id(w.cache).Op("=").Add(rt("NewCache")).Types(k, v).Call(cacheSpec(fn, fn.cache)))
+		defs = append(defs, jen.Id(w.cache).Op("=").Add(rt("NewCache")).Types(k, v).Call(cacheSpec(e.r, fn, fn.cache)))
 	}
+	e.constantGuards(f)
 	f.Line()
 	if !isGeneric(fn.sig) {
 		f.Commentf("%s must keep the signature this file was generated for.", fn)
@@ -475,7 +476,7 @@ func (e *wrapperEmitter) fErr() jen.Code {
 // by the timeout, and returns runtime.TimeoutError's verdict.
 func (e *wrapperEmitter) callWithDeadline(g *jen.Group, errDeclared bool) {
 	w, fn := e.w, e.fn
-	g.Id(w.tctx).Op(":=").Add(rt("WithTimeout")).Call(jen.Id(w.ctx), durationCode(fn.timeout.get("duration").d))
+	g.Id(w.tctx).Op(":=").Add(rt("WithTimeout")).Call(jen.Id(w.ctx), durCode(e.r, fn.timeout.get("duration")))
 	g.Defer().Id(w.tctx).Dot("Cancel").Call()
 	e.assignCall(g, e.call(true), errDeclared)
 	g.Return(append(ids(w.results), rt("TimeoutError").Call(jen.Id(w.tctx), e.fErr()))...)
@@ -518,7 +519,7 @@ func (e *wrapperEmitter) callOnTimeoutGoroutine(g *jen.Group, errDeclared bool) 
 		op = "="
 	}
 	fnLit := jen.Func().Params().Params(jen.Id(w.res).Struct(fields...)).Block(inner...)
-	g.List(res, jen.Id(w.err)).Op(op).Add(rt("RunTimeout")).Call(jen.Id(w.ctx), durationCode(fn.timeout.get("duration").d), fnLit)
+	g.List(res, jen.Id(w.err)).Op(op).Add(rt("RunTimeout")).Call(jen.Id(w.ctx), durCode(e.r, fn.timeout.get("duration")), fnLit)
 	g.If(jen.Id(w.err).Op("!=").Nil()).Block(jen.Return(append(e.zeros(), jen.Id(w.err))...))
 	g.Return(out...)
 }
