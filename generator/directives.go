@@ -119,7 +119,7 @@ var policies = []policySpec{
 		{name: "queue", typ: argInt, min: 0, def: "0", doc: "calls waiting for a slot"},
 		{name: "consumer", typ: argExpr, doc: "the caller's consumer: a string expression over the parameters"},
 		{name: "priority", typ: argExpr, def: "from the context", doc: "a runtime.Priority or string expression over the parameters"},
-		{name: "consumer_quota", typ: argQuotas, doc: "fractions of capacity per consumer: F or NAME:F, comma-separated"},
+		{name: "consumer_quota", typ: argQuotas, doc: "fractions of capacity per consumer: F (each consumer; needs consumer=) or NAME:F, comma-separated"},
 		{name: "priority_quota", typ: argQuotas, doc: "fractions of capacity per priority (high, normal, low, none): F or NAME:F, comma-separated"},
 		{name: "pool", typ: argName, def: "importpath.Func", doc: "shares one limiter among the functions naming it; their settings must agree"},
 		{name: "order", typ: argEnum, values: []string{"lifo", "fifo"}, def: "lifo", doc: "the order waiters are served in"},
@@ -138,11 +138,11 @@ var policies = []policySpec{
 	{name: "timeout", kind: kindTimeout, doc: "bounds the call; the wrapper returns an error satisfying runtime.ErrTimeout once the deadline passes", args: []argSpec{
 		{name: "duration", typ: argDuration, required: true, doc: "the bound"},
 	}},
-	{name: "cache", kind: kindCache, doc: "returns the stored result of an earlier successful call with the same key", args: []argSpec{
+	{name: "cache", kind: kindCache, doc: "returns the stored result of an earlier successful call with the same key (the function needs a result besides error)", args: []argSpec{
 		{name: "ttl", typ: argDuration, required: true, doc: "how long a result is kept"},
 		{name: "key", typ: argExpr, def: "all parameters", doc: "the cache key: an expression over the parameters"},
 		{name: "size", typ: argInt, min: 1, def: "1024", doc: "the most results kept in memory"},
-		{name: "store", typ: argEnum, values: []string{"local", "shared"}, def: "local", doc: "shared keeps results in the configured store"},
+		{name: "store", typ: argEnum, values: []string{"local", "shared"}, def: "local", doc: "shared keeps results in the configured store as JSON: keys and results must make the round trip through encoding/json unchanged (no unexported fields, channels, functions or interfaces)"},
 	}},
 }
 
