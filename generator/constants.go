@@ -140,7 +140,7 @@ func (e *wrapperEmitter) constantGuards(f *jen.File) {
 	var checks []jen.Code
 	for _, d := range e.fn.dirs {
 		for _, a := range d.args {
-			if a.constant != nil {
+			if a.constant != nil && !fixedConstant(a.constant) {
 				checks = append(checks, e.constantGuard(d, a))
 			}
 		}
@@ -185,4 +185,19 @@ func limitName(fn *function, d *directive) string {
 		return d.get("pool").s
 	}
 	return fn.fullName
+}
+
+// fixedConstant reports whether k names only constants of package time
+// (duration=time.Second, ttl=5*time.Minute): they cannot change, and need
+// no guard.
+func fixedConstant(k *keyExpr) bool {
+	for _, obj := range k.info.Uses {
+		if _, ok := obj.(*types.PkgName); ok {
+			continue
+		}
+		if obj.Pkg() == nil || obj.Pkg().Path() != "time" {
+			return false
+		}
+	}
+	return true
 }
