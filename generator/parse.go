@@ -6,6 +6,7 @@ import (
 	"go/parser"
 	"go/scanner"
 	"go/token"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -290,17 +291,7 @@ func readValue(a *arg) ErrorList {
 	v := a.raw
 	switch s.typ {
 	case argInt:
-		n, err := strconv.ParseInt(v, 10, 64)
-		switch {
-		case err != nil && a.constantLater(v):
-		case err != nil:
-			errs.add(a.valuePos, "%s=%s: want a whole number or an integer constant", a.name, clip(v))
-		default:
-			if msg := intRange(s, n); msg != "" {
-				errs.add(a.valuePos, "%s=%s: %s", a.name, clip(v), msg)
-			}
-		}
-		a.i = n
+		errs = readInt(a)
 	case argFraction:
 		f, err := strconv.ParseFloat(v, 64)
 		switch {
@@ -310,23 +301,9 @@ func readValue(a *arg) ErrorList {
 		}
 		a.f = f
 	case argDuration:
-		d, err := time.ParseDuration(v)
-		switch {
-		case err != nil && a.constantLater(v):
-		case err != nil:
-			errs.add(a.valuePos, "%s=%s: want a duration such as 1s or 250ms", a.name, clip(v))
-		default:
-			if msg := durationRange(s, d); msg != "" {
-				errs.add(a.valuePos, "%s=%s: %s", a.name, clip(v), msg)
-			}
-		}
-		a.d = d
+		errs = readDuration(a)
 	case argEnum:
-		found := false
-		for _, e := range s.values {
-			found = found || e == v
-		}
-		if !found {
+		if !slices.Contains(s.values, v) {
 			errs.add(a.valuePos, "%s=%s: want one of %s%s", a.name, clip(v), strings.Join(s.values, ", "), didYouMean(v, s.values))
 		}
 		a.s = v
@@ -342,26 +319,70 @@ func readValue(a *arg) ErrorList {
 		}
 		a.expr = e
 	case argQuotas:
-		errs = append(errs, readQuotas(a)...)
+		errs = readQuotas(a)
 	case argOn:
-		for _, it := range splitList(v) {
-			item := onItem{text: strings.TrimSpace(v[it.start:it.end]), pos: a.innerPos(it.start)}
-			switch item.text {
-			case "throttled", "timeout", "error":
-				item.word = item.text
-			case "":
-				errs.add(item.pos, "on=: empty item")
-				continue
-			default:
-				e, err := parseExpr(a, item.text, it.start)
-				if err != nil {
-					errs = append(errs, err)
-					continue
-				}
-				item.expr = e
-			}
-			a.on = append(a.on, item)
+		errs = readOn(a)
+	}
+	return errs
+}
+
+// readInt reads a whole number, or defers a constant to the check phase.
+func readInt(a *arg) ErrorList {
+	var errs ErrorList
+	v := a.raw
+	n, err := strconv.ParseInt(v, 10, 64)
+	switch {
+	case err != nil && a.constantLater(v):
+	case err != nil:
+		errs.add(a.valuePos, "%s=%s: want a whole number or an integer constant", a.name, clip(v))
+	default:
+		if msg := intRange(a.spec, n); msg != "" {
+			errs.add(a.valuePos, "%s=%s: %s", a.name, clip(v), msg)
 		}
+	}
+	a.i = n
+	return errs
+}
+
+// readDuration reads a duration, or defers a constant to the check phase.
+func readDuration(a *arg) ErrorList {
+	var errs ErrorList
+	v := a.raw
+	d, err := time.ParseDuration(v)
+	switch {
+	case err != nil && a.constantLater(v):
+	case err != nil:
+		errs.add(a.valuePos, "%s=%s: want a duration such as 1s or 250ms", a.name, clip(v))
+	default:
+		if msg := durationRange(a.spec, d); msg != "" {
+			errs.add(a.valuePos, "%s=%s: %s", a.name, clip(v), msg)
+		}
+	}
+	a.d = d
+	return errs
+}
+
+// readOn reads retry on=: keywords and Go error expressions.
+func readOn(a *arg) ErrorList {
+	var errs ErrorList
+	v := a.raw
+	for _, it := range splitList(v) {
+		item := onItem{text: strings.TrimSpace(v[it.start:it.end]), pos: a.innerPos(it.start)}
+		switch item.text {
+		case "throttled", "timeout", "error":
+			item.word = item.text
+		case "":
+			errs.add(item.pos, "on=: empty item")
+			continue
+		default:
+			e, err := parseExpr(a, item.text, it.start)
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			item.expr = e
+		}
+		a.on = append(a.on, item)
 	}
 	return errs
 }

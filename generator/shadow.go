@@ -87,72 +87,77 @@ func bodyNames(w *wrapperPlan) map[string]bool {
 // each keeps its name unless used holds it; blank and unnamed ones get
 // fresh names. Renamed objects are recorded in w.names.
 func nameSignature(w *wrapperPlan, n *namer, used map[string]bool) {
-	fn := w.fn
+	sig := w.fn.sig
 	var tparams []*types.TypeName
-	for _, list := range []*types.TypeParamList{fn.sig.RecvTypeParams(), fn.sig.TypeParams()} {
+	for _, list := range []*types.TypeParamList{sig.RecvTypeParams(), sig.TypeParams()} {
 		for i := range list.Len() {
 			tparams = append(tparams, list.At(i).Obj())
 		}
 	}
-	var vars []*types.Var
-	if r := fn.sig.Recv(); r != nil {
-		vars = append(vars, r)
+	reserveNames(n, used, tparams, sig)
+	for _, tp := range tparams {
+		renameIfUsed(w, n, used, tp)
 	}
-	params := fn.sig.Params()
-	for i := range params.Len() {
-		vars = append(vars, params.At(i))
+	if r := sig.Recv(); r != nil && named(r) {
+		w.recv = renameIfUsed(w, n, used, r)
+	} else if r != nil {
+		w.recv = n.fresh("recv")
 	}
-	// Every name that stays, and every used one, first: renames are fresh
-	// of them all.
+	w.params = make([]string, sig.Params().Len())
+	for i := range sig.Params().Len() {
+		if v := sig.Params().At(i); named(v) {
+			w.params[i] = renameIfUsed(w, n, used, v)
+		} else {
+			w.params[i] = n.fresh(unnamedParamBase(w.fn, i))
+		}
+	}
+}
+
+// reserveNames takes, in n, every used name and every name of the
+// signature: a rename is fresh of them all.
+func reserveNames(n *namer, used map[string]bool, tparams []*types.TypeName, sig *types.Signature) {
 	for name := range used {
 		n.take(name)
 	}
 	for _, tp := range tparams {
 		n.take(tp.Name())
 	}
-	for _, v := range vars {
-		if named(v) {
+	if r := sig.Recv(); r != nil && named(r) {
+		n.take(r.Name())
+	}
+	for i := range sig.Params().Len() {
+		if v := sig.Params().At(i); named(v) {
 			n.take(v.Name())
 		}
 	}
-	rename := func(obj types.Object) string {
-		if !used[obj.Name()] {
-			return obj.Name()
-		}
-		name := n.fresh(obj.Name())
-		if w.names == nil {
-			w.names = map[types.Object]string{}
-		}
-		w.names[obj] = name
-		return name
+}
+
+// renameIfUsed returns obj's name in the wrapper: its own, or, when used
+// holds it, a fresh one recorded in w.names.
+func renameIfUsed(w *wrapperPlan, n *namer, used map[string]bool, obj types.Object) string {
+	if !used[obj.Name()] {
+		return obj.Name()
 	}
-	for _, tp := range tparams {
-		rename(tp)
+	name := n.fresh(obj.Name())
+	if w.names == nil {
+		w.names = map[types.Object]string{}
 	}
-	if r := fn.sig.Recv(); r != nil {
-		if w.recv = "recv"; named(r) {
-			w.recv = rename(r)
-		} else {
-			w.recv = n.fresh("recv")
-		}
+	w.names[obj] = name
+	return name
+}
+
+// unnamedParamBase is the name an unnamed or blank parameter i gets in the
+// wrapper (numbered if taken).
+func unnamedParamBase(fn *function, i int) string {
+	switch {
+	case i == 0 && fn.ctxFirst:
+		return "ctx"
+	case fn.http && i == 0:
+		return "w"
+	case fn.http && i == 1:
+		return "r"
 	}
-	w.params = make([]string, params.Len())
-	for i := range params.Len() {
-		if v := params.At(i); named(v) {
-			w.params[i] = rename(v)
-			continue
-		}
-		base := "p" + strconv.Itoa(i)
-		switch {
-		case i == 0 && fn.ctxFirst:
-			base = "ctx"
-		case fn.http && i == 0:
-			base = "w"
-		case fn.http && i == 1:
-			base = "r"
-		}
-		w.params[i] = n.fresh(base)
-	}
+	return "p" + strconv.Itoa(i)
 }
 
 // named reports whether v has a name the wrapper can refer to.

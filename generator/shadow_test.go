@@ -100,124 +100,155 @@ func randomShadowPackage(rng *rand.Rand, pkg string, n int) string {
 // shadowParam is one parameter of a random function.
 type shadowParam struct{ name, typ string }
 
+// shadowFunc is a random annotated function whose names collide with what
+// its wrapper uses.
+type shadowFunc struct {
+	rng     *rand.Rand
+	name    string
+	used    map[string]bool // names taken in the signature
+	method  bool
+	cache   bool
+	tparams []string
+	recv    string
+	params  []shadowParam
+	results []string
+	dirs    []string
+}
+
 func randomShadowFunc(rng *rand.Rand, fname string) string {
-	used := map[string]bool{}
-	pick := func() string {
-		for {
-			name := shadowNames[rng.IntN(len(shadowNames))]
-			if strings.Contains(name, "%s") {
-				name = fmt.Sprintf(name, fname)
-			}
-			if !used[name] {
-				used[name] = true
-				return name
-			}
+	f := &shadowFunc{rng: rng, name: fname, used: map[string]bool{}}
+	f.method = rng.IntN(4) == 0
+	f.cache = rng.IntN(3) == 0
+	f.pickSignature()
+	f.pickDirectives()
+	return f.source()
+}
+
+// pick draws a name of shadowNames not yet used in the signature.
+func (f *shadowFunc) pick() string {
+	for {
+		name := shadowNames[f.rng.IntN(len(shadowNames))]
+		if strings.Contains(name, "%s") {
+			name = fmt.Sprintf(name, f.name)
+		}
+		if !f.used[name] {
+			f.used[name] = true
+			return name
 		}
 	}
-	method := rng.IntN(4) == 0
-	cache := rng.IntN(3) == 0
-	var tparams []string
-	if !method && rng.IntN(2) == 0 {
+}
+
+// pickSignature draws type parameters, a receiver, parameters and results.
+// A type a type parameter shadows is not used in the signature.
+func (f *shadowFunc) pickSignature() {
+	rng := f.rng
+	if !f.method && rng.IntN(2) == 0 {
 		for range 1 + rng.IntN(2) {
-			tparams = append(tparams, pick())
+			f.tparams = append(f.tparams, f.pick())
 		}
 	}
-	// The types a parameter may have: those no type parameter shadows.
 	var types []string
 	for _, t := range []string{"int", "string", "User", "bool", "int64"} {
-		if !slices.Contains(tparams, t) {
+		if !slices.Contains(f.tparams, t) {
 			types = append(types, t)
 		}
 	}
-	types = append(types, tparams...)
-	var recv string
-	if method {
-		recv = pick()
+	types = append(types, f.tparams...)
+	if f.method {
+		f.recv = f.pick()
 	}
-	var params []shadowParam
-	if !slices.Contains(tparams, "context") && rng.IntN(2) == 0 {
-		params = append(params, shadowParam{pick(), "context.Context"})
+	if !slices.Contains(f.tparams, "context") && rng.IntN(2) == 0 {
+		f.params = append(f.params, shadowParam{f.pick(), "context.Context"})
 	}
 	for range rng.IntN(4) {
-		params = append(params, shadowParam{pick(), types[rng.IntN(len(types))]})
+		f.params = append(f.params, shadowParam{f.pick(), types[rng.IntN(len(types))]})
 	}
-	var results []string
 	for range rng.IntN(3) {
-		results = append(results, types[rng.IntN(len(types))])
+		f.results = append(f.results, types[rng.IntN(len(types))])
 	}
-	if !slices.Contains(tparams, "error") && rng.IntN(2) == 0 {
-		results = append(results, "error")
+	if !slices.Contains(f.tparams, "error") && rng.IntN(2) == 0 {
+		f.results = append(f.results, "error")
 	}
-	onlyErr := len(results) == 0 || len(results) == 1 && results[0] == "error"
+}
 
-	var dirs []string
-	keyOf := func(typ ...string) string {
-		var names []string
-		for _, p := range params {
-			if slices.Contains(typ, p.typ) && !slices.Contains(tparams, p.typ) {
-				names = append(names, p.name)
-			}
+// keyOf returns a parameter of one of the types typ (not a type
+// parameter), or "".
+func (f *shadowFunc) keyOf(typ ...string) string {
+	var names []string
+	for _, p := range f.params {
+		if slices.Contains(typ, p.typ) && !slices.Contains(f.tparams, p.typ) {
+			names = append(names, p.name)
 		}
-		if len(names) == 0 {
-			return ""
-		}
-		return names[rng.IntN(len(names))]
 	}
-	if cache && !onlyErr {
-		dirs = append(dirs, "cache ttl=1m")
+	if len(names) == 0 {
+		return ""
+	}
+	return names[f.rng.IntN(len(names))]
+}
+
+// pickDirectives draws the directives, with keys over the parameters.
+func (f *shadowFunc) pickDirectives() {
+	rng := f.rng
+	onlyErr := len(f.results) == 0 || len(f.results) == 1 && f.results[0] == "error"
+	if f.cache && !onlyErr {
+		f.dirs = append(f.dirs, "cache ttl=1m")
 	}
 	if rng.IntN(2) == 0 {
-		dirs = append(dirs, "retry attempts=2")
+		f.dirs = append(f.dirs, "retry attempts=2")
 	}
 	if rng.IntN(2) == 0 {
 		d := "gcra quota=1 duration=1s"
-		if k := keyOf("string", "int", "int64"); k != "" && rng.IntN(2) == 0 {
+		if k := f.keyOf("string", "int", "int64"); k != "" && rng.IntN(2) == 0 {
 			d += " key=" + k
 		}
-		dirs = append(dirs, d)
+		f.dirs = append(f.dirs, d)
 	}
 	if rng.IntN(3) == 0 {
 		d := "concurrency capacity=2"
-		if k := keyOf("string"); k != "" && rng.IntN(2) == 0 {
+		if k := f.keyOf("string"); k != "" && rng.IntN(2) == 0 {
 			d += " consumer=" + k
 		}
-		dirs = append(dirs, d)
+		f.dirs = append(f.dirs, d)
 	}
 	if rng.IntN(3) == 0 {
-		dirs = append(dirs, "timeout duration=1s")
+		f.dirs = append(f.dirs, "timeout duration=1s")
 	}
-	if len(dirs) == 0 {
-		dirs = append(dirs, "fixed_window quota=1 duration=1s")
+	if len(f.dirs) == 0 {
+		f.dirs = append(f.dirs, "fixed_window quota=1 duration=1s")
 	}
+}
 
+// source writes the function: its directives, its signature and a body
+// that compiles whatever the parameters shadow.
+func (f *shadowFunc) source() string {
 	var b strings.Builder
 	b.WriteString("\n")
-	for _, d := range dirs {
+	for _, d := range f.dirs {
 		b.WriteString("//throttle:" + d + "\n")
 	}
 	b.WriteString("func ")
-	if method {
-		fmt.Fprintf(&b, "(%s *User) ", recv)
+	if f.method {
+		fmt.Fprintf(&b, "(%s *User) ", f.recv)
 	}
-	b.WriteString(fname)
-	if len(tparams) > 0 {
+	b.WriteString(f.name)
+	if len(f.tparams) > 0 {
 		constraint := "interface{}"
-		if cache {
+		if f.cache {
 			constraint = "interface{ comparable }"
 		}
-		b.WriteString("[" + strings.Join(tparams, ", ") + " " + constraint + "]")
+		b.WriteString("[" + strings.Join(f.tparams, ", ") + " " + constraint + "]")
 	}
 	var ps []string
-	for _, p := range params {
+	for _, p := range f.params {
 		ps = append(ps, p.name+" "+p.typ)
 	}
 	b.WriteString("(" + strings.Join(ps, ", ") + ")")
-	switch len(results) {
+	switch len(f.results) {
 	case 0:
 	case 1:
-		b.WriteString(" " + results[0])
+		b.WriteString(" " + f.results[0])
 	default:
-		b.WriteString(" (" + strings.Join(results, ", ") + ")")
+		b.WriteString(" (" + strings.Join(f.results, ", ") + ")")
 	}
 	b.WriteString(" { for {} }\n")
 	return b.String()

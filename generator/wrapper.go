@@ -17,7 +17,37 @@ type wrapperEmitter struct {
 
 func (e *wrapperEmitter) typ(t types.Type) jen.Code { return e.r.typ(t) }
 
+// emit writes, in order: the start-up guards of F's constants, the check
+// that F keeps its signature, F's limiter variables, its cache's key and
+// value types, the wrapper, and its helper.
 func (e *wrapperEmitter) emit(f *jen.File) {
+	e.constantGuards(f)
+	f.Line()
+	if !isGeneric(e.fn.sig) {
+		f.Commentf("%s must keep the signature this file was generated for.", e.fn)
+		f.Var().Id("_").Add(e.typ(methodExprType(e.fn.sig))).Op("=").Add(e.funcRef())
+		f.Line()
+	}
+	switch defs := e.limiterVars(); len(defs) {
+	case 0:
+	case 1:
+		f.Var().Add(defs[0])
+	default:
+		f.Var().Defs(defs...)
+	}
+	if e.w.cache != "" {
+		e.cacheTypes(f)
+	}
+	e.wrapperDecl(f)
+	if e.w.helper != "" {
+		e.helperDecl(f)
+	}
+}
+
+// limiterVars defines F's limiters, created once at package
+// initialisation: its rate limits, its own concurrency limiter (a pool=
+// one is the file's), its retry policy and its cache.
+func (e *wrapperEmitter) limiterVars() []jen.Code {
 	w, fn := e.w, e.fn
 	var defs []jen.Code
 	if w.rateVar != "" {
@@ -42,25 +72,13 @@ func (e *wrapperEmitter) emit(f *jen.File) {
 		}
 		defs = append(defs, jen.Id(w.cache).Op("=").Add(rt("NewCache")).Types(k, v).Call(cacheSpec(e.r, fn, fn.cache)))
 	}
-	e.constantGuards(f)
-	f.Line()
-	if !isGeneric(fn.sig) {
-		f.Commentf("%s must keep the signature this file was generated for.", fn)
-		f.Var().Id("_").Add(e.typ(methodExprType(fn.sig))).Op("=").Add(e.funcRef())
-		f.Line()
-	}
-	switch len(defs) {
-	case 0:
-	case 1:
-		f.Var().Add(defs[0])
-	default:
-		f.Var().Defs(defs...)
-	}
-	if w.cache != "" {
-		e.cacheTypes(f)
-	}
+	return defs
+}
 
-	// The wrapper.
+// wrapperDecl writes the wrapper, with a doc comment listing F's
+// directives.
+func (e *wrapperEmitter) wrapperDecl(f *jen.File) {
+	w, fn := e.w, e.fn
 	f.Line()
 	f.Comment(w.name + " calls " + fn.decl.Name.Name + " through its throttle policies:")
 	f.Comment("")
@@ -77,23 +95,24 @@ func (e *wrapperEmitter) emit(f *jen.File) {
 	}
 	decl.Params(e.paramDecls()...).Params(e.resultTypes()...).BlockFunc(e.wrapperBody)
 	f.Add(decl)
+}
 
-	if w.helper != "" {
-		f.Line()
-		what := "one attempt of"
-		if fn.retry == nil {
-			what = "a cache miss of"
-		}
-		f.Commentf("%s runs %s %s: its rate, concurrency and timeout policies and the call.", w.helper, what, w.name)
-		h := jen.Func().Id(w.helper)
-		if tps := e.allTypeParams(); len(tps) > 0 {
-			h.Types(tps...)
-		}
-		h.Params(e.helperParams()...).Params(e.resultTypes()...).BlockFunc(func(g *jen.Group) {
-			e.gatesAndCall(g)
-		})
-		f.Add(h)
+// helperDecl writes the function a retry runs per attempt, or a cache per
+// miss: the gates and the call.
+func (e *wrapperEmitter) helperDecl(f *jen.File) {
+	w := e.w
+	f.Line()
+	what := "one attempt of"
+	if e.fn.retry == nil {
+		what = "a cache miss of"
 	}
+	f.Commentf("%s runs %s %s: its rate, concurrency and timeout policies and the call.", w.helper, what, w.name)
+	h := jen.Func().Id(w.helper)
+	if tps := e.allTypeParams(); len(tps) > 0 {
+		h.Types(tps...)
+	}
+	h.Params(e.helperParams()...).Params(e.resultTypes()...).BlockFunc(e.gatesAndCall)
+	f.Add(h)
 }
 
 // methodExprType is the type of F, or of the method expression (*T).M.
