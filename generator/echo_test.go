@@ -22,6 +22,7 @@ func TestEchoAtMost200Bytes(t *testing.T) {
 		"//throttle:concurrency capacity=1 consumer_quota=" + huge + ":2",
 		"//throttle:concurrency capacity=1 priority_quota=" + huge + ":0.5",
 		"//throttle:gcra quota=1 duration=1s " + huge,
+		"//throttle:gcra quota=1 duration=1s key=\"a " + huge + "\"",
 	}
 	for i, line := range lines {
 		_, errs := parseDirective(line, token.Position{Filename: "a.go", Line: 1, Column: 1})

@@ -443,7 +443,7 @@ func parseExpr(a *arg, src string, off int) (ast.Expr, *Error) {
 			p = a.innerPos(off + list[0].Pos.Offset)
 			msg = list[0].Msg
 		}
-		return nil, &Error{Pos: p, Msg: a.name + "=: not a Go expression: " + msg}
+		return nil, &Error{Pos: p, Msg: a.name + "=: not a Go expression: " + clip(msg)}
 	}
 	return e, nil
 }
