@@ -2,6 +2,7 @@ package generator
 
 import (
 	"go/ast"
+	"go/constant"
 	"go/printer"
 	"go/token"
 	"go/types"
@@ -31,12 +32,39 @@ type keyExpr struct {
 	expr ast.Expr
 	info *types.Info
 	typ  types.Type
+	val  constant.Value // a constant's value; nil for a per-call expression
 	conv conv
 }
 
 // check type-checks fn: its signature and shape, the combination of its
-// directives, and every expression they hold.
+// directives, and every expression they hold. Each step below is one of
+// those; a function whose signature cannot be used stops after the first.
 func check(fn *function, fset *token.FileSet, cfg *Config) ErrorList {
+	errs := resolveSignature(fn, fset)
+	if len(errs) > 0 {
+		return errs
+	}
+	classifyShape(fn)
+	errs = append(errs, checkWrapperNameFree(fn, fset, cfg)...)
+	errs = append(errs, sortDirectives(fn)...)
+	if cerrs := checkConstants(fn, fset); len(cerrs) > 0 {
+		return append(errs, cerrs...) // the values below depend on them
+	}
+	errs = append(errs, checkRateDirectives(fn)...)
+	errs = append(errs, checkCombinations(fn)...)
+	errs = append(errs, checkRateKeys(fn, fset)...)
+	errs = append(errs, checkConcurrencyExprs(fn, fset)...)
+	errs = append(errs, checkRetryOn(fn, fset)...)
+	errs = append(errs, checkCacheKey(fn, fset)...)
+	errs = append(errs, checkSharedCache(fn)...)
+	errs = append(errs, checkConsumerQuota(fn)...)
+	return errs
+}
+
+// resolveSignature finds fn's type-checked object and signature and names
+// it (fullName, recvName); it fails when fn cannot be called or its
+// signature does not type-check.
+func resolveSignature(fn *function, fset *token.FileSet) ErrorList {
 	var errs ErrorList
 	p := fn.pkg
 	obj, _ := p.TypesInfo.Defs[fn.decl.Name].(*types.Func)
@@ -71,17 +99,28 @@ func check(fn *function, fset *token.FileSet, cfg *Config) ErrorList {
 				errs.add(fset.Position(te.Pos), "%s", te.Msg)
 			}
 		}
-		return errs
 	}
+	return errs
+}
+
+// classifyShape records what the wrapper's shape depends on: a leading
+// context, a trailing error, an http handler.
+func classifyShape(fn *function) {
 	params, results := fn.sig.Params(), fn.sig.Results()
 	fn.ctxFirst = params.Len() > 0 && isNamed(params.At(0).Type(), "context", "Context")
 	fn.errLast = results.Len() > 0 && isError(results.At(results.Len()-1).Type())
 	fn.http = params.Len() == 2 && results.Len() == 0 && !fn.sig.Variadic() &&
 		isNamed(params.At(0).Type(), "net/http", "ResponseWriter") &&
 		isPointerTo(params.At(1).Type(), "net/http", "Request")
+}
 
-	// The wrapper's name must be free.
-	wname := name + cfg.suffix()
+// checkWrapperNameFree checks that the wrapper's name is not taken by a
+// package-level name or, for a method, by a field or method of the
+// receiver.
+func checkWrapperNameFree(fn *function, fset *token.FileSet, cfg *Config) ErrorList {
+	var errs ErrorList
+	p := fn.pkg
+	wname := fn.decl.Name.Name + cfg.suffix()
 	if fn.sig.Recv() != nil {
 		if o, _, _ := types.LookupFieldOrMethod(fn.sig.Recv().Type(), true, p.Types, wname); o != nil {
 			errs.add(fn.pos, "cannot generate %s.%s: %s already has a field or method of that name (%s)", fn.recvName, wname, fn.recvName, where(fset.Position(o.Pos()), fn.pos))
@@ -89,8 +128,13 @@ func check(fn *function, fset *token.FileSet, cfg *Config) ErrorList {
 	} else if o := p.Types.Scope().Lookup(wname); o != nil {
 		errs.add(fn.pos, "cannot generate %s: the package already declares it at %s", wname, where(fset.Position(o.Pos()), fn.pos))
 	}
+	return errs
+}
 
-	// Sort the directives into the layers of the wrapper.
+// sortDirectives sorts fn's directives into the layers of the wrapper: any
+// number of rate directives, at most one of each other kind.
+func sortDirectives(fn *function) ErrorList {
+	var errs ErrorList
 	for _, d := range fn.dirs {
 		var slot **directive
 		switch d.spec.kind {
@@ -112,6 +156,13 @@ func check(fn *function, fset *token.FileSet, cfg *Config) ErrorList {
 		}
 		*slot = d
 	}
+	return errs
+}
+
+// checkRateDirectives checks each rate directive's arithmetic range and
+// that no two of fn's rate directives share one identity.
+func checkRateDirectives(fn *function) ErrorList {
+	var errs ErrorList
 	for _, d := range fn.rates {
 		if msg := exactRange(d); msg != "" {
 			errs.add(d.polPos, "%s: %s", fn, msg)
@@ -121,10 +172,16 @@ func check(fn *function, fset *token.FileSet, cfg *Config) ErrorList {
 	for _, d := range fn.rates {
 		id := d.policy + "\x00" + rateName(fn, d)
 		if prev := seen[id]; prev != nil {
-			errs.add(d.polPos, "%s: two %s directives share the identity %q (line %d): give one a different name=", fn, d.policy, rateName(fn, d), prev.pos.Line)
+			errs.add(d.polPos, "%s: two %s directives share the identity %s (line %d): give one a different name=", fn, d.policy, quoteClip(rateName(fn, d)), prev.pos.Line)
 		}
 		seen[id] = d
 	}
+	return errs
+}
+
+// checkCombinations rejects policies that cannot wrap fn's shape.
+func checkCombinations(fn *function) ErrorList {
+	var errs ErrorList
 	if fn.http {
 		for _, d := range []*directive{fn.retry, fn.timeout, fn.cache} {
 			if d != nil {
@@ -132,13 +189,70 @@ func check(fn *function, fset *token.FileSet, cfg *Config) ErrorList {
 			}
 		}
 	}
+	if d := fn.cache; d != nil && !fn.http && fn.sig.Results().Len() == btoi(fn.errLast) {
+		what := "returns only an error"
+		if !fn.errLast {
+			what = "returns nothing"
+		}
+		errs.add(d.polPos, "%s: cache needs a result besides error, and %s %s: there is nothing to keep; remove cache (retry or a rate policy may be what you want)", fn, fn, what)
+	}
 	if d := fn.cache; d != nil && isGeneric(fn.sig) {
 		if a := d.get("store"); a != nil && a.s == "shared" {
 			errs.add(a.valuePos, "%s: cache store=shared is not supported on generic functions (JSON cannot decode into a type parameter): use store=local", fn)
 		}
 	}
+	return errs
+}
 
-	// Expressions.
+// checkSharedCache checks that cache store=shared's key and results make
+// the round trip through encoding/json unchanged (a dropped field would
+// come back zero on a hit, or two keys collide).
+func checkSharedCache(fn *function) ErrorList {
+	var errs ErrorList
+	d := fn.cache
+	if d == nil || isGeneric(fn.sig) {
+		return nil // generic: rejected by checkCombinations
+	}
+	if a := d.get("store"); a != nil && a.s == "shared" {
+		if why := sharedCacheLoss(fn); why != "" {
+			errs.add(a.valuePos, "%s: cache store=shared keeps keys and results as JSON, but %s: use store=local, give key= an expression that encodes, or change the type", fn, why)
+		}
+	}
+	return errs
+}
+
+// checkConsumerQuota rejects a bare consumer_quota fraction without
+// consumer=: every call would be the one consumer "", and the fraction
+// would silently cap the whole capacity.
+func checkConsumerQuota(fn *function) ErrorList {
+	var errs ErrorList
+	d := fn.conc
+	if d == nil || d.get("consumer") != nil {
+		return nil
+	}
+	if a := d.get("consumer_quota"); a != nil {
+		for _, q := range a.quotas {
+			if q.name == "" {
+				errs.add(a.valuePos, "%s: consumer_quota=%s: a bare fraction applies to each consumer, but without consumer= every call is the same consumer, so it would cap the whole capacity at %v: add consumer=EXPR, or lower capacity", fn, clip(a.raw), q.fraction)
+				break
+			}
+		}
+	}
+	return errs
+}
+
+// btoi is 1 for true, 0 for false.
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// checkRateKeys checks every rate directive's key=; fn.rateKeys gets one
+// entry per rate directive, nil for an unkeyed one.
+func checkRateKeys(fn *function, fset *token.FileSet) ErrorList {
+	var errs ErrorList
 	for _, d := range fn.rates {
 		var k *keyExpr
 		if a := d.get("key"); a != nil {
@@ -150,55 +264,82 @@ func check(fn *function, fset *token.FileSet, cfg *Config) ErrorList {
 		}
 		fn.rateKeys = append(fn.rateKeys, k)
 	}
-	if d := fn.conc; d != nil {
-		if a := d.get("consumer"); a != nil {
-			k, e := checkKey(fn, fset, a, a.expr)
-			if e != nil {
-				errs = append(errs, e)
-			}
-			fn.consumer = k
-		}
-		if a := d.get("priority"); a != nil {
-			k, e := checkPriority(fn, fset, a)
-			if e != nil {
-				errs = append(errs, e)
-			}
-			fn.priority = k
-		}
+	return errs
+}
+
+// checkConcurrencyExprs checks the concurrency directive's consumer= and
+// priority=.
+func checkConcurrencyExprs(fn *function, fset *token.FileSet) ErrorList {
+	var errs ErrorList
+	d := fn.conc
+	if d == nil {
+		return nil
 	}
-	if d := fn.retry; d != nil {
-		if a := d.get("on"); a != nil {
-			for _, it := range a.on {
-				if it.expr == nil {
-					continue
-				}
-				k, e := checkErrorValue(fn, fset, a, it)
-				if e != nil {
-					errs = append(errs, e)
-					continue
-				}
-				fn.on = append(fn.on, k)
-			}
+	if a := d.get("consumer"); a != nil {
+		k, e := checkKey(fn, fset, a, a.expr)
+		if e != nil {
+			errs = append(errs, e)
 		}
+		fn.consumer = k
 	}
-	if d := fn.cache; d != nil {
-		if a := d.get("key"); a != nil {
-			k, e := typeCheck(fn, fset, a, a.expr, 0)
-			if e == nil && !types.Comparable(k.typ) {
-				e = &Error{Pos: a.valuePos, Msg: "cache key=" + a.raw + " has type " + typeString(fn, k.typ) + ", which is not comparable"}
-			}
-			if e != nil {
-				errs = append(errs, e)
-			}
-			fn.cacheKey = k
-		} else {
-			for i, v := range cacheParams(fn) {
-				if _, tp := types.Unalias(v.Type()).(*types.TypeParam); tp && !types.Comparable(v.Type()) {
-					errs.add(d.polPos, "%s: cache: parameter %d (%s) has type %s, whose constraint is not comparable (a value of it may not be usable as a map key): constrain %s by comparable or give key= an expression that identifies the call", fn, i+1, v.Name(), typeString(fn, v.Type()), typeString(fn, v.Type()))
-				} else if !types.Comparable(v.Type()) {
-					errs.add(d.polPos, "%s: cache: parameter %d (%s) of type %s is not comparable: give key= an expression that identifies the call", fn, i+1, v.Name(), typeString(fn, v.Type()))
-				}
-			}
+	if a := d.get("priority"); a != nil {
+		k, e := checkPriority(fn, fset, a)
+		if e != nil {
+			errs = append(errs, e)
+		}
+		fn.priority = k
+	}
+	return errs
+}
+
+// checkRetryOn checks the error values listed in retry on=.
+func checkRetryOn(fn *function, fset *token.FileSet) ErrorList {
+	var errs ErrorList
+	if fn.retry == nil {
+		return nil
+	}
+	a := fn.retry.get("on")
+	if a == nil {
+		return nil
+	}
+	for _, it := range a.on {
+		if it.expr == nil {
+			continue
+		}
+		k, e := checkErrorValue(fn, fset, a, it)
+		if e != nil {
+			errs = append(errs, e)
+			continue
+		}
+		fn.on = append(fn.on, k)
+	}
+	return errs
+}
+
+// checkCacheKey checks the cache's key=, or, without one, that every
+// parameter identifying a call can be a map key.
+func checkCacheKey(fn *function, fset *token.FileSet) ErrorList {
+	var errs ErrorList
+	d := fn.cache
+	if d == nil {
+		return nil
+	}
+	if a := d.get("key"); a != nil {
+		k, e := typeCheck(fn, fset, a, a.expr, 0)
+		if e == nil && !types.Comparable(k.typ) {
+			e = &Error{Pos: a.valuePos, Msg: "cache key=" + clip(a.raw) + " has type " + typeString(fn, k.typ) + ", which is not comparable"}
+		}
+		if e != nil {
+			errs = append(errs, e)
+		}
+		fn.cacheKey = k
+		return errs
+	}
+	for i, v := range cacheParams(fn) {
+		if _, tp := types.Unalias(v.Type()).(*types.TypeParam); tp && !types.Comparable(v.Type()) {
+			errs.add(d.polPos, "%s: cache: parameter %d (%s) has type %s, whose constraint is not comparable (a value of it may not be usable as a map key): constrain %s by comparable or give key= an expression that identifies the call", fn, i+1, v.Name(), typeString(fn, v.Type()), typeString(fn, v.Type()))
+		} else if !types.Comparable(v.Type()) {
+			errs.add(d.polPos, "%s: cache: parameter %d (%s) of type %s is not comparable: give key= an expression that identifies the call", fn, i+1, v.Name(), typeString(fn, v.Type()))
 		}
 	}
 	return errs
@@ -265,43 +406,10 @@ func rateName(fn *function, d *directive) string {
 }
 
 // typeCheck type-checks e (the value of a, or the item at byte off of it)
-// in the scope of fn's parameters.
+// in the scope of fn's parameters: a constant or a per-call expression.
 func typeCheck(fn *function, fset *token.FileSet, a *arg, e ast.Expr, off int) (*keyExpr, *Error) {
-	// A parameter's name (the usual key) or a package-level variable's
-	// (the usual on= error value) needs no type-checking: packages.Load
-	// has typed it already.
-	if id, ok := e.(*ast.Ident); ok {
-		if v := identVar(fn, id.Name); v != nil {
-			info := &types.Info{Uses: map[*ast.Ident]types.Object{id: v}}
-			return &keyExpr{arg: a, expr: e, info: info, typ: v.Type()}, nil
-		}
-	}
-	info := &types.Info{
-		Types: map[ast.Expr]types.TypeAndValue{},
-		Uses:  map[*ast.Ident]types.Object{},
-	}
-	pos := fn.decl.Type.End()
-	if fn.decl.Body != nil {
-		pos = fn.decl.Body.Lbrace + 1
-	}
-	if err := types.CheckExpr(fset, fn.pkg.Types, pos, e, info); err != nil {
-		p, msg := a.innerPos(off), err.Error()
-		if te, ok := err.(types.Error); ok {
-			msg = te.Msg
-			if te.Pos.IsValid() {
-				p = a.innerPos(off + int(te.Pos) - 1)
-			}
-		}
-		return nil, &Error{Pos: p, Msg: a.name + "=: " + msg}
-	}
-	tv := info.Types[e]
-	if !tv.IsValue() {
-		return nil, &Error{Pos: a.innerPos(off), Msg: a.name + "=: " + exprText(e) + " is not a value"}
-	}
-	if _, err := exprCode(e, info, fn.pkg.PkgPath); err != nil {
-		return nil, &Error{Pos: a.innerPos(off), Msg: a.name + "=: " + err.Error()}
-	}
-	return &keyExpr{arg: a, expr: e, info: info, typ: tv.Type}, nil
+	k, _, err := classify(fn, fset, a, e, off)
+	return k, err
 }
 
 // checkKey checks a key= or consumer= expression and picks its conversion
@@ -313,7 +421,7 @@ func checkKey(fn *function, fset *token.FileSet, a *arg, e ast.Expr) (*keyExpr, 
 	}
 	c, ok := keyConv(k.typ, isAddressable(e, k.info))
 	if !ok {
-		msg := a.name + "=" + a.raw + " has type " + typeString(fn, k.typ) +
+		msg := a.name + "=" + clip(a.raw) + " has type " + typeString(fn, k.typ) +
 			", which cannot be a key: use a string, integer, []byte or fmt.Stringer expression"
 		if f := keyField(k.typ); f != "" {
 			msg += "; did you mean " + a.name + "=" + exprText(e) + "." + f + "?"
@@ -490,7 +598,7 @@ func checkPriority(fn *function, fset *token.FileSet, a *arg) (*keyExpr, *Error)
 	case isStringKind(t):
 		k.conv = convParsePriority
 	default:
-		return nil, &Error{Pos: a.valuePos, Msg: "priority=" + a.raw + " has type " + typeString(fn, k.typ) + ": want a runtime.Priority or a string"}
+		return nil, &Error{Pos: a.valuePos, Msg: "priority=" + clip(a.raw) + " has type " + typeString(fn, k.typ) + ": want a runtime.Priority or a string"}
 	}
 	return k, nil
 }
@@ -507,7 +615,7 @@ func checkErrorValue(fn *function, fset *token.FileSet, a *arg, it onItem) (*key
 		return nil, err
 	}
 	if !types.AssignableTo(k.typ, errorType) {
-		return nil, &Error{Pos: it.pos, Msg: "on=: " + it.text + " has type " + typeString(fn, k.typ) + ", not error; on= takes throttled, timeout, error or error values"}
+		return nil, &Error{Pos: it.pos, Msg: "on=: " + clip(it.text) + " has type " + typeString(fn, k.typ) + ", not error; on= takes throttled, timeout, error or error values"}
 	}
 	return k, nil
 }
@@ -562,11 +670,12 @@ func typeString(fn *function, t types.Type) string {
 	})
 }
 
-// exprText prints an expression compactly.
+// exprText prints an expression compactly, for messages: at most maxEcho
+// bytes of it.
 func exprText(e ast.Expr) string {
 	var b strings.Builder
 	_ = printer.Fprint(&b, token.NewFileSet(), e)
-	return b.String()
+	return clip(b.String())
 }
 
 // isPrimary reports whether e can take a selector without parentheses.

@@ -67,6 +67,7 @@ func Run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "with a throttled wrapper for every function carrying //throttle: directives.\n\nFlags:\n")
 		fl.PrintDefaults()
 		fmt.Fprint(stderr, usageExit, usageExample)
+		fmt.Fprintf(stderr, "\n%s", usageShapes())
 		fmt.Fprintf(stderr, "\n%s", usageReference())
 	}
 	if err := fl.Parse(args); err != nil {

@@ -26,9 +26,9 @@ const (
 type argType uint8
 
 const (
-	argInt      argType = iota + 1 // a whole number >= min
-	argFraction                    // a number in (0, 1]
-	argDuration                    // time.ParseDuration syntax, > 0 unless zero is allowed
+	argInt      argType = iota + 1 // a whole number >= min, or an integer constant (constants.go)
+	argFraction                    // a number in (0, 1], or a constant
+	argDuration                    // time.ParseDuration syntax or a time.Duration constant, > 0 unless zero is allowed
 	argEnum                        // one of values
 	argExpr                        // a Go expression over the parameters
 	argName                        // an identity string
@@ -37,9 +37,9 @@ const (
 )
 
 var argTypeText = map[argType]string{
-	argInt:      "integer",
-	argFraction: "fraction",
-	argDuration: "duration",
+	argInt:      "integer or constant",
+	argFraction: "fraction or constant",
+	argDuration: "duration or constant",
 	argEnum:     "enum",
 	argExpr:     "Go expression",
 	argName:     "string",
@@ -144,7 +144,7 @@ var policies = append(ratePolicies(), []policySpec{
 		{name: "queue", typ: argInt, min: 0, def: "0", doc: "calls waiting for a slot"},
 		{name: "consumer", typ: argExpr, doc: "the caller's consumer: a string expression over the parameters"},
 		{name: "priority", typ: argExpr, def: "from the context", doc: "a runtime.Priority or string expression over the parameters"},
-		{name: "consumer_quota", typ: argQuotas, doc: "fractions of capacity per consumer: F or NAME:F, comma-separated"},
+		{name: "consumer_quota", typ: argQuotas, doc: "fractions of capacity per consumer: F (each consumer; needs consumer=) or NAME:F, comma-separated"},
 		{name: "priority_quota", typ: argQuotas, doc: "fractions of capacity per priority (high, normal, low, none): F or NAME:F, comma-separated"},
 		{name: "pool", typ: argName, def: "importpath.Func", doc: "shares one limiter among the functions naming it; their settings must agree"},
 		{name: "order", typ: argEnum, values: []string{"lifo", "fifo"}, def: "lifo", doc: "the order waiters are served in"},
@@ -163,11 +163,11 @@ var policies = append(ratePolicies(), []policySpec{
 	{name: "timeout", kind: kindTimeout, doc: "bounds the call; the wrapper returns an error satisfying runtime.ErrTimeout once the deadline passes", args: []argSpec{
 		{name: "duration", typ: argDuration, required: true, doc: "the bound"},
 	}},
-	{name: "cache", kind: kindCache, doc: "returns the stored result of an earlier successful call with the same key", args: []argSpec{
+	{name: "cache", kind: kindCache, doc: "returns the stored result of an earlier successful call with the same key (the function needs a result besides error)", args: []argSpec{
 		{name: "ttl", typ: argDuration, required: true, doc: "how long a result is kept"},
 		{name: "key", typ: argExpr, def: "all parameters", doc: "the cache key: an expression over the parameters"},
 		{name: "size", typ: argInt, min: 1, def: "1024", doc: "the most results kept in memory"},
-		{name: "store", typ: argEnum, values: []string{"local", "shared"}, def: "local", doc: "shared keeps results in the configured store"},
+		{name: "store", typ: argEnum, values: []string{"local", "shared"}, def: "local", doc: "shared keeps results in the configured store as JSON: keys and results must make the round trip through encoding/json unchanged (no unexported fields, channels, functions or interfaces)"},
 	}},
 }...)
 
@@ -195,7 +195,10 @@ func policyNames() []string {
 func DirectiveReference() string {
 	var b strings.Builder
 	b.WriteString("Directive grammar: `//throttle:POLICY name=value ...`, on a line of a function's doc comment. ")
-	b.WriteString("Values are bare words, Go-quoted strings or raw strings; quote expressions that hold spaces.\n")
+	b.WriteString("Values are bare words, Go-quoted strings or raw strings; quote expressions that hold spaces. ")
+	b.WriteString("Integer, fraction and duration arguments take a literal or a Go constant expression of the package's scope ")
+	b.WriteString("(`quota=MaxCalls`, `duration=2*Window`, `quota=config.PerSecond`): the generator checks its value, and the generated code names the constant, ")
+	b.WriteString("so a changed constant needs no regeneration (an invalid new value stops the program when it starts, naming the limit).\n")
 	for _, p := range policies {
 		fmt.Fprintf(&b, "\n### `%s`\n\n%s.\n\n", p.name, capitalize(p.doc))
 		b.WriteString("| argument | type | required | default | meaning |\n|---|---|---|---|---|\n")
@@ -253,7 +256,7 @@ func capitalize(s string) string {
 func suggest(word string, candidates []string) string {
 	best, bestDist := "", -1
 	for _, c := range candidates {
-		d := editDistance(strings.ToLower(word), c)
+		d := editDistance(strings.ToLower(word), strings.ToLower(c))
 		limit := 2
 		if len(c) <= 4 {
 			limit = 1

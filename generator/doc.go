@@ -16,10 +16,16 @@
 //     that gofmt would turn into prose, directives on anything but a func
 //     declaration, and directives in files with build constraints are errors.
 //   - check: each function's signature, shape (context-first, HTTP
-//     handler, error result) and directive expressions are type-checked;
+//     handler, error result) and directive expressions are type-checked,
+//     each classified as a constant or a per-call value (classify);
+//     numeric and duration arguments written as constants are resolved
+//     (constants.go); policies that cannot serve the shape are rejected;
 //     functions sharing a limit or a pool must define it alike.
 //   - plan: every generated identifier, local variable and import name is
-//     chosen so that none collides with the user's names.
+//     chosen so that none collides with the user's names, and a receiver,
+//     type parameter or parameter named like something the wrapper's body
+//     uses (F, a predeclared or generated identifier, a type) is renamed in
+//     the wrapper (shadow.go).
 //   - emit: the file is rendered with jennifer (github.com/dave/jennifer),
 //     which writes every package reference under the name the plan chose,
 //     and gofmt-formatted one wrapper at a time on every CPU.

@@ -42,7 +42,7 @@ func emit(fp *filePlan) ([]byte, error) {
 	for _, p := range fp.pools {
 		f.Line()
 		f.Commentf("%s is the concurrency pool %q.", p.v, p.name)
-		f.Var().Id(p.v).Op("=").Add(rt("NewConcurrency")).Call(concurrencySpec(p.name, p.dir))
+		f.Var().Id(p.v).Op("=").Add(rt("NewConcurrency")).Call(concurrencySpec(&renderer{self: fp.self}, p.name, p.dir))
 	}
 	for _, c := range wrapperChunks(fp) {
 		f.Comment(chunkMark[len("// "):])
@@ -100,7 +100,7 @@ func wrapperChunks(fp *filePlan) []jen.Code {
 			for i := int(next.Add(1) - 1); i < len(chunks); i = int(next.Add(1) - 1) {
 				w := fp.wrappers[i]
 				g := jen.NewFile(fp.pkg.Name) // only a container of declarations
-				(&wrapperEmitter{fp: fp, w: w, fn: w.fn, self: fp.self}).emit(g)
+				(&wrapperEmitter{fp: fp, w: w, fn: w.fn, r: &renderer{self: fp.self, names: w.names}}).emit(g)
 				chunks[i] = g.Group
 			}
 		})

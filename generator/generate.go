@@ -157,7 +157,7 @@ func checkShared(fns []*function) ErrorList {
 			if prev, ok := rates[id]; !ok {
 				rates[id] = def{fn, d}
 			} else if here, there := argsDiff(d, prev.d, rateArgs); here != "" {
-				errs.add(d.polPos, "%s: the limit %s is defined differently by %s at %s: %s here, %s there", fn, id, prev.fn, where(prev.d.pos, d.pos), here, there)
+				errs.add(d.polPos, "%s: the limit %s is defined differently by %s at %s: %s here, %s there", fn, clip(id), prev.fn, where(prev.d.pos, d.pos), here, there)
 			}
 		}
 		if d := fn.conc; d != nil {
@@ -165,7 +165,7 @@ func checkShared(fns []*function) ErrorList {
 				if prev, ok := pools[a.s]; !ok {
 					pools[a.s] = def{fn, d}
 				} else if here, there := argsDiff(d, prev.d, poolArgs); here != "" {
-					errs.add(d.polPos, "%s: pool %q is defined differently by %s at %s: %s here, %s there", fn, a.s, prev.fn, where(prev.d.pos, d.pos), here, there)
+					errs.add(d.polPos, "%s: pool %s is defined differently by %s at %s: %s here, %s there", fn, quoteClip(a.s), prev.fn, where(prev.d.pos, d.pos), here, there)
 				}
 			}
 		}

@@ -1,10 +1,12 @@
 package generator
 
 import (
+	"fmt"
 	"go/ast"
 	"go/parser"
 	"go/scanner"
 	"go/token"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -45,13 +47,19 @@ type arg struct {
 	spec     *argSpec
 
 	// The value read according to spec.typ.
-	i      int64
-	f      float64
-	d      time.Duration
-	s      string   // argEnum, argName
-	expr   ast.Expr // argExpr
-	quotas []quota  // argQuotas
-	on     []onItem // argOn
+	i int64
+	f float64
+	d time.Duration
+	s string // argEnum, argName
+
+	// A numeric or duration value that is not a literal: an expression the
+	// check phase resolves to a constant (checkConstants), after which i, f
+	// or d hold its value and constant the checked expression.
+	constExpr ast.Expr
+	constant  *keyExpr
+	expr      ast.Expr // argExpr
+	quotas    []quota  // argQuotas
+	on        []onItem // argOn
 }
 
 // quota is one item of consumer_quota= or priority_quota=.
@@ -122,7 +130,7 @@ func parseDirective(text string, pos token.Position) (*directive, ErrorList) {
 	d.policy, d.polPos = text[i:end], advance(pos, i)
 	d.spec = lookupPolicy(d.policy)
 	if d.spec == nil {
-		errs.add(d.polPos, "unknown policy %q%s", d.policy, didYouMeanOrList(d.policy, policyNames()))
+		errs.add(d.polPos, "unknown policy %s%s", quoteClip(d.policy), didYouMeanOrList(d.policy, policyNames()))
 	}
 	i = end
 	scanFailed := false
@@ -133,6 +141,11 @@ func parseDirective(text string, pos token.Position) (*directive, ErrorList) {
 		if i >= len(text) {
 			break
 		}
+		if e := unquotedSpaces(d, text, i, pos); e != nil {
+			errs = append(errs, e)
+			scanFailed = true
+			break
+		}
 		a, next, err := scanArg(text, i, pos)
 		if err != nil {
 			errs = append(errs, err)
@@ -141,7 +154,7 @@ func parseDirective(text string, pos token.Position) (*directive, ErrorList) {
 		}
 		i = next
 		if d.get(a.name) != nil {
-			errs.add(a.namePos, "argument %s given twice", a.name)
+			errs.add(a.namePos, "argument %s given twice", clip(a.name))
 			continue
 		}
 		d.args = append(d.args, a)
@@ -150,7 +163,7 @@ func parseDirective(text string, pos token.Position) (*directive, ErrorList) {
 		for _, a := range d.args {
 			a.spec = d.spec.arg(a.name)
 			if a.spec == nil {
-				errs.add(a.namePos, "unknown argument %q for %s%s", a.name, d.policy, didYouMeanOrList(a.name, d.spec.argNames()))
+				errs.add(a.namePos, "unknown argument %s for %s%s", quoteClip(a.name), d.policy, didYouMeanOrList(a.name, d.spec.argNames()))
 				continue
 			}
 			errs = append(errs, readValue(a)...)
@@ -170,6 +183,40 @@ func parseDirective(text string, pos token.Position) (*directive, ErrorList) {
 
 func isSpace(c byte) bool { return c == ' ' || c == '\t' }
 
+// unquotedSpaces reports a bare value that went on past a space: the word
+// at text[i] has no '=' and follows a bare value, as in key=user + region.
+// The error shows the value quoted, up to the next name=value or the end,
+// and drops the truncated argument from d.
+func unquotedSpaces(d *directive, text string, i int, pos token.Position) *Error {
+	if len(d.args) == 0 || d.args[len(d.args)-1].quoted != 0 || strings.IndexByte(word(text, i), '=') >= 0 {
+		return nil
+	}
+	prev := d.args[len(d.args)-1]
+	start := prev.valuePos.Offset - pos.Offset
+	end := i
+	for end < len(text) && strings.IndexByte(word(text, end), '=') < 0 {
+		end += len(word(text, end))
+		for end < len(text) && isSpace(text[end]) {
+			end++
+		}
+	}
+	value := strings.TrimRight(text[start:end], " \t")
+	d.args = d.args[:len(d.args)-1]
+	if q := strconv.Quote(value); len(q) <= maxEcho {
+		return &Error{Pos: prev.valuePos, Msg: "quote values that hold spaces: " + prev.name + "=" + q}
+	}
+	return &Error{Pos: prev.valuePos, Msg: prev.name + "=" + clip(value) + ": quote values that hold spaces"}
+}
+
+// word is the run of non-space bytes at text[i].
+func word(text string, i int) string {
+	j := i
+	for j < len(text) && !isSpace(text[j]) {
+		j++
+	}
+	return text[i:j]
+}
+
 // scanArg reads one name=value argument starting at text[i].
 func scanArg(text string, i int, pos token.Position) (*arg, int, *Error) {
 	start := i
@@ -178,7 +225,7 @@ func scanArg(text string, i int, pos token.Position) (*arg, int, *Error) {
 	}
 	a := &arg{name: text[start:i], namePos: advance(pos, start)}
 	if i >= len(text) || text[i] != '=' {
-		return nil, 0, &Error{Pos: a.namePos, Msg: "argument " + strconv.Quote(a.name) + " has no value: write name=value"}
+		return nil, 0, &Error{Pos: a.namePos, Msg: "argument " + quoteClip(a.name) + " has no value: write name=value"}
 	}
 	if a.name == "" {
 		return nil, 0, &Error{Pos: a.namePos, Msg: "missing argument name before ="}
@@ -186,7 +233,7 @@ func scanArg(text string, i int, pos token.Position) (*arg, int, *Error) {
 	i++ // '='
 	a.valuePos = advance(pos, i)
 	if i >= len(text) || isSpace(text[i]) {
-		return nil, 0, &Error{Pos: a.valuePos, Msg: "argument " + a.name + " has an empty value"}
+		return nil, 0, &Error{Pos: a.valuePos, Msg: "argument " + clip(a.name) + " has an empty value"}
 	}
 	switch q := text[i]; q {
 	case '"':
@@ -244,40 +291,20 @@ func readValue(a *arg) ErrorList {
 	v := a.raw
 	switch s.typ {
 	case argInt:
-		n, err := strconv.ParseInt(v, 10, 64)
-		switch {
-		case err != nil:
-			errs.add(a.valuePos, "%s=%s: want a whole number", a.name, v)
-		case n < s.min:
-			errs.add(a.valuePos, "%s=%s: must be at least %d", a.name, v, s.min)
-		case n > maxExact:
-			errs.add(a.valuePos, "%s=%s: too large (at most 2^53)", a.name, v)
-		}
-		a.i = n
+		errs = readInt(a)
 	case argFraction:
 		f, err := strconv.ParseFloat(v, 64)
-		if err != nil || !(f > 0 && f <= 1) {
-			errs.add(a.valuePos, "%s=%s: want a fraction in (0, 1]", a.name, v)
+		switch {
+		case err != nil && a.constantLater(v):
+		case err != nil || !fractionRange(f):
+			errs.add(a.valuePos, "%s=%s: want a fraction in (0, 1]", a.name, clip(v))
 		}
 		a.f = f
 	case argDuration:
-		d, err := time.ParseDuration(v)
-		switch {
-		case err != nil:
-			errs.add(a.valuePos, "%s=%s: want a duration such as 1s or 250ms", a.name, v)
-		case d < 0 || d == 0 && !s.zeroOK:
-			errs.add(a.valuePos, "%s=%s: must be positive", a.name, v)
-		case d%time.Microsecond != 0:
-			errs.add(a.valuePos, "%s=%s: must be a whole number of microseconds", a.name, v)
-		}
-		a.d = d
+		errs = readDuration(a)
 	case argEnum:
-		found := false
-		for _, e := range s.values {
-			found = found || e == v
-		}
-		if !found {
-			errs.add(a.valuePos, "%s=%s: want one of %s%s", a.name, v, strings.Join(s.values, ", "), didYouMean(v, s.values))
+		if !slices.Contains(s.values, v) {
+			errs.add(a.valuePos, "%s=%s: want one of %s%s", a.name, clip(v), strings.Join(s.values, ", "), didYouMean(v, s.values))
 		}
 		a.s = v
 	case argName:
@@ -292,28 +319,109 @@ func readValue(a *arg) ErrorList {
 		}
 		a.expr = e
 	case argQuotas:
-		errs = append(errs, readQuotas(a)...)
+		errs = readQuotas(a)
 	case argOn:
-		for _, it := range splitList(v) {
-			item := onItem{text: strings.TrimSpace(v[it.start:it.end]), pos: a.innerPos(it.start)}
-			switch item.text {
-			case "throttled", "timeout", "error":
-				item.word = item.text
-			case "":
-				errs.add(item.pos, "on=: empty item")
-				continue
-			default:
-				e, err := parseExpr(a, item.text, it.start)
-				if err != nil {
-					errs = append(errs, err)
-					continue
-				}
-				item.expr = e
-			}
-			a.on = append(a.on, item)
-		}
+		errs = readOn(a)
 	}
 	return errs
+}
+
+// readInt reads a whole number, or defers a constant to the check phase.
+func readInt(a *arg) ErrorList {
+	var errs ErrorList
+	v := a.raw
+	n, err := strconv.ParseInt(v, 10, 64)
+	switch {
+	case err != nil && a.constantLater(v):
+	case err != nil:
+		errs.add(a.valuePos, "%s=%s: want a whole number or an integer constant", a.name, clip(v))
+	default:
+		if msg := intRange(a.spec, n); msg != "" {
+			errs.add(a.valuePos, "%s=%s: %s", a.name, clip(v), msg)
+		}
+	}
+	a.i = n
+	return errs
+}
+
+// readDuration reads a duration, or defers a constant to the check phase.
+func readDuration(a *arg) ErrorList {
+	var errs ErrorList
+	v := a.raw
+	d, err := time.ParseDuration(v)
+	switch {
+	case err != nil && a.constantLater(v):
+	case err != nil:
+		errs.add(a.valuePos, "%s=%s: want a duration such as 1s or 250ms", a.name, clip(v))
+	default:
+		if msg := durationRange(a.spec, d); msg != "" {
+			errs.add(a.valuePos, "%s=%s: %s", a.name, clip(v), msg)
+		}
+	}
+	a.d = d
+	return errs
+}
+
+// readOn reads retry on=: keywords and Go error expressions.
+func readOn(a *arg) ErrorList {
+	var errs ErrorList
+	v := a.raw
+	for _, it := range splitList(v) {
+		item := onItem{text: strings.TrimSpace(v[it.start:it.end]), pos: a.innerPos(it.start)}
+		switch item.text {
+		case "throttled", "timeout", "error":
+			item.word = item.text
+		case "":
+			errs.add(item.pos, "on=: empty item")
+			continue
+		default:
+			e, err := parseExpr(a, item.text, it.start)
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			item.expr = e
+		}
+		a.on = append(a.on, item)
+	}
+	return errs
+}
+
+// constantLater reports whether v, which is not a literal of a's type, is
+// a Go expression: a constant such as MaxCalls or 2*Window, perhaps, which
+// the check phase resolves (see checkConstants).
+func (a *arg) constantLater(v string) bool {
+	e, err := parser.ParseExpr(v)
+	if err != nil {
+		return false
+	}
+	a.constExpr = e
+	return true
+}
+
+// intRange checks an integer argument's value: "" or what is wrong.
+func intRange(s *argSpec, n int64) string {
+	switch {
+	case n < s.min:
+		return fmt.Sprintf("must be at least %d", s.min)
+	case n > maxExact:
+		return "too large (at most 2^53)"
+	}
+	return ""
+}
+
+// fractionRange reports whether f is in (0, 1].
+func fractionRange(f float64) bool { return f > 0 && f <= 1 }
+
+// durationRange checks a duration argument's value: "" or what is wrong.
+func durationRange(s *argSpec, d time.Duration) string {
+	switch {
+	case d < 0 || d == 0 && !s.zeroOK:
+		return "must be positive"
+	case d%time.Microsecond != 0:
+		return "must be a whole number of microseconds"
+	}
+	return ""
 }
 
 // maxExact is 2^53, the largest integer Lua (and so the Redis store)
@@ -335,7 +443,7 @@ func parseExpr(a *arg, src string, off int) (ast.Expr, *Error) {
 			p = a.innerPos(off + list[0].Pos.Offset)
 			msg = list[0].Msg
 		}
-		return nil, &Error{Pos: p, Msg: a.name + "=: not a Go expression: " + msg}
+		return nil, &Error{Pos: p, Msg: a.name + "=: not a Go expression: " + clip(msg)}
 	}
 	return e, nil
 }
@@ -358,19 +466,19 @@ func readQuotas(a *arg) ErrorList {
 		}
 		f, err := strconv.ParseFloat(strings.TrimSpace(num), 64)
 		if err != nil || !(f > 0 && f <= 1) {
-			errs.add(p, "%s: %q: want a fraction in (0, 1], or NAME:fraction", a.name, text)
+			errs.add(p, "%s: %s: want a fraction in (0, 1], or NAME:fraction", a.name, quoteClip(text))
 			continue
 		}
 		q.fraction = f
 		if a.name == "priority_quota" && q.name != "" {
 			if lower := strings.ToLower(q.name); lower != "high" && lower != "normal" && lower != "low" && lower != "none" {
-				errs.add(p, "priority_quota: unknown priority %q: want high, normal, low or none (calls without a priority)%s", q.name, didYouMean(q.name, []string{"high", "normal", "low", "none"}))
+				errs.add(p, "priority_quota: unknown priority %s: want high, normal, low or none (calls without a priority)%s", quoteClip(q.name), didYouMean(q.name, []string{"high", "normal", "low", "none"}))
 				continue
 			}
 			q.name = strings.ToLower(q.name)
 		}
 		if seen[q.name] {
-			errs.add(p, "%s: %q given twice", a.name, q.name)
+			errs.add(p, "%s: %s given twice", a.name, quoteClip(q.name))
 			continue
 		}
 		seen[q.name] = true

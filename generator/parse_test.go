@@ -39,7 +39,7 @@ func TestParseDirectiveErrors(t *testing.T) {
 	}{
 		{"//throttle:gcar quota=1 duration=1s", []string{`12: unknown policy "gcar"; did you mean "gcra"?`}},
 		{"//throttle:gcra quota=1 duraton=1s", []string{`25: unknown argument "duraton" for gcra; did you mean "duration"?`, "12: gcra: missing required argument duration="}},
-		{"//throttle:gcra quota=x duration=1s", []string{"23: quota=x: want a whole number"}},
+		{"//throttle:gcra quota=1x duration=1s", []string{"23: quota=1x: want a whole number"}},
 		{"//throttle:gcra quota=0 duration=1s", []string{"23: quota=0: must be at least 1"}},
 		{"//throttle:gcra quota=1 duration=1s quota=2", []string{"37: argument quota given twice"}},
 		{"//throttle:gcra quota=1 duration=1s fail=opne", []string{`42: fail=opne: want one of open, closed; did you mean "open"?`}},

@@ -44,11 +44,12 @@ type wrapperPlan struct {
 	valType string // cache value struct type
 	helper  string // the per-attempt (retry) or per-miss (cache) function, "" when inline
 
-	recv    string   // the receiver's name
-	params  []string // the parameters' names in the wrapper
-	ctx     string   // the context variable
-	helpCtx bool     // the helper takes ctx as an extra first parameter
-	results []string // locals for F's results but a trailing error
+	names   map[types.Object]string // receiver, parameters and type parameters renamed in the wrapper
+	recv    string                  // the receiver's name
+	params  []string                // the parameters' names in the wrapper
+	ctx     string                  // the context variable
+	helpCtx bool                    // the helper takes ctx as an extra first parameter
+	results []string                // locals for F's results but a trailing error
 	err     string
 	slot    string
 	tctx    string
@@ -150,7 +151,7 @@ func planFile(cfg *Config, pkg *packages.Package, fns []*function, out string) *
 		for _, n := range w.locals() {
 			taken.take(n)
 		}
-		for _, n := range typeParamNamesOf(w.fn.sig) {
+		for _, n := range w.typeParamNames() {
 			taken.take(n)
 		}
 	}
@@ -162,42 +163,7 @@ func planFile(cfg *Config, pkg *packages.Package, fns []*function, out string) *
 func planLocals(w *wrapperPlan, top *namer) {
 	fn := w.fn
 	n := newNamer(top)
-	for _, tp := range typeParamNamesOf(fn.sig) {
-		n.take(tp)
-	}
-	// Keep every real name first, then name the blank and unnamed ones.
-	params := fn.sig.Params()
-	if r := fn.sig.Recv(); r != nil && r.Name() != "" && r.Name() != "_" {
-		n.take(r.Name())
-	}
-	for i := range params.Len() {
-		if name := params.At(i).Name(); name != "" && name != "_" {
-			n.take(name)
-		}
-	}
-	if r := fn.sig.Recv(); r != nil {
-		w.recv = r.Name()
-		if w.recv == "" || w.recv == "_" {
-			w.recv = n.fresh("recv")
-		}
-	}
-	w.params = make([]string, params.Len())
-	for i := range params.Len() {
-		name := params.At(i).Name()
-		if name == "" || name == "_" {
-			base := "p" + strconv.Itoa(i)
-			switch {
-			case i == 0 && fn.ctxFirst:
-				base = "ctx"
-			case fn.http && i == 0:
-				base = "w"
-			case fn.http && i == 1:
-				base = "r"
-			}
-			name = n.fresh(base)
-		}
-		w.params[i] = name
-	}
+	nameSignature(w, n, bodyNames(w))
 	if fn.ctxFirst {
 		w.ctx = w.params[0]
 	} else {
@@ -303,12 +269,20 @@ func (fp *filePlan) planImports(fns []*function, taken *namer) {
 	}
 }
 
-// exprs lists fn's checked expressions.
+// exprs lists fn's checked expressions, the constants of numeric and
+// duration arguments included.
 func (fn *function) exprs() []*keyExpr {
 	var out []*keyExpr
 	for _, k := range append(append([]*keyExpr{fn.consumer, fn.priority, fn.cacheKey}, fn.rateKeys...), fn.on...) {
 		if k != nil {
 			out = append(out, k)
+		}
+	}
+	for _, d := range fn.dirs {
+		for _, a := range d.args {
+			if a.constant != nil {
+				out = append(out, a.constant)
+			}
 		}
 	}
 	return out

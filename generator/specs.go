@@ -1,6 +1,7 @@
 package generator
 
 import (
+	"go/types"
 	"strings"
 
 	"github.com/dave/jennifer/jen"
@@ -9,7 +10,9 @@ import (
 )
 
 // This file renders directives as the runtime's spec literals, listing
-// only fields that differ from their defaults.
+// only fields that differ from their defaults. A value written as a
+// constant is rendered as that constant (constants.go), always listed, as
+// its value may change.
 
 // algorithms maps each rate policy to the name of its runtime.Algorithm
 // constant, from the runtime's table.
@@ -23,23 +26,23 @@ var algorithms = func() map[string]string {
 
 // rateSpec renders one rate directive as a runtime.RateSpec, listing only
 // fields that differ from their defaults.
-func rateSpec(d *directive) jen.Code {
+func rateSpec(r *renderer, d *directive) jen.Code {
 	fields := []jen.Code{}
 	if a := d.get("name"); a != nil {
 		fields = append(fields, field("Name", jen.Lit(a.s)))
 	}
 	fields = append(fields,
 		field("Algorithm", rt(algorithms[d.policy])),
-		field("Quota", jen.Lit(int(d.get("quota").i))),
-		field("Duration", durationCode(d.get("duration").d)))
+		field("Quota", intCode(r, d.get("quota"), types.Int64)),
+		field("Duration", durCode(r, d.get("duration"))))
 	if a := d.get("burst"); a != nil {
-		fields = append(fields, field("Burst", jen.Lit(int(a.i))))
+		fields = append(fields, field("Burst", intCode(r, a, types.Int64)))
 	}
 	if a := d.get("bucket"); a != nil {
-		fields = append(fields, field("Bucket", jen.Lit(int(a.i))))
+		fields = append(fields, field("Bucket", intCode(r, a, types.Int64)))
 	}
-	if a := d.get("wait"); a != nil && a.d > 0 {
-		fields = append(fields, field("Wait", durationCode(a.d)))
+	if a := d.get("wait"); a != nil && (a.constant != nil || a.d > 0) {
+		fields = append(fields, field("Wait", durCode(r, a)))
 	}
 	if a := d.get("fail"); a != nil && a.s == "closed" {
 		fields = append(fields, field("Fail", rt("FailClosed")))
@@ -65,10 +68,10 @@ func quotasCode(qs []quota) jen.Code {
 	return jen.Index().Add(rt("Quota")).Values(items...)
 }
 
-func concurrencySpec(name string, d *directive) jen.Code {
-	fields := []jen.Code{field("Name", jen.Lit(name)), field("Capacity", jen.Lit(int(d.get("capacity").i)))}
-	if a := d.get("queue"); a != nil && a.i > 0 {
-		fields = append(fields, field("Queue", jen.Lit(int(a.i))))
+func concurrencySpec(r *renderer, name string, d *directive) jen.Code {
+	fields := []jen.Code{field("Name", jen.Lit(name)), field("Capacity", intCode(r, d.get("capacity"), types.Int))}
+	if a := d.get("queue"); a != nil && (a.constant != nil || a.i > 0) {
+		fields = append(fields, field("Queue", intCode(r, a, types.Int)))
 	}
 	if a := d.get("consumer_quota"); a != nil {
 		fields = append(fields, field("ConsumerQuotas", quotasCode(a.quotas)))
@@ -79,8 +82,8 @@ func concurrencySpec(name string, d *directive) jen.Code {
 	if a := d.get("order"); a != nil && a.s == "fifo" {
 		fields = append(fields, field("Order", rt("FIFO")))
 	}
-	if a := d.get("max_wait"); a != nil && a.d > 0 {
-		fields = append(fields, field("MaxWait", durationCode(a.d)))
+	if a := d.get("max_wait"); a != nil && (a.constant != nil || a.d > 0) {
+		fields = append(fields, field("MaxWait", durCode(r, a)))
 	}
 	if a := d.get("scope"); a != nil && a.s == "global" {
 		fields = append(fields, field("Scope", rt("ScopeGlobal")))
@@ -88,16 +91,16 @@ func concurrencySpec(name string, d *directive) jen.Code {
 	return rt("ConcurrencySpec").Values(fields...)
 }
 
-func retrySpec(fn *function, d *directive) jen.Code {
-	fields := []jen.Code{field("Name", jen.Lit(fn.fullName)), field("Attempts", jen.Lit(int(d.get("attempts").i)))}
+func retrySpec(r *renderer, fn *function, d *directive) jen.Code {
+	fields := []jen.Code{field("Name", jen.Lit(fn.fullName)), field("Attempts", intCode(r, d.get("attempts"), types.Int))}
 	if a := d.get("backoff"); a != nil && a.s == "constant" {
 		fields = append(fields, field("Backoff", rt("Constant")))
 	}
 	if a := d.get("base"); a != nil {
-		fields = append(fields, field("Base", durationCode(a.d)))
+		fields = append(fields, field("Base", durCode(r, a)))
 	}
 	if a := d.get("max"); a != nil {
-		fields = append(fields, field("Max", durationCode(a.d)))
+		fields = append(fields, field("Max", durCode(r, a)))
 	}
 	if a := d.get("jitter"); a != nil && a.s == "none" {
 		fields = append(fields, field("Jitter", rt("NoJitter")))
@@ -128,18 +131,58 @@ func retrySpec(fn *function, d *directive) jen.Code {
 		fields = append(fields, field("On", on))
 	}
 	if a := d.get("budget"); a != nil {
-		fields = append(fields, field("Budget", jen.Lit(a.f)))
+		fields = append(fields, field("Budget", fracCode(r, a)))
 	}
 	return rt("RetrySpec").Values(fields...)
 }
 
-func cacheSpec(fn *function, d *directive) jen.Code {
-	fields := []jen.Code{field("Name", jen.Lit(fn.fullName)), field("TTL", durationCode(d.get("ttl").d))}
+func cacheSpec(r *renderer, fn *function, d *directive) jen.Code {
+	fields := []jen.Code{field("Name", jen.Lit(fn.fullName)), field("TTL", durCode(r, d.get("ttl")))}
 	if a := d.get("size"); a != nil {
-		fields = append(fields, field("Size", jen.Lit(int(a.i))))
+		fields = append(fields, field("Size", intCode(r, a, types.Int)))
 	}
 	if a := d.get("store"); a != nil && a.s == "shared" {
 		fields = append(fields, field("Shared", jen.True()))
 	}
 	return rt("CacheSpec").Values(fields...)
 }
+
+// intCode writes an integer argument for a field of basic type kind: its
+// literal value, or its constant by name, converted when the constant has
+// a type of its own.
+func intCode(r *renderer, a *arg, kind types.BasicKind) jen.Code {
+	if a.constant == nil {
+		return jen.Lit(int(a.i))
+	}
+	return constCode(r, a.constant, types.Typ[kind])
+}
+
+// fracCode writes a fraction argument for a float64 field.
+func fracCode(r *renderer, a *arg) jen.Code {
+	if a.constant == nil {
+		return jen.Lit(a.f)
+	}
+	return constCode(r, a.constant, types.Typ[types.Float64])
+}
+
+// durCode writes a duration argument: a multiple of its unit, or its
+// constant (a time.Duration) by name.
+func durCode(r *renderer, a *arg) jen.Code {
+	if a.constant == nil {
+		return durationCode(a.d)
+	}
+	c, _ := r.expr(a.constant.expr, a.constant.info)
+	return c
+}
+
+// constCode writes a checked constant expression for a field of type t.
+func constCode(r *renderer, k *keyExpr, t types.Type) jen.Code {
+	c, _ := r.expr(k.expr, k.info)
+	if b, ok := k.typ.(*types.Basic); ok && b.Info()&types.IsUntyped != 0 || types.Identical(k.typ, t) {
+		return c
+	}
+	return jen.Add(typeCodeOf(t)).Call(c)
+}
+
+// typeCodeOf writes a predeclared basic type.
+func typeCodeOf(t types.Type) jen.Code { return jen.Id(t.(*types.Basic).Name()) }

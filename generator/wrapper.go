@@ -9,29 +9,59 @@ import (
 
 // wrapperEmitter writes one function's variables, wrapper and helper.
 type wrapperEmitter struct {
-	fp   *filePlan
-	w    *wrapperPlan
-	fn   *function
-	self string
+	fp *filePlan
+	w  *wrapperPlan
+	fn *function
+	r  *renderer // with the wrapper's names (w.names)
 }
 
-func (e *wrapperEmitter) typ(t types.Type) jen.Code { return typeCode(t, e.self) }
+func (e *wrapperEmitter) typ(t types.Type) jen.Code { return e.r.typ(t) }
 
+// emit writes, in order: the start-up guards of F's constants, the check
+// that F keeps its signature, F's limiter variables, its cache's key and
+// value types, the wrapper, and its helper.
 func (e *wrapperEmitter) emit(f *jen.File) {
+	e.constantGuards(f)
+	f.Line()
+	if !isGeneric(e.fn.sig) {
+		f.Commentf("%s must keep the signature this file was generated for.", e.fn)
+		f.Var().Id("_").Add(e.typ(methodExprType(e.fn.sig))).Op("=").Add(e.funcRef())
+		f.Line()
+	}
+	switch defs := e.limiterVars(); len(defs) {
+	case 0:
+	case 1:
+		f.Var().Add(defs[0])
+	default:
+		f.Var().Defs(defs...)
+	}
+	if e.w.cache != "" {
+		e.cacheTypes(f)
+	}
+	e.wrapperDecl(f)
+	if e.w.helper != "" {
+		e.helperDecl(f)
+	}
+}
+
+// limiterVars defines F's limiters, created once at package
+// initialisation: its rate limits, its own concurrency limiter (a pool=
+// one is the file's), its retry policy and its cache.
+func (e *wrapperEmitter) limiterVars() []jen.Code {
 	w, fn := e.w, e.fn
 	var defs []jen.Code
 	if w.rateVar != "" {
 		args := []jen.Code{jen.Lit(fn.fullName)}
 		for _, d := range fn.rates {
-			args = append(args, rateSpec(d))
+			args = append(args, rateSpec(e.r, d))
 		}
 		defs = append(defs, jen.Id(w.rateVar).Op("=").Add(rt("NewRate")).Call(args...))
 	}
 	if w.pool != nil && w.pool.dir == fn.conc && fn.conc.get("pool") == nil {
-		defs = append(defs, jen.Id(w.pool.v).Op("=").Add(rt("NewConcurrency")).Call(concurrencySpec(w.pool.name, fn.conc)))
+		defs = append(defs, jen.Id(w.pool.v).Op("=").Add(rt("NewConcurrency")).Call(concurrencySpec(e.r, w.pool.name, fn.conc)))
 	}
 	if w.retry != "" {
-		defs = append(defs, jen.Id(w.retry).Op("=").Add(rt("NewRetry")).Call(retrySpec(fn, fn.retry)))
+		defs = append(defs, jen.Id(w.retry).Op("=").Add(rt("NewRetry")).Call(retrySpec(e.r, fn, fn.retry)))
 	}
 	if w.cache != "" {
 		k, v := jen.Id(w.keyType), jen.Id(w.valType)
@@ -40,26 +70,15 @@ func (e *wrapperEmitter) emit(f *jen.File) {
 			// instantiation, keyed by its own key type (see cacheLookup).
 			k, v = jen.Any(), jen.Any()
 		}
-		defs = append(defs, jen.Id(w.cache).Op("=").Add(rt("NewCache")).Types(k, v).Call(cacheSpec(fn, fn.cache)))
+		defs = append(defs, jen.Id(w.cache).Op("=").Add(rt("NewCache")).Types(k, v).Call(cacheSpec(e.r, fn, fn.cache)))
 	}
-	f.Line()
-	if !isGeneric(fn.sig) {
-		f.Commentf("%s must keep the signature this file was generated for.", fn)
-		f.Var().Id("_").Add(e.typ(methodExprType(fn.sig))).Op("=").Add(e.funcRef())
-		f.Line()
-	}
-	switch len(defs) {
-	case 0:
-	case 1:
-		f.Var().Add(defs[0])
-	default:
-		f.Var().Defs(defs...)
-	}
-	if w.cache != "" {
-		e.cacheTypes(f)
-	}
+	return defs
+}
 
-	// The wrapper.
+// wrapperDecl writes the wrapper, with a doc comment listing F's
+// directives.
+func (e *wrapperEmitter) wrapperDecl(f *jen.File) {
+	w, fn := e.w, e.fn
 	f.Line()
 	f.Comment(w.name + " calls " + fn.decl.Name.Name + " through its throttle policies:")
 	f.Comment("")
@@ -72,27 +91,28 @@ func (e *wrapperEmitter) emit(f *jen.File) {
 	}
 	decl.Id(w.name)
 	if tps := fn.sig.TypeParams(); tps.Len() > 0 {
-		decl.Types(typeParamsCode(tps, e.self)...)
+		decl.Types(e.r.typeParams(tps)...)
 	}
 	decl.Params(e.paramDecls()...).Params(e.resultTypes()...).BlockFunc(e.wrapperBody)
 	f.Add(decl)
+}
 
-	if w.helper != "" {
-		f.Line()
-		what := "one attempt of"
-		if fn.retry == nil {
-			what = "a cache miss of"
-		}
-		f.Commentf("%s runs %s %s: its rate, concurrency and timeout policies and the call.", w.helper, what, w.name)
-		h := jen.Func().Id(w.helper)
-		if tps := e.allTypeParams(); len(tps) > 0 {
-			h.Types(tps...)
-		}
-		h.Params(e.helperParams()...).Params(e.resultTypes()...).BlockFunc(func(g *jen.Group) {
-			e.gatesAndCall(g)
-		})
-		f.Add(h)
+// helperDecl writes the function a retry runs per attempt, or a cache per
+// miss: the gates and the call.
+func (e *wrapperEmitter) helperDecl(f *jen.File) {
+	w := e.w
+	f.Line()
+	what := "one attempt of"
+	if e.fn.retry == nil {
+		what = "a cache miss of"
 	}
+	f.Commentf("%s runs %s %s: its rate, concurrency and timeout policies and the call.", w.helper, what, w.name)
+	h := jen.Func().Id(w.helper)
+	if tps := e.allTypeParams(); len(tps) > 0 {
+		h.Types(tps...)
+	}
+	h.Params(e.helperParams()...).Params(e.resultTypes()...).BlockFunc(e.gatesAndCall)
+	f.Add(h)
 }
 
 // methodExprType is the type of F, or of the method expression (*T).M.
@@ -152,14 +172,14 @@ func (e *wrapperEmitter) cacheTypes(f *jen.File) {
 // structs.
 func (e *wrapperEmitter) allTypeParams() []jen.Code {
 	sig := e.fn.sig
-	return append(typeParamsCode(sig.RecvTypeParams(), e.self), typeParamsCode(sig.TypeParams(), e.self)...)
+	return append(e.r.typeParams(sig.RecvTypeParams()), e.r.typeParams(sig.TypeParams())...)
 }
 
 // instance names the key or value struct type, instantiated with the
 // wrapper's type parameters when F is generic: key[K, V].
 func (e *wrapperEmitter) instance(name string) *jen.Statement {
 	sig := e.fn.sig
-	args := append(typeParamNames(sig.RecvTypeParams()), typeParamNames(sig.TypeParams())...)
+	args := append(e.r.typeArgs(sig.RecvTypeParams()), e.r.typeArgs(sig.TypeParams())...)
 	if len(args) == 0 {
 		return jen.Id(name)
 	}
@@ -205,8 +225,8 @@ func (e *wrapperEmitter) helperCall() jen.Code {
 	}
 	args = append(args, e.args(false)...)
 	h := jen.Id(e.w.helper)
-	if tps := typeParamNames(e.fn.sig.RecvTypeParams()); len(tps) > 0 || e.fn.sig.TypeParams().Len() > 0 {
-		h = h.Types(append(tps, typeParamNames(e.fn.sig.TypeParams())...)...)
+	if tps := e.r.typeArgs(e.fn.sig.RecvTypeParams()); len(tps) > 0 || e.fn.sig.TypeParams().Len() > 0 {
+		h = h.Types(append(tps, e.r.typeArgs(e.fn.sig.TypeParams())...)...)
 	}
 	return h.Call(args...)
 }
@@ -228,7 +248,7 @@ func (e *wrapperEmitter) resultTypes() []jen.Code {
 func (e *wrapperEmitter) zeros() []jen.Code {
 	var out []jen.Code
 	for i := range e.w.results {
-		out = append(out, zeroCode(e.fn.sig.Results().At(i).Type(), e.self))
+		out = append(out, e.r.zero(e.fn.sig.Results().At(i).Type()))
 	}
 	return out
 }
@@ -263,7 +283,7 @@ func (e *wrapperEmitter) call(withTimeoutCtx bool) *jen.Statement {
 	} else {
 		f = jen.Id(fn.decl.Name.Name)
 		if tps := fn.sig.TypeParams(); tps.Len() > 0 {
-			f = f.Types(typeParamNames(tps)...)
+			f = f.Types(e.r.typeArgs(tps)...)
 		}
 	}
 	return f.Call(e.args(withTimeoutCtx)...)
@@ -303,7 +323,7 @@ func (e *wrapperEmitter) wrapperBody(g *jen.Group) {
 		g.Var().Id(w.attempt).Int()
 		retryable := jen.Id(w.retry).Dot("Retryable").Call(jen.Id(w.err))
 		for _, k := range fn.on {
-			c, _ := exprCode(k.expr, k.info, e.self)
+			c, _ := e.r.expr(k.expr, k.info)
 			retryable = retryable.Op("||").Qual("errors", "Is").Call(jen.Id(w.err), c)
 		}
 		if len(fn.on) > 0 {
@@ -334,7 +354,7 @@ func (e *wrapperEmitter) cacheLookup(g *jen.Group) {
 	w, fn := e.w, e.fn
 	var key []jen.Code
 	if k := fn.cacheKey; k != nil {
-		c, _ := exprCode(k.expr, k.info, e.self)
+		c, _ := e.r.expr(k.expr, k.info)
 		key = append(key, field("K", c))
 	} else {
 		for i, v := range cacheParams(fn) {
@@ -355,11 +375,7 @@ func (e *wrapperEmitter) cacheLookup(g *jen.Group) {
 	id := func(name string) func() *jen.Statement {
 		return func() *jen.Statement { return jen.Id(name) }
 	}
-	val := w.val
-	if len(w.results) == 0 {
-		val = "_" // only the error: nothing to read from a hit
-	}
-	g.List(jen.Id(val), jen.Id(w.hit), jen.Id(w.flight)).Op(":=").Id(w.cache).Dot("Lookup").Call(jen.Id(w.ctx), e.instance(w.keyType).Values(key...))
+	g.List(jen.Id(w.val), jen.Id(w.hit), jen.Id(w.flight)).Op(":=").Id(w.cache).Dot("Lookup").Call(jen.Id(w.ctx), e.instance(w.keyType).Values(key...))
 	if !isGeneric(fn.sig) {
 		g.If(jen.Id(w.hit)).Block(jen.Return(append(fromV(id(w.val)), jen.Nil())...))
 		g.If(jen.Op("!").Id(w.flight).Dot("Leader").Call()).Block(
@@ -372,14 +388,11 @@ func (e *wrapperEmitter) cacheLookup(g *jen.Group) {
 		// stored value is always this instantiation's value struct. A
 		// waiter's value is nil when the leader failed.
 		g.If(jen.Id(w.hit)).Block(jen.Return(append(fromV(func() *jen.Statement { return jen.Id(w.val).Assert(e.instance(w.valType)) }), jen.Nil())...))
-		wait := []jen.Code{jen.List(jen.Id(w.val), jen.Id(w.err)).Op(":=").Id(w.flight).Dot("Wait").Call(jen.Id(w.ctx))}
-		if len(w.results) == 0 {
-			wait[0] = jen.List(jen.Id("_"), jen.Id(w.err)).Op(":=").Id(w.flight).Dot("Wait").Call(jen.Id(w.ctx))
-		} else {
-			wait = append(wait, jen.List(jen.Id(w.typed), jen.Id("_")).Op(":=").Id(w.val).Assert(e.instance(w.valType)))
-		}
-		wait = append(wait, jen.Return(append(fromV(id(w.typed)), jen.Id(w.err))...))
-		g.If(jen.Op("!").Id(w.flight).Dot("Leader").Call()).Block(wait...)
+		g.If(jen.Op("!").Id(w.flight).Dot("Leader").Call()).Block(
+			jen.List(jen.Id(w.val), jen.Id(w.err)).Op(":=").Id(w.flight).Dot("Wait").Call(jen.Id(w.ctx)),
+			jen.List(jen.Id(w.typed), jen.Id("_")).Op(":=").Id(w.val).Assert(e.instance(w.valType)),
+			jen.Return(append(fromV(id(w.typed)), jen.Id(w.err))...),
+		)
 	}
 	g.Defer().Id(w.cache).Dot("Abandon").Call(jen.Id(w.flight))
 }
@@ -398,108 +411,148 @@ func (e *wrapperEmitter) paramName(v *types.Var) string {
 // gatesAndCall writes the rate and concurrency checks, the timeout and the
 // call of F, ending with a return.
 func (e *wrapperEmitter) gatesAndCall(g *jen.Group) {
-	w, fn := e.w, e.fn
-	errDeclared := false
-	if w.rateVar != "" {
-		var call jen.Code
-		if len(fn.rates) == 1 {
-			call = jen.Id(w.rateVar).Dot("Allow").Call(jen.Id(w.ctx), e.keyCode(fn.rateKeys[0]))
-		} else {
-			keys := []jen.Code{jen.Id(w.ctx)}
-			for _, k := range fn.rateKeys {
-				keys = append(keys, e.keyCode(k))
-			}
-			call = jen.Id(w.rateVar).Dot("AllowKeys").Call(keys...)
-		}
-		g.If(jen.Id(w.err).Op(":=").Add(call), jen.Id(w.err).Op("!=").Nil()).BlockFunc(e.reject)
-	}
-	if w.pool != nil {
-		var acquire *jen.Statement
-		if fn.priority != nil {
-			acquire = jen.Id(w.pool.v).Dot("AcquirePriority").Call(jen.Id(w.ctx), e.keyCode(fn.consumer), e.priorityCode(fn.priority))
-		} else {
-			acquire = jen.Id(w.pool.v).Dot("Acquire").Call(jen.Id(w.ctx), e.keyCode(fn.consumer))
-		}
-		g.List(jen.Id(w.slot), jen.Id(w.err)).Op(":=").Add(acquire)
-		g.If(jen.Id(w.err).Op("!=").Nil()).BlockFunc(e.reject)
-		g.Defer().Id(w.slot).Dot("Release").Call()
-		errDeclared = true
-	}
-	if fn.http {
+	e.rateGate(g)
+	errDeclared := e.concurrencyGate(g)
+	switch fn := e.fn; {
+	case fn.http:
 		g.Add(e.call(false))
+	case fn.timeout != nil && fn.ctxFirst:
+		e.callWithDeadline(g, errDeclared)
+	case fn.timeout != nil:
+		e.callOnTimeoutGoroutine(g, errDeclared)
+	default:
+		e.callAndReturn(g, errDeclared)
+	}
+}
+
+// rateGate asks the function's rate limits, returning the rejection.
+func (e *wrapperEmitter) rateGate(g *jen.Group) {
+	w, fn := e.w, e.fn
+	if w.rateVar == "" {
 		return
 	}
-	results := ids(w.results)
-	assign := func(call jen.Code) {
-		lhs := append([]jen.Code{}, results...)
-		if fn.errLast {
-			lhs = append(lhs, jen.Id(w.err))
+	var call jen.Code
+	if len(fn.rates) == 1 {
+		call = jen.Id(w.rateVar).Dot("Allow").Call(jen.Id(w.ctx), e.keyCode(fn.rateKeys[0]))
+	} else {
+		keys := []jen.Code{jen.Id(w.ctx)}
+		for _, k := range fn.rateKeys {
+			keys = append(keys, e.keyCode(k))
 		}
-		switch {
-		case len(lhs) == 0:
-			g.Add(call)
-		case len(results) == 0 && errDeclared:
-			g.List(lhs...).Op("=").Add(call)
-		default:
-			g.List(lhs...).Op(":=").Add(call)
-		}
+		call = jen.Id(w.rateVar).Dot("AllowKeys").Call(keys...)
 	}
-	errOrNil := func() jen.Code {
-		if fn.errLast {
-			return jen.Id(w.err)
-		}
-		return jen.Nil()
+	g.If(jen.Id(w.err).Op(":=").Add(call), jen.Id(w.err).Op("!=").Nil()).BlockFunc(e.reject)
+}
+
+// concurrencyGate takes a slot of the function's pool, returning the
+// rejection, and releases it when the wrapper returns. It reports whether
+// it declared the err variable.
+func (e *wrapperEmitter) concurrencyGate(g *jen.Group) (errDeclared bool) {
+	w, fn := e.w, e.fn
+	if w.pool == nil {
+		return false
+	}
+	var acquire *jen.Statement
+	if fn.priority != nil {
+		acquire = jen.Id(w.pool.v).Dot("AcquirePriority").Call(jen.Id(w.ctx), e.keyCode(fn.consumer), e.priorityCode(fn.priority))
+	} else {
+		acquire = jen.Id(w.pool.v).Dot("Acquire").Call(jen.Id(w.ctx), e.keyCode(fn.consumer))
+	}
+	g.List(jen.Id(w.slot), jen.Id(w.err)).Op(":=").Add(acquire)
+	g.If(jen.Id(w.err).Op("!=").Nil()).BlockFunc(e.reject)
+	g.Defer().Id(w.slot).Dot("Release").Call()
+	return true
+}
+
+// assignCall calls F, assigning its results (and its error, if it returns
+// one) to the wrapper's locals; := unless every name is declared already.
+func (e *wrapperEmitter) assignCall(g *jen.Group, call jen.Code, errDeclared bool) {
+	results := ids(e.w.results)
+	lhs := append([]jen.Code{}, results...)
+	if e.fn.errLast {
+		lhs = append(lhs, jen.Id(e.w.err))
 	}
 	switch {
-	case fn.timeout != nil && fn.ctxFirst:
-		g.Id(w.tctx).Op(":=").Add(rt("WithTimeout")).Call(jen.Id(w.ctx), durationCode(fn.timeout.get("duration").d))
-		g.Defer().Id(w.tctx).Dot("Cancel").Call()
-		assign(e.call(true))
-		g.Return(append(results, rt("TimeoutError").Call(jen.Id(w.tctx), errOrNil()))...)
-	case fn.timeout != nil:
-		var fields []jen.Code
-		var lhs, out []jen.Code
-		for i := range w.results {
-			name := "R" + strconv.Itoa(i)
-			fields = append(fields, jen.Id(name).Add(e.typ(fn.sig.Results().At(i).Type())))
-			lhs = append(lhs, jen.Id(w.res).Dot(name))
-			out = append(out, jen.Id(w.res).Dot(name))
-		}
-		if fn.errLast {
-			fields = append(fields, jen.Id("Err").Error())
-			lhs = append(lhs, jen.Id(w.res).Dot("Err"))
-			out = append(out, jen.Id(w.res).Dot("Err"))
-		} else {
-			out = append(out, jen.Nil())
-		}
-		var inner []jen.Code
-		if len(lhs) > 0 {
-			inner = append(inner, jen.List(lhs...).Op("=").Add(e.call(false)))
-		} else {
-			inner = append(inner, e.call(false))
-		}
-		inner = append(inner, jen.Return())
-		op, res := ":=", jen.Id(w.res)
-		switch {
-		case len(fields) == 0:
-			res = jen.Id("_")
-			if errDeclared {
-				op = "="
-			}
-		case errDeclared:
-			g.Var().Id(w.res).Struct(fields...)
+	case len(lhs) == 0:
+		g.Add(call)
+	case len(results) == 0 && errDeclared:
+		g.List(lhs...).Op("=").Add(call)
+	default:
+		g.List(lhs...).Op(":=").Add(call)
+	}
+}
+
+// fErr is F's error as the wrapper holds it after assignCall: err, or nil
+// when F returns none.
+func (e *wrapperEmitter) fErr() jen.Code {
+	if e.fn.errLast {
+		return jen.Id(e.w.err)
+	}
+	return jen.Nil()
+}
+
+// callWithDeadline calls F (which takes a context) with a context bounded
+// by the timeout, and returns runtime.TimeoutError's verdict.
+func (e *wrapperEmitter) callWithDeadline(g *jen.Group, errDeclared bool) {
+	w, fn := e.w, e.fn
+	g.Id(w.tctx).Op(":=").Add(rt("WithTimeout")).Call(jen.Id(w.ctx), durCode(e.r, fn.timeout.get("duration")))
+	g.Defer().Id(w.tctx).Dot("Cancel").Call()
+	e.assignCall(g, e.call(true), errDeclared)
+	g.Return(append(ids(w.results), rt("TimeoutError").Call(jen.Id(w.tctx), e.fErr()))...)
+}
+
+// callOnTimeoutGoroutine runs F (which takes no context) through
+// runtime.RunTimeout, its results gathered in one struct.
+func (e *wrapperEmitter) callOnTimeoutGoroutine(g *jen.Group, errDeclared bool) {
+	w, fn := e.w, e.fn
+	var fields, lhs, out []jen.Code
+	for i := range w.results {
+		name := "R" + strconv.Itoa(i)
+		fields = append(fields, jen.Id(name).Add(e.typ(fn.sig.Results().At(i).Type())))
+		lhs = append(lhs, jen.Id(w.res).Dot(name))
+		out = append(out, jen.Id(w.res).Dot(name))
+	}
+	if fn.errLast {
+		fields = append(fields, jen.Id("Err").Error())
+		lhs = append(lhs, jen.Id(w.res).Dot("Err"))
+		out = append(out, jen.Id(w.res).Dot("Err"))
+	} else {
+		out = append(out, jen.Nil())
+	}
+	var inner []jen.Code
+	if len(lhs) > 0 {
+		inner = append(inner, jen.List(lhs...).Op("=").Add(e.call(false)))
+	} else {
+		inner = append(inner, e.call(false))
+	}
+	inner = append(inner, jen.Return())
+	op, res := ":=", jen.Id(w.res)
+	switch {
+	case len(fields) == 0:
+		res = jen.Id("_")
+		if errDeclared {
 			op = "="
 		}
-		fnLit := jen.Func().Params().Params(jen.Id(w.res).Struct(fields...)).Block(inner...)
-		g.List(res, jen.Id(w.err)).Op(op).Add(rt("RunTimeout")).Call(jen.Id(w.ctx), durationCode(fn.timeout.get("duration").d), fnLit)
-		g.If(jen.Id(w.err).Op("!=").Nil()).Block(jen.Return(append(e.zeros(), jen.Id(w.err))...))
-		g.Return(out...)
-	case fn.errLast:
+	case errDeclared:
+		g.Var().Id(w.res).Struct(fields...)
+		op = "="
+	}
+	fnLit := jen.Func().Params().Params(jen.Id(w.res).Struct(fields...)).Block(inner...)
+	g.List(res, jen.Id(w.err)).Op(op).Add(rt("RunTimeout")).Call(jen.Id(w.ctx), durCode(e.r, fn.timeout.get("duration")), fnLit)
+	g.If(jen.Id(w.err).Op("!=").Nil()).Block(jen.Return(append(e.zeros(), jen.Id(w.err))...))
+	g.Return(out...)
+}
+
+// callAndReturn calls F and returns its results, with a nil error added
+// when F returns none.
+func (e *wrapperEmitter) callAndReturn(g *jen.Group, errDeclared bool) {
+	switch results := ids(e.w.results); {
+	case e.fn.errLast:
 		g.Return(e.call(false))
 	case len(results) == 1:
 		g.Return(e.call(false), jen.Nil())
 	default:
-		assign(e.call(false))
+		e.assignCall(g, e.call(false), errDeclared)
 		g.Return(append(results, jen.Nil())...)
 	}
 }
@@ -510,7 +563,7 @@ func (e *wrapperEmitter) keyCode(k *keyExpr) jen.Code {
 	if k == nil {
 		return jen.Lit("")
 	}
-	c, _ := exprCode(k.expr, k.info, e.self)
+	c, _ := e.r.expr(k.expr, k.info)
 	t := types.Default(k.typ)
 	switch k.conv {
 	case convString:
@@ -540,7 +593,7 @@ func primary(k *keyExpr, c jen.Code) jen.Code {
 }
 
 func (e *wrapperEmitter) priorityCode(k *keyExpr) jen.Code {
-	c, _ := exprCode(k.expr, k.info, e.self)
+	c, _ := e.r.expr(k.expr, k.info)
 	if k.conv == convParsePriority {
 		if !types.Identical(types.Default(k.typ), types.Typ[types.String]) {
 			c = jen.String().Call(c)

@@ -1,6 +1,7 @@
-// Command readme keeps README.md's directive reference identical to the
-// generator's directive table: it rewrites the text between the markers
-// <!-- directives:begin --> and <!-- directives:end -->.
+// Command readme keeps README.md's generated sections identical to the
+// generator's tables: the directive reference between the markers
+// <!-- directives:begin --> and <!-- directives:end -->, and the function
+// shapes between <!-- shapes:begin --> and <!-- shapes:end -->.
 //
 // It runs from the repository root through go generate (see ../../doc.go).
 package main
@@ -17,6 +18,9 @@ import (
 const (
 	begin = "<!-- directives:begin -->"
 	end   = "<!-- directives:end -->"
+
+	shapesBegin = "<!-- shapes:begin -->"
+	shapesEnd   = "<!-- shapes:end -->"
 )
 
 func main() {
@@ -31,7 +35,7 @@ func rewrite(path string) error {
 	if err != nil {
 		return err
 	}
-	updated, err := splice(old, generator.DirectiveReference())
+	updated, err := generated(old)
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
@@ -41,8 +45,23 @@ func rewrite(path string) error {
 	return os.WriteFile(path, updated, 0o644)
 }
 
-// splice replaces what stands between the markers in doc with ref.
+// generated returns doc with both generated sections rewritten.
+func generated(doc []byte) ([]byte, error) {
+	doc, err := splice(doc, generator.DirectiveReference())
+	if err != nil {
+		return nil, err
+	}
+	return spliceBetween(doc, shapesBegin, shapesEnd, generator.FunctionShapes())
+}
+
+// splice replaces what stands between the directive markers in doc with ref.
 func splice(doc []byte, ref string) ([]byte, error) {
+	return spliceBetween(doc, begin, end, ref)
+}
+
+// spliceBetween replaces what stands between the markers begin and end in
+// doc with ref.
+func spliceBetween(doc []byte, begin, end, ref string) ([]byte, error) {
 	i := bytes.Index(doc, []byte(begin))
 	j := bytes.Index(doc, []byte(end))
 	if i < 0 || j < i {

@@ -4,23 +4,22 @@ import (
 	"bytes"
 	"os"
 	"testing"
-
-	"github.com/throttlegen/throttlegen/generator"
 )
 
-// TestREADMEInSync fails when README.md's directive reference differs from
-// the generator's table. Fix it with: go generate . (from the repository root).
+// TestREADMEInSync fails when README.md's directive reference or function
+// shapes differ from the generator's tables. Fix it with: go generate .
+// (from the repository root).
 func TestREADMEInSync(t *testing.T) {
 	doc, err := os.ReadFile("../../README.md")
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, err := splice(doc, generator.DirectiveReference())
+	want, err := generated(doc)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(doc, want) {
-		t.Fatal("README.md's directive reference is stale: run `go generate .` at the repository root")
+		t.Fatal("README.md's directive reference or function shapes are stale: run `go generate .` at the repository root")
 	}
 }
 
