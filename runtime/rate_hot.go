@@ -24,6 +24,9 @@ import (
 // algorithms reject what they cannot reserve within w) stands for calls that
 // can wait at most w.
 //
+// A store that forgets its state (redisstore's Clear) calls
+// ForgetRejections, which ends every remembered rejection.
+//
 // The memory is a small direct-mapped table of the hottest keys, read
 // lock-free: a key's slot holds the latest rejection of any key hashing to
 // it, so a cold key only displaces another cold key's entry. It lives with
@@ -38,6 +41,7 @@ const hotSlots = 64
 
 // hotEntry is one remembered rejection.
 type hotEntry struct {
+	epoch   uint64 // rejectionEpoch when remembered
 	key     string
 	until   int64 // µs (the Rate's clock) until which the key is rejected
 	maxWait int64 // the call's wait bound in µs, -1 unbounded
@@ -56,7 +60,7 @@ func (h *hotKeys) slot(key string) *atomic.Pointer[hotEntry] {
 // maxWait is still rejected at time now, or 0 when the store must decide.
 func (h *hotKeys) rejected(key string, now, maxWait int64) int64 {
 	e := h.slot(key).Load()
-	if e == nil || now >= e.until || e.key != key {
+	if e == nil || now >= e.until || e.key != key || e.epoch != rejectionEpoch.Load() {
 		return 0
 	}
 	if e.maxWait >= 0 && (maxWait < 0 || maxWait > e.maxWait) {
@@ -71,5 +75,14 @@ func (h *hotKeys) remember(key string, sent, retryAfter, maxWait int64) {
 	if retryAfter <= 0 {
 		return
 	}
-	h.slot(key).Store(&hotEntry{key: key, until: sent + retryAfter, maxWait: maxWait})
+	h.slot(key).Store(&hotEntry{epoch: rejectionEpoch.Load(), key: key, until: sent + retryAfter, maxWait: maxWait})
 }
+
+// rejectionEpoch counts the calls of ForgetRejections.
+var rejectionEpoch atomic.Uint64
+
+// ForgetRejections ends the rejections that limiters remember from their
+// stores' answers (docs/spec.md §7, hot keys), so that the next call of every
+// key asks its store. A Store whose state is cleared or replaced calls it:
+// redisstore's Clear does.
+func ForgetRejections() { rejectionEpoch.Add(1) }

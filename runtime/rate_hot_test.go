@@ -80,6 +80,11 @@ func TestHotKeyRejectionMemory(t *testing.T) {
 	if err := r.Allow(ctx, "cold"); err != nil {
 		t.Fatalf("another key: %v", err)
 	}
+	ForgetRejections() // as a store does when its state is cleared
+	asked = st.count()
+	if err := r.Allow(ctx, "hot"); !errors.Is(err, ErrThrottled) || st.count() != asked+1 {
+		t.Fatalf("after ForgetRejections: %v, store asked %d times, want once", err, st.count()-asked)
+	}
 	clk.Advance(100 * time.Millisecond) // RetryAfter has passed
 	asked = st.count()
 	if err := r.Allow(ctx, "hot"); err != nil {

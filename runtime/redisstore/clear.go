@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/throttlegen/throttlegen/runtime"
 )
 
 // clearScanCount is the COUNT hint of each SCAN step of Clear.
@@ -13,8 +15,12 @@ const clearScanCount = 1000
 // Clear deletes every key the store wrote under keyspace ks (on a Cluster,
 // on every master), with SCAN and UNLINK: it never blocks the server with
 // KEYS or FLUSHDB and leaves other keyspaces alone. Keys written while Clear
-// runs may survive it.
+// runs may survive it. It also ends the rejections limiters remember from
+// the store's answers (runtime.ForgetRejections).
 func (s *Store) Clear(ctx context.Context, ks string) error {
+	// Limiters' remembered rejections would outlast the state they came
+	// from: forget them once the keys are gone.
+	defer runtime.ForgetRejections()
 	match := globEscape(prefix(ks)) + ":{*"
 	switch c := s.client.(type) {
 	case *redis.ClusterClient:
