@@ -16,6 +16,13 @@ type FailPolicy uint8
 const (
 	FailOpen   FailPolicy = iota // admit the call (the default)
 	FailClosed                   // reject it with an error wrapping ErrStoreUnavailable
+	// FailLocal decides the call in this process, by an in-memory limit
+	// holding this process's share: quota, burst and bucket divided by the
+	// number of processes the store saw deciding in the keyspace during the
+	// last minute (ProcessCounter; 1 for a store that does not count them),
+	// rounded up. When the store answers again, decisions return to it;
+	// local decisions are not replayed.
+	FailLocal
 )
 
 // Scope says where a limiter keeps its state.
@@ -126,7 +133,7 @@ func NewRate(function string, specs ...RateSpec) *Rate {
 		l := Limit{Name: s.Name, Algorithm: s.Algorithm, Quota: s.Quota,
 			Duration: s.Duration, Burst: s.Burst, Bucket: s.Bucket}
 		if _, err := limitParams(&l); err != nil || s.Wait < 0 || s.Burst < 0 || s.Bucket < 0 ||
-			s.Fail > FailClosed || s.Scope > ScopeGlobal {
+			s.Fail > FailLocal || s.Scope > ScopeGlobal {
 			panic(fmt.Sprintf("throttle: NewRate(%s): invalid spec %+v", function, s))
 		}
 		rl := registerLimit(function, l)

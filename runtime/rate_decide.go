@@ -24,6 +24,8 @@ type rateRes struct {
 	avail       AvailabilityReporter // store, when it implements it
 	storeLimits []*Limit
 	hot         []*hotKeys // the rejection memory of each store-decided spec
+	local       bool       // some store-decided spec fails locally
+	shares      []localShare // per store-decided spec: its fail=local share
 	closed      bool       // some store-decided spec fails closed
 }
 
@@ -53,6 +55,7 @@ func (r *Rate) resolve(cfg *config) *rateRes {
 		res.storeLimits = append(res.storeLimits, s.limit)
 		res.hot = append(res.hot, newHotKeys())
 		res.closed = res.closed || s.Fail == FailClosed
+		res.local = res.local || s.Fail == FailLocal
 	}
 	res.allMem = len(res.storeIdx) == 0
 	if res.allMem {
@@ -60,6 +63,7 @@ func (r *Rate) resolve(cfg *config) *rateRes {
 	} else {
 		res.store = cfg.store
 		res.avail, _ = cfg.store.(AvailabilityReporter)
+		res.shares = make([]localShare, len(res.storeIdx))
 	}
 	r.res.Store(res)
 	return res
@@ -134,6 +138,9 @@ func (r *Rate) decide(ctx context.Context, res *rateRes, keys []string, maxWait 
 		if res.closed {
 			r.undoMem(res, keys, memNow)
 			return Decision{Rejected: -1}, err
+		}
+		if res.local {
+			return r.decideLocal(res, keys, dm, memNow, maxWait), err
 		}
 		return dm, err
 	}
@@ -251,7 +258,7 @@ func (r *Rate) storeError(err error) error {
 func (r *Rate) finish(ctx context.Context, cfg *config, res *rateRes, keys []string, d Decision, err error, waited *int64) (_ error, again bool) {
 	var storeErr error // reported to the hook with the final decision
 	if err != nil {
-		if !d.Allowed { // fail=closed
+		if !d.Allowed && d.Reason == 0 { // fail=closed
 			storeErr = r.storeError(err)
 			r.emit(cfg, keys, false, -1, 0, *waited, storeErr)
 			return storeErr, false
@@ -292,7 +299,7 @@ func (r *Rate) finish(ctx context.Context, cfg *config, res *rateRes, keys []str
 	}
 	rej := r.reject(ctx, s, keys[i], d.Reason, d.RetryAfter, *waited)
 	if cfg.hook != nil {
-		r.emit(cfg, keys, false, i, rej.(*ThrottledError).Reason, *waited, nil)
+		r.emit(cfg, keys, false, i, rej.(*ThrottledError).Reason, *waited, storeErr)
 	}
 	return rej, false
 }

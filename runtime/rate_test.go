@@ -460,8 +460,8 @@ func (s *unavailableStore) Decide(context.Context, *Request) (Decision, error) {
 func (s *unavailableStore) Cancel(context.Context, *Request) error { return nil }
 
 // TestAvailabilityReporter: a store that reports itself unavailable is not
-// asked; fail=open admits and fail=closed fails with the store's error,
-// named once, and neither allocates.
+// asked; fail=open admits, fail=closed fails with the store's error, named
+// once, fail=local decides in memory, and none of them allocates.
 func TestAvailabilityReporter(t *testing.T) {
 	st := &unavailableStore{err: fmt.Errorf("%w: breaker open", ErrStoreUnavailable)}
 	useRateConfig(t, WithStore(st))
@@ -481,9 +481,13 @@ func TestAvailabilityReporter(t *testing.T) {
 	if n := st.decides.Load(); n != 0 {
 		t.Fatalf("the store was asked %d times while unavailable", n)
 	}
+	local := NewRate(name+"local", RateSpec{Algorithm: GCRA, Quota: 1 << 40, Duration: time.Hour, Fail: FailLocal})
 	allocs := testing.AllocsPerRun(100, func() {
 		_ = open.Allow(ctx, "k")
 		_ = closed.Allow(ctx, "k")
+		if err := local.Allow(ctx, "k"); err != nil {
+			t.Fatalf("fail=local: %v", err)
+		}
 	})
 	if allocs != 0 {
 		t.Fatalf("%v allocations per decision pair while the store is unavailable", allocs)

@@ -34,6 +34,15 @@ type AvailabilityReporter interface {
 	Unavailable() error
 }
 
+// ProcessCounter is implemented by a Store that knows how many processes
+// decide in a keyspace (each process that uses it counts itself, without an
+// extra round trip per decision). While the store cannot answer, a
+// fail=local limit holds quota/Processes of it in this process. Processes
+// returns at least 1 and must be cheap and safe for concurrent use.
+type ProcessCounter interface {
+	Processes(keyspace string) int
+}
+
 // Request is one decision over one or more limits.
 type Request struct {
 	Keyspace string
