@@ -23,10 +23,10 @@ type rateRes struct {
 	store       Store
 	avail       AvailabilityReporter // store, when it implements it
 	storeLimits []*Limit
-	hot         []*hotKeys // the rejection memory of each store-decided spec
-	local       bool       // some store-decided spec fails locally
+	hot         []*hotKeys   // the rejection memory of each store-decided spec
+	local       bool         // some store-decided spec fails locally
 	shares      []localShare // per store-decided spec: its fail=local share
-	closed      bool       // some store-decided spec fails closed
+	closed      bool         // some store-decided spec fails closed
 }
 
 // now returns the decision time in µs since the Unix epoch.
