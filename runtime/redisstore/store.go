@@ -64,6 +64,7 @@ type Store struct {
 	stats      counters
 	brk        breaker
 	probes     sync.WaitGroup // the breaker's probe running
+	procs      processes
 	misconf    misconfigs
 }
 
@@ -71,7 +72,7 @@ type Store struct {
 // caller's: Close does not close it.
 func New(client redis.UniversalClient, opts ...Option) *Store {
 	s := &Store{client: client, opt: defaultOptions(), quit: make(chan struct{}), stopWD: make(chan struct{}),
-		wake: make(chan struct{}, 1), kick: make(chan struct{}, 1)}
+		wake: make(chan struct{}, 1), kick: make(chan struct{}, 1), procs: newProcesses()}
 	for _, o := range opts {
 		o(&s.opt)
 	}
@@ -115,6 +116,7 @@ func (s *Store) Close() error {
 		close(s.stopWD)
 		s.wdWG.Wait()
 		s.probes.Wait()
+		s.procs.wg.Wait()
 	})
 	return nil
 }
@@ -138,6 +140,7 @@ func (s *Store) Decide(ctx context.Context, req *runtime.Request) (runtime.Decis
 	if err := s.guard(); err != nil {
 		return runtime.Decision{}, err
 	}
+	s.seen(req.Keyspace)
 	c := s.getCall()
 	c.prepare(req, modeDecide, s.opt.spread)
 	if err := s.do(ctx, c); err != nil {
