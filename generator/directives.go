@@ -89,7 +89,7 @@ var commonRate = []argSpec{
 	{name: "key", typ: argExpr, doc: "the caller's key: a string, integer, []byte or fmt.Stringer expression over the parameters; default: one limit for all callers"},
 	{name: "name", typ: argName, doc: "the limit's identity; functions with the same name and policy share one limit", def: "importpath.Func"},
 	{name: "wait", typ: argDuration, zeroOK: true, def: "0", doc: "when rejected, wait up to this long (never past the context's deadline) instead of failing"},
-	{name: "fail", typ: argEnum, values: []string{"open", "closed"}, def: "open", doc: "what happens when the store cannot answer"},
+	{name: "fail", typ: argEnum, values: []string{"open", "closed", "local"}, def: "open", doc: "what happens when the store cannot answer: open admits, closed rejects with ErrStoreUnavailable, local decides in this process with its share of the limit (quota, burst and bucket divided by the processes deciding in the keyspace)"},
 	{name: "scope", typ: argEnum, values: []string{"local", "global"}, def: "global", doc: "local always uses the in-memory store; global uses the configured store"},
 }
 

@@ -46,6 +46,8 @@ func rateSpec(r *renderer, d *directive) jen.Code {
 	}
 	if a := d.get("fail"); a != nil && a.s == "closed" {
 		fields = append(fields, field("Fail", rt("FailClosed")))
+	} else if a != nil && a.s == "local" {
+		fields = append(fields, field("Fail", rt("FailLocal")))
 	}
 	if a := d.get("scope"); a != nil && a.s == "local" {
 		fields = append(fields, field("Scope", rt("ScopeLocal")))

@@ -44,7 +44,7 @@ return redis.call('ZCARD', KEYS[1])
 type processes struct {
 	id      string
 	last    atomic.Pointer[string] // the keyspace seen last: the common case, checked first
-	counts  sync.Map // keyspace → *atomic.Int64
+	counts  sync.Map               // keyspace → *atomic.Int64
 	started atomic.Bool
 	kick    chan struct{} // cap 1: a new keyspace to announce at once
 	wg      sync.WaitGroup
