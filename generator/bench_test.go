@@ -32,7 +32,7 @@ func bigPackage(tb testing.TB, dir string, n int) {
 
 // BenchmarkGenerate1000 generates one package holding 1,000 annotated
 // functions and reports the time spent loading (packages.Load) and in the
-// generator's own phases (scan, check, plan, emit), and the latter's share
+// generator's own phases (parse, check, plan, emit), and the latter's share
 // of the whole run.
 func BenchmarkGenerate1000(b *testing.B) {
 	mod, env := tempModule(b)
@@ -101,7 +101,7 @@ func benchGenerate(b *testing.B, cfg *Config, edit func()) {
 	b.ReportMetric(float64(size), "output-bytes")
 }
 
-// BenchmarkPhases1000 runs the generator's own phases (scan, check, plan,
+// BenchmarkPhases1000 runs the generator's own phases (parse, check, plan,
 // emit) over one loaded package of 1,000 annotated functions, without the
 // load: the benchmark to profile (go test -bench Phases1000 -cpuprofile).
 func BenchmarkPhases1000(b *testing.B) {

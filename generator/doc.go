@@ -11,7 +11,7 @@
 //     an empty file, so a stale or broken throttle_gen.go never stops a
 //     regeneration, and type errors are judged per annotated function (a
 //     call of a wrapper that does not exist yet is no error).
-//   - scan: every //throttle: line is parsed against the one table of
+//   - parse: every //throttle: line is parsed against the one table of
 //     directives (see DirectiveReference), with exact positions; near-misses
 //     that gofmt would turn into prose, directives on anything but a func
 //     declaration, and directives in files with build constraints are errors.

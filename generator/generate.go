@@ -87,7 +87,7 @@ func generate(cfg *Config, pkgs []*packages.Package, fset *token.FileSet) ([]Fil
 		if p.Types == nil || p.TypesInfo == nil {
 			continue
 		}
-		fns, expr, serrs := scan(p, fset, cfg)
+		fns, expr, serrs := parseFiles(p, fset, cfg)
 		errs = append(errs, serrs...)
 		for _, fn := range fns {
 			errs = append(errs, check(fn, fset, cfg)...)

@@ -43,7 +43,7 @@ type function struct {
 	on       []*keyExpr
 }
 
-// scan finds every directive of p's files: it returns the annotated
+// parseFiles finds and parses every directive of p's files: it returns the annotated
 // functions in source order, and errors for malformed directives, for
 // directives on anything else, and for directives in files with build
 // constraints.
@@ -51,7 +51,7 @@ type function struct {
 // When every file of the package carries the same build constraint, the
 // package exists only where it holds: directives are accepted, and the
 // constraint is returned for the generated file to carry too.
-func scan(p *packages.Package, fset *token.FileSet, cfg *Config) ([]*function, string, ErrorList) {
+func parseFiles(p *packages.Package, fset *token.FileSet, cfg *Config) ([]*function, string, ErrorList) {
 	var fns []*function
 	var errs ErrorList
 	pkgExpr := packageConstraint(p, fset, cfg)
