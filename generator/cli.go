@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -134,6 +135,18 @@ func Run(args []string, stdout, stderr io.Writer) int {
 			return ExitFail
 		}
 		return ExitOK
+	}
+	if os.Getenv("GOFILE") == "" {
+		// Run directly, not by go generate: a file left without wrappers
+		// is removed. go generate lists a package's files before running
+		// the generator and reads each afterwards, so there it is only
+		// reduced to its header and package clause (docs/spec.md §3).
+		files = slices.Clone(files)
+		for i, f := range files {
+			if f.Empty {
+				files[i] = File{Path: f.Path}
+			}
+		}
 	}
 	var before map[string]Status
 	if *verbose {

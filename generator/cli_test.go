@@ -135,22 +135,29 @@ func TestRun(t *testing.T) {
 	must(t, os.Remove(filepath.Join(dir, "limits_gen.go")))
 
 	// No directive left: the file is left over, then reduced to its header
-	// and package clause (go generate may still mean to read it), which
-	// -check accepts, as it accepts no file at all.
+	// and package clause under go generate (which may still mean to read
+	// it), removed otherwise; -check accepts either.
 	writeFile(t, filepath.Join(dir, "app.go"), strings.ReplaceAll(cliSource, "//throttle:", "// Throttled by hand: "))
 	if code, _, stderr := run(t, "-check"); code != ExitFail || !strings.Contains(stderr, DefaultOutput+": left over") {
 		t.Errorf("-check with no directive left: %d %q", code, stderr)
 	}
+	t.Setenv("GOFILE", "app.go")
 	if code, _, stderr := run(t); code != ExitOK {
 		t.Fatalf("generate with no directive: %d %s", code, stderr)
 	}
+	os.Unsetenv("GOFILE")
 	if got, err := os.ReadFile(out); err != nil || string(got) != header+"\n\npackage app\n" {
 		t.Errorf("the left-over file was not reduced to its header and package clause: %q %v", got, err)
 	}
 	if code, _, stderr := run(t, "-check"); code != ExitOK {
 		t.Errorf("-check of the reduced file: %d %q", code, stderr)
 	}
-	must(t, os.Remove(out))
+	if code, _, stderr := run(t); code != ExitOK {
+		t.Fatalf("generate with no directive, not under go generate: %d %s", code, stderr)
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Errorf("the reduced file was not removed by a direct run: %v", err)
+	}
 	if code, _, stderr := run(t, "-check"); code != ExitOK {
 		t.Errorf("-check with neither directive nor file: %d %q", code, stderr)
 	}
@@ -287,11 +294,11 @@ func TestRunConstrained(t *testing.T) {
 	if code != ExitOK {
 		t.Fatalf("generate after removing the constrained file: %d %q", code, stderr)
 	}
-	wantV := "throttle_gen.go: unchanged, 1 wrapper: FThrottled\nw_windows_throttle_gen.go: reduced to its header and package clause: no directive left\n"
+	wantV := "throttle_gen.go: unchanged, 1 wrapper: FThrottled\nw_windows_throttle_gen.go: removed\n"
 	if stderr != wantV {
 		t.Errorf("-v said %q, want %q", stderr, wantV)
 	}
-	if got, _ := os.ReadFile(gen); string(got) != header+"\n\npackage plat\n" {
-		t.Errorf("left-over constrained file not reduced: %q", got)
+	if _, err := os.Stat(gen); !os.IsNotExist(err) {
+		t.Errorf("left-over constrained file not removed: %v", err)
 	}
 }

@@ -38,9 +38,9 @@
 // constraint) for those of a constrained file NAME.go, and
 // throttle_gen_test.go and throttle_gen_external_test.go for those of the
 // internal and external test packages. A generated file left without
-// wrappers is reduced to its header and package clause, not removed: go
-// generate lists a package's files before running the generator and reads
-// them all afterwards.
+// wrappers is removed, or, when go generate runs the generator, reduced to
+// its header and package clause: go generate lists a package's files
+// before running it and reads them all afterwards. -check accepts both.
 //
 // Output is deterministic: the same input gives byte-identical files.
 //
