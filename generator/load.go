@@ -48,7 +48,7 @@ func isGenerated(src []byte) bool {
 // file (package clause only): it may be stale, name functions that no
 // longer exist, or not parse at all, and none of that is the user's error.
 // Files the host's build excludes, and test files, are loaded later, only
-// when they hold directives (see loadMore).
+// when they hold directives (see sources).
 func load(cfg *Config) ([]*packages.Package, *token.FileSet, ErrorList) {
 	fset := token.NewFileSet()
 	pkgs, errs := loadWith(cfg, fset, cfg.Env, cfg.Tags, false, cfg.patterns())
@@ -66,7 +66,7 @@ func (c *Config) patterns() []string {
 // the process's), the build tags and, when tests is set, the packages'
 // tests. Errors of the load are returned located, except the ones the
 // generator judges itself: type errors (see check), and a package whose
-// files the build configuration excludes (see loadMore).
+// files the build configuration excludes (see sources).
 func loadWith(cfg *Config, fset *token.FileSet, env, tags []string, tests bool, patterns []string) ([]*packages.Package, ErrorList) {
 	var flags []string
 	if len(tags) > 0 {
@@ -111,8 +111,9 @@ func loadWith(cfg *Config, fset *token.FileSet, env, tags []string, tests bool, 
 				// error here).
 				continue
 			}
-			if e.Kind == packages.ListError && strings.HasPrefix(e.Msg, "build constraints exclude all Go files in ") {
-				continue // its directives are loaded where they hold, see loadMore
+			if e.Kind == packages.ListError && (strings.HasPrefix(e.Msg, "build constraints exclude all Go files in ") ||
+				strings.HasPrefix(e.Msg, "no non-test Go files in ")) {
+				continue // its directives are loaded where they hold, or with its tests: see sources
 			}
 			pos := parsePos(e.Pos)
 			if pos.Filename != "" && !filepath.IsAbs(pos.Filename) {
@@ -182,6 +183,9 @@ func isOwnOutput(cfg *Config, filename string) bool {
 
 // pkgDir returns the directory of p's files, or "" when it has none.
 func pkgDir(p *packages.Package) string {
+	if p.Dir != "" {
+		return p.Dir
+	}
 	for _, files := range [][]string{p.GoFiles, p.CompiledGoFiles, p.IgnoredFiles, p.OtherFiles} {
 		if len(files) > 0 {
 			return filepath.Dir(files[0])
