@@ -15,8 +15,10 @@
 // concurrency policy, the two that accept every function shape; functions
 // named init or main and functions without a body are left alone, as are
 // _test.go files (their packages would need the modules' test-only
-// dependencies) and files only older Go releases build (//go:build !go1.N),
-// which no platform lets this toolchain load.
+// dependencies), files only older Go releases build (//go:build !go1.N),
+// which no platform lets this toolchain load, and //go:build ignore files.
+// A package no file of which the host builds is built and vetted for
+// darwin or windows.
 package main
 
 import (
@@ -32,6 +34,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -211,8 +214,20 @@ func checkModule(repo, work, tool, mod string, verbose bool) (tally, error) {
 			if i == 0 {
 				t.wraps += countWrappers(out)
 			}
+			if err != nil && i > 0 && bytes.Contains(out, []byte("build constraints exclude all Go files")) {
+				// A package of another platform: build and vet it there.
+				for _, port := range []string{"darwin/arm64", "windows/amd64"} {
+					goos, goarch, _ := strings.Cut(port, "/")
+					cmd := exec.Command(step[0], step[1:]...)
+					cmd.Dir = dir
+					cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=mod", "GOOS="+goos, "GOARCH="+goarch, "CGO_ENABLED=0")
+					if out, err = cmd.CombinedOutput(); err == nil || !bytes.Contains(out, []byte("build constraints exclude all Go files")) {
+						break
+					}
+				}
+			}
 			if err != nil && i > 0 {
-				if before, berr := command(orig, step[0], step[1:]...); berr != nil && bytes.Equal(before, out) {
+				if before, berr := command(orig, step[0], step[1:]...); berr != nil && sameFindings(before, out) {
 					t.preexisting = append(t.preexisting, fmt.Sprintf("%s: go %s fails before annotation too: %s", pkg, step[1], firstLine(out)))
 					continue
 				}
@@ -271,17 +286,30 @@ func annotate(path string) (int, error) {
 	return len(offsets), os.WriteFile(path, b.Bytes(), 0o644)
 }
 
+// ignoreTag matches a build constraint naming the ignore tag.
+var ignoreTag = regexp.MustCompile(`\bignore\b`)
+
+// positions matches the line and column of a file:line:col position.
+var positions = regexp.MustCompile(`:\d+(:\d+)?`)
+
+// sameFindings reports whether two outputs of a failing go command say the
+// same, line numbers aside (annotating moves lines).
+func sameFindings(a, b []byte) bool {
+	return bytes.Equal(positions.ReplaceAll(a, nil), positions.ReplaceAll(b, nil))
+}
+
 // oldGoOnly reports whether f is built only by Go releases older than
-// some release (//go:build !go1.22): the running toolchain cannot load it
-// on any platform, and the generator rejects directives there by design
-// (docs/spec.md §3), so the corpus leaves such files alone.
+// some release (//go:build !go1.22), which the running toolchain cannot
+// load on any platform (the generator rejects directives there by design,
+// docs/spec.md §3), or is no part of its package (//go:build ignore, by
+// convention a program of its own): the corpus leaves such files alone.
 func oldGoOnly(f *ast.File) bool {
 	for _, cg := range f.Comments {
 		if cg.Pos() >= f.Package {
 			break
 		}
 		for _, c := range cg.List {
-			if (constraint.IsGoBuild(c.Text) || constraint.IsPlusBuild(c.Text)) && strings.Contains(c.Text, "!go1.") {
+			if (constraint.IsGoBuild(c.Text) || constraint.IsPlusBuild(c.Text)) && (strings.Contains(c.Text, "!go1.") || ignoreTag.MatchString(c.Text)) {
 				return true
 			}
 		}
