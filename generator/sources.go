@@ -7,6 +7,7 @@ import (
 	"go/parser"
 	"go/scanner"
 	"go/token"
+	"maps"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -85,7 +86,7 @@ func sources(cfg *Config, fset *token.FileSet, pkgs []*packages.Package) ([]sour
 	host := hostPlatform(cfg)
 	type want struct {
 		pkgPaths map[string]bool
-		files    map[string]bool
+		files    map[string]token.Position // → its first directive
 	}
 	more := map[string]*want{} // by variant.String()
 	variants := map[string]variant{}
@@ -152,11 +153,11 @@ func sources(cfg *Config, fset *token.FileSet, pkgs []*packages.Package) ([]sour
 			key := v.String()
 			w := more[key]
 			if w == nil {
-				w = &want{pkgPaths: map[string]bool{}, files: map[string]bool{}}
+				w = &want{pkgPaths: map[string]bool{}, files: map[string]token.Position{}}
 				more[key], variants[key] = w, v
 			}
 			w.pkgPaths[p.PkgPath] = true
-			w.files[name] = true
+			w.files[name] = fns[0].dirs[0].pos
 		}
 	}
 	keys := make([]string, 0, len(more))
@@ -172,15 +173,26 @@ func sources(cfg *Config, fset *token.FileSet, pkgs []*packages.Package) ([]sour
 		}
 		sort.Strings(patterns)
 		loaded, lerrs := loadWith(cfg, fset, variantEnv(cfg, host, v.pl), v.pl.tags, v.tests, patterns)
+		names := slices.Sorted(maps.Keys(w.files))
 		for _, e := range lerrs {
-			e.Msg += " (loading " + key + ")"
+			if e.Pos.Filename != "" {
+				e.Msg += " (loading " + key + ")"
+				errs = append(errs, e)
+				continue
+			}
+			// Not located: say it at each directive that needed the load.
+			for _, name := range names {
+				errs.add(w.files[name], "cannot load %s with its package where its build constraint holds (%s): %s", filepath.Base(name), key, e.Msg)
+			}
 		}
-		errs = append(errs, lerrs...)
+		if len(lerrs) > 0 {
+			continue // reported; its type information would only add noise
+		}
 		found := map[string]bool{}
 		for _, p := range loaded {
 			for _, f := range p.Syntax {
 				name := fset.Position(f.Package).Filename
-				if !w.files[name] || found[name] {
+				if _, ok := w.files[name]; !ok || found[name] {
 					continue
 				}
 				found[name] = true
@@ -188,15 +200,10 @@ func sources(cfg *Config, fset *token.FileSet, pkgs []*packages.Package) ([]sour
 				srcs = append(srcs, source{pkg: p, file: f, name: name, expr: expr})
 			}
 		}
-		var missing []string
-		for name := range w.files {
+		for _, name := range names {
 			if !found[name] {
-				missing = append(missing, name)
+				errs.add(w.files[name], "the go command leaves %s out of its package even when loading %s: move the function to a file of the package", filepath.Base(name), key)
 			}
-		}
-		sort.Strings(missing)
-		for _, name := range missing {
-			errs.add(token.Position{Filename: name, Line: 1, Column: 1}, "holds //throttle: directives, but the go command leaves this file out of its package even when loading %s: move the functions to a file of the package", key)
 		}
 	}
 	return srcs, errs
