@@ -1,7 +1,6 @@
 package generator
 
 import (
-	"bytes"
 	"fmt"
 	"go/parser"
 	"go/token"
@@ -124,9 +123,11 @@ func generate(cfg *Config, pkgs []*packages.Package, fset *token.FileSet) ([]Fil
 	// Every directory's generated files, existing or to be: the main one
 	// first, so that its names never depend on the others'.
 	byDir := map[string][]string{}
+	pkgNames := map[string]string{} // directory → its package's name
 	for _, p := range pkgs {
 		if dir := pkgDir(p); dir != "" && byDir[dir] == nil {
 			byDir[dir] = existingOutputs(cfg, dir)
+			pkgNames[dir] = p.Name
 		}
 	}
 	for path := range outs {
@@ -143,7 +144,7 @@ func generate(cfg *Config, pkgs []*packages.Package, fset *token.FileSet) ([]Fil
 		})
 		top := newNamer(nil)
 		for _, path := range paths {
-			f, ferrs := generateFile(cfg, path, outs[path], top)
+			f, ferrs := generateFile(cfg, path, outs[path], top, pkgNames[dir])
 			errs = append(errs, ferrs...)
 			if f != nil {
 				files = append(files, *f)
@@ -172,7 +173,7 @@ func cmpBool(a, b bool) int {
 // generateFile plans and emits the file at path for o, or, when o is nil
 // (no directive is left for it), reduces the existing file to its header
 // and package clause. It returns nil when there is nothing to write.
-func generateFile(cfg *Config, path string, o *output, top *namer) (*File, ErrorList) {
+func generateFile(cfg *Config, path string, o *output, top *namer, pkgName string) (*File, ErrorList) {
 	var errs ErrorList
 	existing, readErr := os.ReadFile(path)
 	exists := readErr == nil
@@ -186,7 +187,7 @@ func generateFile(cfg *Config, path string, o *output, top *namer) (*File, Error
 		if !exists {
 			return nil, nil
 		}
-		return &File{Path: path, Content: emptyFile(existing, path), Empty: true}, nil
+		return &File{Path: path, Content: emptyFile(existing, path, pkgName), Empty: true}, nil
 	}
 	fp := planFile(cfg, o.pkg, o.fns, path, top)
 	fp.buildExpr = o.expr
@@ -207,17 +208,16 @@ func generateFile(cfg *Config, path string, o *output, top *namer) (*File, Error
 }
 
 // emptyFile is a generated file without wrappers: the header and the
-// package clause of the file it replaces. go generate may still read the
+// package clause of the file it replaces (pkgName's, or its external test
+// package's, when that does not parse). go generate may still read the
 // file after the generator ran (it lists a package's files first), so it
 // is reduced rather than removed.
-func emptyFile(old []byte, path string) []byte {
-	name := "main"
+func emptyFile(old []byte, path, pkgName string) []byte {
+	name := pkgName
 	if f, err := parser.ParseFile(token.NewFileSet(), path, old, parser.PackageClauseOnly); err == nil {
 		name = f.Name.Name
-	} else if i := bytes.Index(old, []byte("\npackage ")); i >= 0 {
-		if fs := strings.Fields(string(old[i+len("\npackage "):])); len(fs) > 0 && token.IsIdentifier(fs[0]) {
-			name = fs[0]
-		}
+	} else if strings.HasSuffix(path, externalTestSuffix+"_test.go") {
+		name += "_test"
 	}
 	return []byte(header + "\n\npackage " + name + "\n")
 }
