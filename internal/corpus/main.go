@@ -14,8 +14,8 @@
 // The directives alternate between a rate policy (gcra) and the
 // concurrency policy, the two that accept every function shape; functions
 // named init or main and functions without a body are left alone, as are
-// _test.go files (their packages would need the modules' test-only
-// dependencies), files only older Go releases build (//go:build !go1.N),
+// _test.go files unless -tests is given (and then the functions go test
+// calls by name), files only older Go releases build (//go:build !go1.N),
 // which no platform lets this toolchain load, and //go:build ignore files.
 // A package no file of which the host builds is built and vetted for
 // darwin or windows.
@@ -40,6 +40,9 @@ import (
 	"time"
 )
 
+// withTests is -tests: annotate _test.go files too.
+var withTests bool
+
 // modules are the modules checked by default, pinned so that a run is
 // repeatable.
 var modules = []string{
@@ -63,6 +66,7 @@ func main() {
 	keep := flag.Bool("keep", false, "keep the annotated copies")
 	verbose := flag.Bool("v", false, "print the output of failing steps")
 	short := flag.Bool("short", false, "check only the first four pinned modules (for CI)")
+	flag.BoolVar(&withTests, "tests", false, "annotate the functions of _test.go files too (but TestX, BenchmarkX, ExampleX, FuzzX)")
 	flag.Parse()
 	mods := flag.Args()
 	switch {
@@ -190,7 +194,7 @@ func checkModule(repo, work, tool, mod string, verbose bool) (tally, error) {
 			}
 			return nil
 		}
-		if !strings.HasSuffix(name, ".go") || strings.HasSuffix(name, "_test.go") {
+		if !strings.HasSuffix(name, ".go") || (!withTests && strings.HasSuffix(name, "_test.go")) {
 			return nil
 		}
 		n, err := annotate(path)
@@ -276,7 +280,7 @@ func annotate(path string) (int, error) {
 	var offsets []int
 	for _, d := range f.Decls {
 		fd, ok := d.(*ast.FuncDecl)
-		if !ok || fd.Body == nil || fd.Name.Name == "init" || fd.Name.Name == "_" || (fd.Name.Name == "main" && fd.Recv == nil) {
+		if !ok || fd.Body == nil || fd.Name.Name == "init" || fd.Name.Name == "_" || (fd.Name.Name == "main" && fd.Recv == nil) || testHook(path, fd) {
 			continue
 		}
 		offsets = append(offsets, lineStart(src, fset.Position(fd.Pos()).Offset))
@@ -321,6 +325,21 @@ func oldGoOnly(f *ast.File) bool {
 			if (constraint.IsGoBuild(c.Text) || constraint.IsPlusBuild(c.Text)) && (strings.Contains(c.Text, "!go1.") || ignoreTag.MatchString(c.Text)) {
 				return true
 			}
+		}
+	}
+	return false
+}
+
+// testHook reports whether fd is a function go test calls by its name
+// (TestX, BenchmarkX, ExampleX, FuzzX, TestMain): its wrapper would be
+// taken for one too, with the wrong signature.
+func testHook(path string, fd *ast.FuncDecl) bool {
+	if !strings.HasSuffix(path, "_test.go") || fd.Recv != nil {
+		return false
+	}
+	for _, prefix := range []string{"Test", "Benchmark", "Example", "Fuzz"} {
+		if strings.HasPrefix(fd.Name.Name, prefix) {
+			return true
 		}
 	}
 	return false
