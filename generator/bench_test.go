@@ -2,11 +2,14 @@ package generator
 
 import (
 	"fmt"
+	"io"
 	"path/filepath"
 	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/tools/go/packages"
 )
 
 // bigPackage writes a package of n annotated functions of varied shapes.
@@ -32,7 +35,7 @@ func bigPackage(tb testing.TB, dir string, n int) {
 
 // BenchmarkGenerate1000 generates one package holding 1,000 annotated
 // functions and reports the time spent loading (packages.Load) and in the
-// generator's own phases (scan, check, plan, emit), and the latter's share
+// generator's own phases (parse, check, plan, emit), and the latter's share
 // of the whole run.
 func BenchmarkGenerate1000(b *testing.B) {
 	mod, env := tempModule(b)
@@ -101,7 +104,7 @@ func benchGenerate(b *testing.B, cfg *Config, edit func()) {
 	b.ReportMetric(float64(size), "output-bytes")
 }
 
-// BenchmarkPhases1000 runs the generator's own phases (scan, check, plan,
+// BenchmarkPhases1000 runs the generator's own phases (parse, check, plan,
 // emit) over one loaded package of 1,000 annotated functions, without the
 // load: the benchmark to profile (go test -bench Phases1000 -cpuprofile).
 func BenchmarkPhases1000(b *testing.B) {
@@ -117,5 +120,74 @@ func BenchmarkPhases1000(b *testing.B) {
 		if _, err := generate(cfg, pkgs, fset); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// bareLoadMode is what a tool that needs a package's syntax and types asks
+// go/packages for: the reference a whole generator run is measured against.
+const bareLoadMode = packages.NeedName | packages.NeedFiles | packages.NeedSyntax | packages.NeedTypes | packages.NeedTypesInfo
+
+// BenchmarkRunVsLoad1000 measures, in one run, the target of issue 14: a
+// whole throttlegen run (Run: load, generate, write) over one package of
+// 1,000 annotated functions against a bare packages.Load of the same
+// package, each iteration doing both, and reports their ratio (target:
+// ≤ 1.5). "unchanged": the package is as the previous run saw it;
+// "edited": it changed since, so go list compiles it again (edited before
+// each of the two measured operations).
+func BenchmarkRunVsLoad1000(b *testing.B) {
+	mod, env := tempModule(b)
+	dir := filepath.Join(mod, "big")
+	bigPackage(b, dir, 1000)
+	for _, kv := range env {
+		if k, v, ok := strings.Cut(kv, "="); ok && (k == "GOFLAGS" || k == "GOWORK") {
+			b.Setenv(k, v)
+		}
+	}
+	b.Chdir(dir)
+	for _, edited := range []bool{false, true} {
+		name := "unchanged"
+		if edited {
+			name = "edited"
+		}
+		b.Run(name, func(b *testing.B) {
+			n := 0
+			edit := func() {
+				if edited {
+					n++
+					writeFileTB(b, filepath.Join(dir, "edit.go"), fmt.Sprintf("package big\n\n// Edit %d.\nfunc edited%d() {}\n", n, n))
+				}
+			}
+			bare := func() {
+				pkgs, err := packages.Load(&packages.Config{Mode: bareLoadMode}, ".")
+				if err != nil || len(pkgs) != 1 || len(pkgs[0].Errors) > 0 {
+					b.Fatal(err, pkgs)
+				}
+			}
+			whole := func() {
+				var stderr strings.Builder
+				if code := Run(nil, io.Discard, &stderr); code != ExitOK {
+					b.Fatal(code, stderr.String())
+				}
+			}
+			bare() // warm the build cache
+			whole()
+			var loadTime, runTime time.Duration
+			for b.Loop() {
+				edit()
+				t0 := time.Now()
+				bare()
+				t1 := time.Now()
+				edit()
+				t2 := time.Now()
+				whole()
+				t3 := time.Now()
+				loadTime += t1.Sub(t0)
+				runTime += t3.Sub(t2)
+			}
+			n64 := float64(b.N)
+			b.ReportMetric(float64(loadTime.Milliseconds())/n64, "load-ms/op")
+			b.ReportMetric(float64(runTime.Milliseconds())/n64, "run-ms/op")
+			b.ReportMetric(float64(runTime)/float64(loadTime), "run/load")
+		})
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -60,6 +61,7 @@ func Run(args []string, stdout, stderr io.Writer) int {
 	suffix := fl.String("suffix", DefaultSuffix, "`word` appended to a function's name to name its wrapper")
 	tags := fl.String("tags", "", "comma-separated build `tags` for loading the packages")
 	version := fl.Bool("version", false, "print the version and exit")
+	verbose := fl.Bool("v", false, "report on stderr each generated file written or left unchanged, and its wrappers")
 	checkOnly := fl.Bool("check", false, "write nothing; exit 0 when every generated file is up to date, 1 when one is stale, missing or left over, 2 on error")
 	fl.Usage = func() {
 		fmt.Fprintf(stderr, "usage: throttlegen [flags] [packages]\n\n")
@@ -135,11 +137,66 @@ func Run(args []string, stdout, stderr io.Writer) int {
 		}
 		return ExitOK
 	}
+	if os.Getenv("GOFILE") == "" {
+		// Run directly, not by go generate: a file left without wrappers
+		// is removed. go generate lists a package's files before running
+		// the generator and reads each afterwards, so there it is only
+		// reduced to its header and package clause (docs/spec.md §3).
+		files = slices.Clone(files)
+		for i, f := range files {
+			if f.Empty {
+				files[i] = File{Path: f.Path}
+			}
+		}
+	}
+	var before map[string]Status
+	if *verbose {
+		if before, err = Check(files); err != nil {
+			fmt.Fprintf(stderr, "throttlegen: %v\n", err)
+			return ExitFail
+		}
+	}
 	if err := Write(files); err != nil {
 		fmt.Fprintf(stderr, "throttlegen: %v\n", err)
 		return ExitFail
 	}
+	if *verbose {
+		report(stderr, wd, files, before)
+	}
 	return ExitOK
+}
+
+// verboseNames is how many wrapper names -v lists per file.
+const verboseNames = 10
+
+// report writes -v's account of a run: one line per generated file, saying
+// whether it was written and which wrappers it declares.
+func report(w io.Writer, wd string, files []File, before map[string]Status) {
+	for _, f := range files {
+		what := "wrote"
+		if before[f.Path] == UpToDate {
+			what = "unchanged"
+		}
+		switch {
+		case f.Empty && what == "unchanged":
+			fmt.Fprintf(w, "%s: unchanged, no wrapper\n", relPath(wd, f.Path))
+		case f.Empty:
+			fmt.Fprintf(w, "%s: reduced to its header and package clause: no directive left\n", relPath(wd, f.Path))
+		case f.Content == nil:
+			fmt.Fprintf(w, "%s: removed\n", relPath(wd, f.Path))
+		default:
+			names := f.Wrappers
+			more := ""
+			if len(names) > verboseNames {
+				names, more = names[:verboseNames], fmt.Sprintf(" and %d more", len(f.Wrappers)-verboseNames)
+			}
+			plural := "s"
+			if len(f.Wrappers) == 1 {
+				plural = ""
+			}
+			fmt.Fprintf(w, "%s: %s, %d wrapper%s: %s%s\n", relPath(wd, f.Path), what, len(f.Wrappers), plural, strings.Join(names, ", "), more)
+		}
+	}
 }
 
 func relPath(wd, p string) string {

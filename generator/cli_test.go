@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -76,8 +77,13 @@ func TestRun(t *testing.T) {
 	if _, err := os.Stat(out); err == nil {
 		t.Fatal("-check wrote the file")
 	}
-	if code, _, stderr := run(t); code != ExitOK {
-		t.Fatalf("generate: %d %s", code, stderr)
+	// Silent by default, as go generate tools are; -v says what it wrote.
+	if code, stdout, stderr := run(t); code != ExitOK || stdout != "" || stderr != "" {
+		t.Fatalf("generate: %d %q %q, want silence", code, stdout, stderr)
+	}
+	must(t, os.Remove(out))
+	if code, _, stderr := run(t, "-v"); code != ExitOK || !regexp.MustCompile(`^throttle_gen.go: wrote, 1 wrapper: GetUserThrottled\n$`).MatchString(stderr) {
+		t.Fatalf("generate -v: %d %q", code, stderr)
 	}
 	gen, err := os.ReadFile(out)
 	must(t, err)
@@ -128,16 +134,38 @@ func TestRun(t *testing.T) {
 	}
 	must(t, os.Remove(filepath.Join(dir, "limits_gen.go")))
 
-	// No directive left: the file is left over, then removed.
+	// No directive left: the file is left over, then reduced to its header
+	// and package clause under go generate (which may still mean to read
+	// it), removed otherwise; -check accepts either.
 	writeFile(t, filepath.Join(dir, "app.go"), strings.ReplaceAll(cliSource, "//throttle:", "// Throttled by hand: "))
 	if code, _, stderr := run(t, "-check"); code != ExitFail || !strings.Contains(stderr, DefaultOutput+": left over") {
 		t.Errorf("-check with no directive left: %d %q", code, stderr)
 	}
+	t.Setenv("GOFILE", "app.go")
 	if code, _, stderr := run(t); code != ExitOK {
 		t.Fatalf("generate with no directive: %d %s", code, stderr)
 	}
+	os.Unsetenv("GOFILE")
+	if got, err := os.ReadFile(out); err != nil || string(got) != header+"\n\npackage app\n" {
+		t.Errorf("the left-over file was not reduced to its header and package clause: %q %v", got, err)
+	}
+	if code, _, stderr := run(t, "-check"); code != ExitOK {
+		t.Errorf("-check of the reduced file: %d %q", code, stderr)
+	}
+	if code, _, stderr := run(t); code != ExitOK {
+		t.Fatalf("generate with no directive, not under go generate: %d %s", code, stderr)
+	}
 	if _, err := os.Stat(out); !os.IsNotExist(err) {
-		t.Errorf("the left-over file was not removed: %v", err)
+		t.Errorf("the reduced file was not removed by a direct run: %v", err)
+	}
+	if code, _, stderr := run(t, "-check"); code != ExitOK {
+		t.Errorf("-check with neither directive nor file: %d %q", code, stderr)
+	}
+	if code, _, _ := run(t); code != ExitOK {
+		t.Errorf("generate with neither directive nor file: %d", code)
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Errorf("a file was created with no directive: %v", err)
 	}
 
 	// A file of that name without the header is never touched.
@@ -185,8 +213,9 @@ func TestDeterministic(t *testing.T) {
 	}
 }
 
-// TestRunTags loads with -tags: a package that exists only under a tag is
-// generated with that tag, and its file carries the constraint.
+// TestRunTags: a package that exists only under a tag is generated the
+// same with and without -tags (its file is loaded where it holds), and the
+// generated file carries the constraint.
 func TestRunTags(t *testing.T) {
 	mod, env := tempModule(t)
 	for _, kv := range env {
@@ -197,15 +226,96 @@ func TestRunTags(t *testing.T) {
 	dir := filepath.Join(mod, "tagged")
 	writeFile(t, filepath.Join(dir, "a.go"), "//go:build special\n\npackage tagged\n\n//throttle:gcra quota=1 duration=1s\nfunc F() error { return nil }\n")
 	t.Chdir(dir)
-	if code, _, stderr := run(t); code != ExitFail {
-		t.Errorf("without -tags: %d %q, want failure", code, stderr)
+	gen := filepath.Join(dir, "a_"+DefaultOutput)
+	if code, _, stderr := run(t); code != ExitOK {
+		t.Fatalf("without -tags: %d %q", code, stderr)
 	}
+	without, err := os.ReadFile(gen)
+	must(t, err)
+	if !bytes.Contains(without, []byte("\n//go:build special\n\npackage tagged\n")) {
+		t.Errorf("the output does not carry the file's constraint:\n%s", without)
+	}
+	if code, _, stderr := run(t, "-tags", "special", "-check"); code != ExitOK {
+		t.Errorf("-check with -tags after a run without: %d %q", code, stderr)
+	}
+	must(t, os.Remove(gen))
 	if code, _, stderr := run(t, "-tags", "special"); code != ExitOK {
 		t.Fatalf("with -tags: %d %q", code, stderr)
 	}
-	out, err := os.ReadFile(filepath.Join(dir, DefaultOutput))
+	with, err := os.ReadFile(gen)
 	must(t, err)
-	if !bytes.Contains(out, []byte("\n//go:build special\n\npackage tagged\n")) {
-		t.Errorf("the output does not carry the package's constraint:\n%s", out)
+	if !bytes.Equal(with, without) {
+		t.Errorf("output differs with -tags:\n%s\nwithout:\n%s", with, without)
+	}
+	if _, err := os.Stat(filepath.Join(dir, DefaultOutput)); !os.IsNotExist(err) {
+		t.Errorf("%s written for a package without unconstrained directives: %v", DefaultOutput, err)
+	}
+}
+
+// TestRunConstrained: -check reports a constrained generated file that is
+// stale, missing or left over, whichever platform's file it is, and a
+// left-over one is reduced, never blocking regeneration.
+func TestRunConstrained(t *testing.T) {
+	mod, env := tempModule(t)
+	for _, kv := range env {
+		if k, v, ok := strings.Cut(kv, "="); ok && (k == "GOFLAGS" || k == "GOWORK") {
+			t.Setenv(k, v)
+		}
+	}
+	dir := filepath.Join(mod, "plat")
+	writeFile(t, filepath.Join(dir, "a.go"), "package plat\n\n//throttle:gcra quota=1 duration=1s\nfunc F() error { return nil }\n")
+	win := "package plat\n\n//throttle:gcra quota=1 duration=1s\nfunc W() error { return nil }\n"
+	writeFile(t, filepath.Join(dir, "w_windows.go"), win)
+	t.Chdir(dir)
+	gen := filepath.Join(dir, "w_windows_"+DefaultOutput)
+	if code, _, stderr := run(t, "-check"); code != ExitFail || !strings.Contains(stderr, "w_windows_"+DefaultOutput+": missing") {
+		t.Errorf("-check before generating: %d %q", code, stderr)
+	}
+	if code, _, stderr := run(t); code != ExitOK {
+		t.Fatalf("generate: %d %q", code, stderr)
+	}
+	if code, _, stderr := run(t, "-check"); code != ExitOK {
+		t.Errorf("-check after generating: %d %q", code, stderr)
+	}
+	// The output does not depend on the host: -check agrees whichever
+	// platform the go command builds for.
+	writeFile(t, filepath.Join(dir, "l_linux.go"), "package plat\n\n//throttle:gcra quota=1 duration=1s\nfunc L() error { return nil }\n")
+	if code, _, stderr := run(t); code != ExitOK {
+		t.Fatalf("generate: %d %q", code, stderr)
+	}
+	for _, port := range crossPorts[:2] {
+		t.Setenv("GOOS", port[0])
+		t.Setenv("GOARCH", port[1])
+		if code, _, stderr := run(t, "-check"); code != ExitOK {
+			t.Errorf("GOOS=%s GOARCH=%s -check after generating on the host: %d %q", port[0], port[1], code, stderr)
+		}
+	}
+	os.Unsetenv("GOOS")
+	os.Unsetenv("GOARCH")
+	must(t, os.Remove(filepath.Join(dir, "l_linux.go")))
+	must(t, os.Remove(filepath.Join(dir, "l_linux_"+DefaultOutput)))
+	writeFile(t, filepath.Join(dir, "w_windows.go"), strings.Replace(win, "quota=1", "quota=2", 1))
+	if code, _, stderr := run(t, "-check"); code != ExitFail || !strings.Contains(stderr, "w_windows_"+DefaultOutput+": stale") {
+		t.Errorf("-check after an edit: %d %q", code, stderr)
+	}
+	// A broken generated file for another platform does not block.
+	writeFile(t, gen, header+"\n//go:build windows\n\npackage plat\n\nthis does not parse\n")
+	if code, _, stderr := run(t); code != ExitOK {
+		t.Fatalf("generate over a broken file: %d %q", code, stderr)
+	}
+	must(t, os.Remove(filepath.Join(dir, "w_windows.go")))
+	if code, _, stderr := run(t, "-check"); code != ExitFail || !strings.Contains(stderr, "w_windows_"+DefaultOutput+": left over") {
+		t.Errorf("-check after removing the constrained file: %d %q", code, stderr)
+	}
+	code, _, stderr := run(t, "-v")
+	if code != ExitOK {
+		t.Fatalf("generate after removing the constrained file: %d %q", code, stderr)
+	}
+	wantV := "throttle_gen.go: unchanged, 1 wrapper: FThrottled\nw_windows_throttle_gen.go: removed\n"
+	if stderr != wantV {
+		t.Errorf("-v said %q, want %q", stderr, wantV)
+	}
+	if _, err := os.Stat(gen); !os.IsNotExist(err) {
+		t.Errorf("left-over constrained file not removed: %v", err)
 	}
 }

@@ -6,15 +6,19 @@
 //
 // Generation runs in phases, each a plain function:
 //
-//   - load: one packages.Load of the requested packages, with syntax and
-//     full type information. The generator's own earlier output is read as
-//     an empty file, so a stale or broken throttle_gen.go never stops a
-//     regeneration, and type errors are judged per annotated function (a
-//     call of a wrapper that does not exist yet is no error).
-//   - scan: every //throttle: line is parsed against the one table of
+//   - load: one packages.Load of the requested packages on the host's
+//     platform, with syntax and full type information. The generator's own
+//     earlier output is read as an empty file, so a stale or broken
+//     generated file never stops a regeneration, and type errors are judged
+//     per annotated function (a call of a wrapper that does not exist yet is
+//     no error). Files the host's build excludes and _test.go files are
+//     loaded only when they hold directives: once more per platform where
+//     their build constraints hold (see findPlatform), or with the tests, so
+//     the output does not depend on the host.
+//   - parse: every //throttle: line is parsed against the one table of
 //     directives (see DirectiveReference), with exact positions; near-misses
-//     that gofmt would turn into prose, directives on anything but a func
-//     declaration, and directives in files with build constraints are errors.
+//     that gofmt would turn into prose, misspelt prefixes and directives on
+//     anything but a func declaration are errors.
 //   - check: each function's signature, shape (context-first, HTTP
 //     handler, error result) and directive expressions are type-checked,
 //     each classified as a constant or a per-call value (classify);
@@ -34,6 +38,15 @@
 // every problem, each located as file:line:col; Write and Check are the
 // separate, small steps that change or compare the disk. Run is the
 // command line.
+//
+// Each package directory gets throttle_gen.go for the functions of files
+// compiled everywhere, NAME_throttle_gen.go (carrying NAME.go's build
+// constraint) for those of a constrained file NAME.go, and
+// throttle_gen_test.go and throttle_gen_external_test.go for those of the
+// internal and external test packages. A generated file left without
+// wrappers is removed, or, when go generate runs the generator, reduced to
+// its header and package clause: go generate lists a package's files
+// before running it and reads them all afterwards. -check accepts both.
 //
 // Output is deterministic: the same input gives byte-identical files.
 //

@@ -27,7 +27,7 @@ func emit(fp *filePlan) ([]byte, error) {
 	f := jen.NewFilePathName(fp.self, fp.pkg.Name)
 	f.HeaderComment(header[len("// "):])
 	if fp.buildExpr != "" {
-		// Every file of the package carries this constraint: so does ours.
+		// The functions' file carries this constraint: so does ours.
 		f.HeaderComment("//go:build " + fp.buildExpr)
 	}
 	for path, name := range fp.imports {

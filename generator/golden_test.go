@@ -5,9 +5,11 @@ import (
 	"errors"
 	"flag"
 	"go/format"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -22,7 +24,6 @@ var update = flag.Bool("update", false, "rewrite the expected outputs of testdat
 // Sections of a golden case holding expectations; every other section is
 // an input file of the case's package.
 const (
-	wantOutput = "want/" + DefaultOutput
 	wantErrors = "want/errors"
 )
 
@@ -137,36 +138,51 @@ func TestGolden(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			var gotOut, gotErrs []byte
+			var gotErrs []byte
+			gotOut := map[string][]byte{} // want/NAME → content
 			if len(errs) > 0 {
 				gotErrs = []byte(errs.Relative(c.dir).Error() + "\n")
 				gotErrs = bytes.ReplaceAll(gotErrs, []byte(mod), []byte("$MOD"))
 			} else {
 				for _, f := range files {
-					if f.Path == filepath.Join(c.dir, DefaultOutput) {
-						gotOut = f.Content
+					if rel, err := filepath.Rel(c.dir, f.Path); err == nil && !strings.HasPrefix(rel, "..") {
+						gotOut["want/"+filepath.ToSlash(rel)] = f.Content
 					}
 				}
 			}
 			if *update {
-				setSection(c.ar, wantOutput, gotOut)
+				for _, f := range slices.Clone(c.ar.Files) {
+					if strings.HasPrefix(f.Name, "want/") && f.Name != wantErrors && gotOut[f.Name] == nil {
+						setSection(c.ar, f.Name, nil)
+					}
+				}
+				for _, name := range slices.Sorted(maps.Keys(gotOut)) {
+					setSection(c.ar, name, gotOut[name])
+				}
 				setSection(c.ar, wantErrors, gotErrs)
 				must(t, os.WriteFile(c.path, txtar.Format(c.ar), 0o644))
 			} else {
 				if want := section(c.ar, wantErrors); !bytes.Equal(gotErrs, want) {
 					t.Errorf("errors:\n%s\nwant:\n%s", gotErrs, want)
 				}
-				if want := section(c.ar, wantOutput); !bytes.Equal(gotOut, want) {
-					t.Errorf("output differs from %s (run go test -run TestGolden -update):\n%s", wantOutput, lineDiff(want, gotOut))
+				for _, f := range c.ar.Files {
+					if strings.HasPrefix(f.Name, "want/") && f.Name != wantErrors && gotOut[f.Name] == nil {
+						t.Errorf("%s was not generated", f.Name)
+					}
+				}
+				for name, got := range gotOut {
+					if want := section(c.ar, name); !bytes.Equal(got, want) {
+						t.Errorf("output differs from %s (run go test -run TestGolden -update):\n%s", name, lineDiff(want, got))
+					}
 				}
 			}
-			if gotOut != nil {
-				if formatted, err := format.Source(gotOut); err != nil || !bytes.Equal(formatted, gotOut) {
-					t.Errorf("output is not gofmt-formatted (%v)", err)
+			for name, got := range gotOut {
+				if formatted, err := format.Source(got); err != nil || !bytes.Equal(formatted, got) {
+					t.Errorf("%s is not gofmt-formatted (%v)", name, err)
 				}
+				must(t, os.WriteFile(filepath.Join(c.dir, strings.TrimPrefix(name, "want/")), got, 0o644))
 			}
-			if gotOut != nil && len(gotErrs) == 0 {
-				must(t, os.WriteFile(filepath.Join(c.dir, DefaultOutput), gotOut, 0o644))
+			if len(gotOut) > 0 && len(gotErrs) == 0 {
 				compile = append(compile, "./"+c.name+"/...")
 			}
 		})
@@ -201,7 +217,36 @@ func TestGolden(t *testing.T) {
 			t.Errorf("go %s of the generated outputs: %v\n%s", args[0], err, out)
 		}
 	}
+	// Cases with constrained files are vetted on other platforms too: each
+	// builds exactly the wrappers of the functions it has.
+	var constrained []string
+	for _, c := range cases {
+		if section(c.ar, wantErrors) != nil {
+			continue
+		}
+		for _, f := range c.ar.Files {
+			if strings.HasPrefix(f.Name, "want/") && bytes.Contains(f.Data, []byte("\n//go:build ")) {
+				constrained = append(constrained, "./"+c.name+"/...")
+				break
+			}
+		}
+	}
+	if len(constrained) == 0 {
+		return
+	}
+	for _, port := range crossPorts {
+		cmd := exec.Command("go", append([]string{"vet"}, constrained...)...)
+		cmd.Dir = mod
+		cmd.Env = append(slices.Clip(env), "GOOS="+port[0], "GOARCH="+port[1], "CGO_ENABLED=0")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Errorf("GOOS=%s GOARCH=%s go vet of the constrained cases: %v\n%s", port[0], port[1], err, out)
+		}
+	}
 }
+
+// crossPorts are the platforms the constrained cases are vetted on besides
+// the host.
+var crossPorts = [][2]string{{"windows", "amd64"}, {"darwin", "arm64"}, {"js", "wasm"}}
 
 func caseOf(mod, path string) string {
 	rel, err := filepath.Rel(mod, path)

@@ -43,24 +43,44 @@ func isGenerated(src []byte) bool {
 	return false
 }
 
-// load loads the packages of cfg once. The generator's own earlier output
-// is parsed as an empty file (package clause only): it may be stale, name
-// functions that no longer exist, or not parse at all, and none of that is
-// the user's error.
+// load loads the packages of cfg once, on the host's platform, without
+// their tests. The generator's own earlier output is parsed as an empty
+// file (package clause only): it may be stale, name functions that no
+// longer exist, or not parse at all, and none of that is the user's error.
+// Files the host's build excludes, and test files, are loaded later, only
+// when they hold directives (see sources).
 func load(cfg *Config) ([]*packages.Package, *token.FileSet, ErrorList) {
 	fset := token.NewFileSet()
+	pkgs, errs := loadWith(cfg, fset, cfg.Env, cfg.Tags, false, cfg.patterns())
+	return pkgs, fset, errs
+}
+
+func (c *Config) patterns() []string {
+	if len(c.Patterns) == 0 {
+		return []string{"."}
+	}
+	return c.Patterns
+}
+
+// loadWith is one packages.Load of patterns with the environment env (nil:
+// the process's), the build tags and, when tests is set, the packages'
+// tests. Errors of the load are returned located, except the ones the
+// generator judges itself: type errors (see check), and a package whose
+// files the build configuration excludes (see sources).
+func loadWith(cfg *Config, fset *token.FileSet, env, tags []string, tests bool, patterns []string) ([]*packages.Package, ErrorList) {
 	var flags []string
-	if len(cfg.Tags) > 0 {
-		flags = append(flags, "-tags="+strings.Join(cfg.Tags, ","))
+	if len(tags) > 0 {
+		flags = append(flags, "-tags="+strings.Join(tags, ","))
 	}
 	pcfg := &packages.Config{
 		Mode:       loadMode,
 		Dir:        cfg.Dir,
-		Env:        cfg.Env,
+		Env:        env,
 		BuildFlags: flags,
+		Tests:      tests,
 		Fset:       fset,
 		ParseFile: func(fset *token.FileSet, filename string, src []byte) (*ast.File, error) {
-			if filepath.Base(filename) == cfg.output() && isGenerated(src) {
+			if cfg.isOutputName(filename) && isGenerated(src) {
 				f, err := parser.ParseFile(fset, filename, src, parser.PackageClauseOnly)
 				if f != nil {
 					f.Imports = nil
@@ -70,15 +90,11 @@ func load(cfg *Config) ([]*packages.Package, *token.FileSet, ErrorList) {
 			return parser.ParseFile(fset, filename, src, parser.ParseComments|parser.SkipObjectResolution)
 		},
 	}
-	patterns := cfg.Patterns
-	if len(patterns) == 0 {
-		patterns = []string{"."}
-	}
 	pkgs, err := packages.Load(pcfg, patterns...)
 	var errs ErrorList
 	if err != nil {
 		errs.add(token.Position{}, "loading packages: %v", err)
-		return nil, fset, errs
+		return nil, errs
 	}
 	if len(pkgs) == 0 {
 		errs.add(token.Position{}, "no packages matched %s", strings.Join(patterns, " "))
@@ -95,6 +111,10 @@ func load(cfg *Config) ([]*packages.Package, *token.FileSet, ErrorList) {
 				// error here).
 				continue
 			}
+			if e.Kind == packages.ListError && (strings.HasPrefix(e.Msg, "build constraints exclude all Go files in ") ||
+				strings.HasPrefix(e.Msg, "no non-test Go files in ")) {
+				continue // its directives are loaded where they hold, or with its tests: see sources
+			}
 			pos := parsePos(e.Pos)
 			if pos.Filename != "" && !filepath.IsAbs(pos.Filename) {
 				base := cfg.Dir
@@ -109,7 +129,7 @@ func load(cfg *Config) ([]*packages.Package, *token.FileSet, ErrorList) {
 			errs = append(errs, &Error{Pos: pos, Msg: e.Msg})
 		}
 	}
-	return pkgs, fset, errs
+	return pkgs, errs
 }
 
 // parsePos reads a "file:line:col" position as go/packages reports it.
@@ -154,7 +174,7 @@ func atoi(s string) (int, bool) {
 
 // isOwnOutput reports whether filename is a file this generator wrote.
 func isOwnOutput(cfg *Config, filename string) bool {
-	if filepath.Base(filename) != cfg.output() {
+	if !cfg.isOutputName(filename) {
 		return false
 	}
 	src, err := os.ReadFile(filename)
@@ -163,6 +183,9 @@ func isOwnOutput(cfg *Config, filename string) bool {
 
 // pkgDir returns the directory of p's files, or "" when it has none.
 func pkgDir(p *packages.Package) string {
+	if p.Dir != "" {
+		return p.Dir
+	}
 	for _, files := range [][]string{p.GoFiles, p.CompiledGoFiles, p.IgnoredFiles, p.OtherFiles} {
 		if len(files) > 0 {
 			return filepath.Dir(files[0])

@@ -104,7 +104,7 @@ func nearMiss(text string) (string, bool) {
 	if strings.HasPrefix(lower, "throttle:") || strings.HasPrefix(lower, "throttle :") {
 		return "malformed directive: write //throttle:POLICY, lower case, with no space after // (gofmt treats this line as prose)", true
 	}
-	return "", false
+	return misspeltPrefix(text)
 }
 
 // parseDirective parses and validates one directive line. text is the

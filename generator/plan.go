@@ -93,11 +93,12 @@ func (n *namer) fresh(base string) string {
 	return name
 }
 
-// planFile names everything of the file for pkg's functions.
-func planFile(cfg *Config, pkg *packages.Package, fns []*function, out string) *filePlan {
+// planFile names everything of the file for pkg's functions. top holds the
+// package-level names already taken by the other files generated in the
+// same directory: files compiled together never declare one name twice.
+func planFile(cfg *Config, pkg *packages.Package, fns []*function, out string, top *namer) *filePlan {
 	fp := &filePlan{cfg: cfg, pkg: pkg, self: pkg.PkgPath, out: out, imports: map[string]string{}}
 	// Package-level names: the user's, then ours.
-	top := newNamer(nil)
 	for _, name := range pkg.Types.Scope().Names() {
 		top.take(name)
 	}

@@ -10,7 +10,8 @@ import (
 
 // Write makes the disk match files: it writes each file whose content
 // differs (through a temporary file and a rename, so readers never see half
-// a file) and removes each file whose Content is nil.
+// a file), except an Empty file that does not exist, and removes each file
+// whose Content is nil.
 func Write(files []File) error {
 	for _, f := range files {
 		if f.Content == nil {
@@ -19,7 +20,8 @@ func Write(files []File) error {
 			}
 			continue
 		}
-		if old, err := os.ReadFile(f.Path); err == nil && bytes.Equal(old, f.Content) {
+		old, err := os.ReadFile(f.Path)
+		if err == nil && bytes.Equal(old, f.Content) || f.Empty && errors.Is(err, fs.ErrNotExist) {
 			continue
 		}
 		tmp, err := os.CreateTemp(filepath.Dir(f.Path), ".throttlegen-*")
@@ -48,7 +50,7 @@ const (
 	UpToDate Status = iota // the file on disk is what Generate produced
 	Stale                  // the file exists with other content
 	Missing                // the file should exist and does not
-	LeftOver               // the file exists and should not (no directive is left)
+	LeftOver               // the file holds wrappers and should not (no directive is left for them)
 )
 
 func (s Status) String() string {
@@ -73,6 +75,10 @@ func Check(files []File) (map[string]Status, error) {
 			return nil, err
 		}
 		switch {
+		case f.Empty && exists && !bytes.Equal(old, f.Content):
+			out[f.Path] = LeftOver
+		case f.Empty:
+			out[f.Path] = UpToDate
 		case f.Content == nil && exists:
 			out[f.Path] = LeftOver
 		case f.Content == nil:

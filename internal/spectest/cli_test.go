@@ -277,3 +277,44 @@ func TestOutputRemovedWhenNoDirectiveLeft(t *testing.T) {
 		t.Error("x_gen.go was not removed")
 	}
 }
+
+// TestGoGenerateLastDirectiveRemoved: once the last directive of a package
+// is removed, go generate ./... exits 0 and no wrapper is left, in the main,
+// constrained and test files alike (docs/spec.md §3), although go generate
+// reads the package's files after the generator ran.
+func TestGoGenerateLastDirectiveRemoved(t *testing.T) {
+	dir := newModule(t, "")
+	const gen = "//go:generate go tool throttlegen\n\n"
+	writeFile(t, filepath.Join(dir, "a.go"), "package a\n\n"+gen+strings.TrimPrefix(srcA, "package a\n"))
+	writeFile(t, filepath.Join(dir, "b_linux.go"), "package a\n\n//throttle:gcra quota=1 duration=1s\nfunc B() error { return nil }\n")
+	writeFile(t, filepath.Join(dir, "c_windows.go"), "package a\n\n//throttle:gcra quota=1 duration=1s\nfunc C() error { return nil }\n")
+	writeFile(t, filepath.Join(dir, "a_test.go"), "package a\n\n//throttle:gcra quota=1 duration=1s\nfunc helper() error { return nil }\n")
+	mustRun(t, dir, "go", "get", "-tool", "github.com/throttlegen/throttlegen/cmd/throttlegen")
+	mustRun(t, dir, "go", "generate", "./...")
+	for _, name := range []string{"throttle_gen.go", "b_linux_throttle_gen.go", "c_windows_throttle_gen.go", "throttle_gen_test.go"} {
+		if !strings.Contains(readFile(t, filepath.Join(dir, name)), "Throttled(") {
+			t.Errorf("go generate wrote no wrapper in %s", name)
+		}
+	}
+	mustRun(t, dir, "go", "vet", "./...")
+
+	for _, name := range []string{"a.go", "b_linux.go", "c_windows.go", "a_test.go"} {
+		src := readFile(t, filepath.Join(dir, name))
+		writeFile(t, filepath.Join(dir, name), strings.ReplaceAll(src, "//throttle:", "// Throttled once: "))
+	}
+	if res := run(t, dir, nil, "go", "generate", "./..."); res.code != 0 {
+		t.Fatalf("go generate with no directive left: %v", res)
+	}
+	matches, _ := filepath.Glob(filepath.Join(dir, "*.go"))
+	for _, m := range matches {
+		if strings.Contains(readFile(t, m), "Throttled(") {
+			t.Errorf("a wrapper is left in %s", filepath.Base(m))
+		}
+	}
+	mustRun(t, dir, "go", "vet", "./...")
+	if res := run(t, dir, nil, "throttlegen", "-check"); res.code != 0 {
+		t.Errorf("-check after go generate: %v", res)
+	}
+	// Run again: nothing to do, still exit 0.
+	mustRun(t, dir, "go", "generate", "./...")
+}
