@@ -42,7 +42,7 @@ func TestParseDirectiveErrors(t *testing.T) {
 		{"//throttle:gcra quota=1x duration=1s", []string{"23: quota=1x: want a whole number"}},
 		{"//throttle:gcra quota=0 duration=1s", []string{"23: quota=0: must be at least 1"}},
 		{"//throttle:gcra quota=1 duration=1s quota=2", []string{"37: argument quota given twice"}},
-		{"//throttle:gcra quota=1 duration=1s fail=opne", []string{`42: fail=opne: want one of open, closed; did you mean "open"?`}},
+		{"//throttle:gcra quota=1 duration=1s fail=opne", []string{`42: fail=opne: want one of open, closed, local; did you mean "open"?`}},
 		{"//throttle:gcra quota=1 duration=1s key=\"a", []string{"41: unterminated quoted value of key"}},
 		{"//throttle:gcra quota=1 duration=1s key=a+", []string{"43: key=: not a Go expression"}},
 		{"//throttle:gcra quota", []string{`17: argument "quota" has no value`}},
