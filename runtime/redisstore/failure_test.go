@@ -33,7 +33,8 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 // fail=open calls always go ahead, fail=closed calls fail with
 // ErrStoreUnavailable while Redis is down, the store counts the errors, and
 // decisions resume by themselves (the restarted server gets the script again
-// through NOSCRIPT).
+// through NOSCRIPT). The breaker opens while Redis is down. The restarted
+// server is empty: a limit exhausted before the kill admits again.
 func TestKillRestartUnderLoad(t *testing.T) {
 	s, srv := newStore(t, redisstore.WithTimeout(200*time.Millisecond))
 	runtime.Configure(runtime.WithStore(s), runtime.WithKeyspace("failover"))
@@ -84,12 +85,22 @@ func TestKillRestartUnderLoad(t *testing.T) {
 	if closedUnavailable.Load() != 0 {
 		t.Fatalf("%d fail=closed errors while Redis was up", closedUnavailable.Load())
 	}
+	// A limit exhausted before the kill, asked through the store itself (the
+	// limiter would answer from its rejection memory).
+	afresh := &runtime.Request{Keyspace: "failover", Keys: []string{""}, Limits: []*runtime.Limit{
+		{Name: "redisstore_test.Afresh", Algorithm: runtime.GCRA, Quota: 1, Duration: time.Hour}}}
+	for i, want := range []bool{true, false} {
+		if d, err := s.Decide(context.Background(), afresh); err != nil || d.Allowed != want {
+			t.Fatalf("call %d of a limit of 1 an hour: %+v, %v", i, d, err)
+		}
+	}
 	t0 := time.Now()
 	srv.Kill()
 	waitFor(t, "fail=closed errors while Redis is down", func() bool { return closedUnavailable.Load() > 16 })
+	waitFor(t, "the breaker answering calls", func() bool { return s.Stats().ShortCircuits > 0 })
 	before := s.Stats()
-	if before.Errors == 0 {
-		t.Fatal("store counted no errors while Redis was down")
+	if before.Errors == 0 || before.BreakerTrips == 0 {
+		t.Fatalf("stats while Redis was down %+v: want errors counted and the breaker tripped", before)
 	}
 	okDown := openOK.Load()
 	waitFor(t, "fail=open calls going ahead while Redis is down", func() bool { return openOK.Load() > okDown+16 })
@@ -107,6 +118,9 @@ func TestKillRestartUnderLoad(t *testing.T) {
 	}
 	if s.Stats().ScriptLoads == 0 {
 		t.Error("the restarted server never needed the script (NOSCRIPT not exercised)")
+	}
+	if d, err := s.Decide(context.Background(), afresh); err != nil || !d.Allowed {
+		t.Errorf("the limit exhausted before the kill, on the restarted (empty) server: %+v, %v; want it admitted afresh", d, err)
 	}
 }
 
