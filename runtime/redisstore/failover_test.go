@@ -17,6 +17,14 @@ import (
 	"github.com/throttlegen/throttlegen/runtime/redisstore"
 )
 
+// callSlack is what a call may take beyond the store's timeout and the
+// batcher watchdog's eighth of it in the tests that bound calls during a
+// fault: room for a loaded 2-core machine under -race (calls of a store
+// with a 200 ms timeout were seen to take up to 660 ms there), well below
+// what a call left to the client would wait (its dial and read timeouts:
+// 5 s and 3 s).
+const callSlack = time.Second
+
 // maxDuration keeps the longest duration it was given.
 type maxDuration struct{ ns atomic.Int64 }
 
@@ -180,10 +188,7 @@ func TestClusterFailover(t *testing.T) {
 		t.Fatalf("%d fail=open errors, %d fail=closed errors not ErrStoreUnavailable; last: %v",
 			openErr.Load(), closedOther.Load(), lastErr.Load())
 	}
-	// The bound is the timeout plus the batcher watchdog's eighth; the rest
-	// is slack for a loaded machine under -race. A client left to itself
-	// would wait for its dial and read timeouts (5 s and 3 s).
-	if d := longest.get(); d > timeout+timeout/8+500*time.Millisecond {
+	if d := longest.get(); d > timeout+timeout/8+callSlack {
 		t.Errorf("a call took %v, want at most about the store's timeout %v", d, timeout)
 	}
 	if downStats.BreakerTrips == 0 || downStats.ShortCircuits == 0 {

@@ -33,10 +33,12 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 // fail=open calls always go ahead, fail=closed calls fail with
 // ErrStoreUnavailable while Redis is down, the store counts the errors, and
 // decisions resume by themselves (the restarted server gets the script again
-// through NOSCRIPT). The breaker opens while Redis is down. The restarted
-// server is empty: a limit exhausted before the kill admits again.
+// through NOSCRIPT). The breaker opens while Redis is down, and no call
+// waits much longer than the store's timeout. The restarted server is
+// empty: a limit exhausted before the kill admits again.
 func TestKillRestartUnderLoad(t *testing.T) {
-	s, srv := newStore(t, redisstore.WithTimeout(200*time.Millisecond))
+	const timeout = 200 * time.Millisecond
+	s, srv := newStore(t, redisstore.WithTimeout(timeout))
 	runtime.Configure(runtime.WithStore(s), runtime.WithKeyspace("failover"))
 	defer runtime.Configure(runtime.WithStore(nil), runtime.WithKeyspace(""))
 
@@ -48,6 +50,7 @@ func TestKillRestartUnderLoad(t *testing.T) {
 
 	var openOK, openErr, closedOK, closedUnavailable, closedOther atomic.Int64
 	var otherErr atomic.Value
+	var longest maxDuration
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	for g := 0; g < 8; g++ {
@@ -61,13 +64,18 @@ func TestKillRestartUnderLoad(t *testing.T) {
 					return
 				default:
 				}
+				t0 := time.Now()
 				if err := open.Allow(ctx, ""); err != nil {
 					openErr.Add(1)
 					otherErr.Store(err)
 				} else {
 					openOK.Add(1)
 				}
-				switch err := closed.Allow(ctx, ""); {
+				t1 := time.Now()
+				err := closed.Allow(ctx, "")
+				longest.add(t1.Sub(t0))
+				longest.add(time.Since(t1))
+				switch {
 				case err == nil:
 					closedOK.Add(1)
 				case errors.Is(err, runtime.ErrStoreUnavailable):
@@ -116,6 +124,10 @@ func TestKillRestartUnderLoad(t *testing.T) {
 		t.Fatalf("unexpected errors: %d fail=open, %d other fail=closed; last: %v",
 			openErr.Load(), closedOther.Load(), otherErr.Load())
 	}
+	if d := longest.get(); d > timeout+timeout/8+callSlack {
+		t.Errorf("a call took %v, want at most about the store's timeout %v", d, timeout)
+	}
+	t.Logf("longest call %v", longest.get())
 	if s.Stats().ScriptLoads == 0 {
 		t.Error("the restarted server never needed the script (NOSCRIPT not exercised)")
 	}
