@@ -1,8 +1,9 @@
 // Package redistest starts real redis-server processes for tests: a single
-// node with Start, a Redis Cluster with StartCluster. Servers listen on
-// 127.0.0.1 only, on a free port, keep nothing on disk (--save "",
-// --appendonly no), live in a temporary directory and are killed by pid when
-// the test ends.
+// node with Start, a Redis Cluster with StartCluster (masters only) or
+// StartClusterWithReplicas (for failovers), a master watched by a Sentinel
+// with StartSentinel. Servers listen on 127.0.0.1 only, on a free port, keep
+// nothing on disk (--save "", --appendonly no), live in a temporary directory
+// and are killed by pid when the test ends.
 //
 // When redis-server is not installed the test is skipped, unless the
 // environment variable THROTTLEGEN_REQUIRE_REDIS=1 is set (CI sets it), in
@@ -186,6 +187,13 @@ func (s *Server) Addr() string { return "127.0.0.1:" + strconv.Itoa(s.port) }
 
 // Port returns the server's port.
 func (s *Server) Port() int { return s.port }
+
+// running reports whether the server was started and not killed since.
+func (s *Server) running() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cmd != nil
+}
 
 // Kill kills the server by pid (SIGKILL) and waits for it to exit. Killing a
 // server that is not running does nothing.

@@ -7,6 +7,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/throttlegen/throttlegen/runtime"
 )
 
@@ -176,8 +178,22 @@ func (s *Store) observe(err error, callerDone bool) {
 	case callerDone || errors.Is(err, errClosed):
 	default:
 		if s.brk.failure() {
+			s.reloadLayout()
 			runtime.ReportStoreEvent(runtime.StoreEvent{Store: "redisstore", Err: unavailable(err)})
 		}
+	}
+}
+
+// reloadLayout has a Cluster client reload which node serves which slots,
+// on a goroutine of the client's (go-redis coalesces reloads, at most one
+// each 200 ms). Called when the breaker opens and before each probe: after a
+// failover the slots of the failed master are served by a promoted replica,
+// which the client, dialling the failed master, would otherwise learn of only
+// after its ClusterStateReloadInterval (60 s by default), no node having
+// answered MOVED.
+func (s *Store) reloadLayout() {
+	if c, ok := s.client.(*redis.ClusterClient); ok {
+		c.ReloadState(context.Background())
 	}
 }
 
@@ -189,6 +205,7 @@ func (s *Store) probe() {
 		return
 	}
 	defer s.probes.Done()
+	s.reloadLayout()
 	ctx, cancel := context.WithTimeout(context.Background(), s.opt.timeout)
 	defer cancel()
 	ping := func(ctx context.Context) error { return s.client.Ping(ctx).Err() }

@@ -199,14 +199,21 @@ func (c *sentCounter) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.
 // the fail policy, satisfy both ErrStoreMisconfigured and
 // ErrStoreUnavailable (for fail=closed and in the hook), and reach the hook
 // as a store event once per cause, however many calls see them. They do not
-// open the breaker: the store answered.
+// open the breaker: the store answered. Once the cause is fixed, decisions
+// go through the store again.
 func TestMisconfigurationsReportedOnce(t *testing.T) {
 	for _, tc := range []struct {
-		name  string
-		setup func(t *testing.T, addr string)
+		name        string
+		setup, undo func(t *testing.T, addr string)
 	}{
 		{"auth", func(t *testing.T, addr string) {
 			if _, err := redistest.Do(addr, "CONFIG", "SET", "requirepass", "secret"); err != nil {
+				t.Fatal(err)
+			}
+		}, func(t *testing.T, addr string) {
+			admin := redis.NewClient(&redis.Options{Addr: addr, Password: "secret"})
+			defer admin.Close()
+			if err := admin.ConfigSet(context.Background(), "requirepass", "").Err(); err != nil {
 				t.Fatal(err)
 			}
 		}},
@@ -215,12 +222,21 @@ func TestMisconfigurationsReportedOnce(t *testing.T) {
 			if _, err := redistest.Do(addr, "HSET", redisstore.Key("misconf", l, ""), "f", "v"); err != nil {
 				t.Fatal(err)
 			}
+		}, func(t *testing.T, addr string) {
+			l := &runtime.Limit{Name: "redisstore_test.Misconfigured", Algorithm: runtime.GCRA}
+			if _, err := redistest.Do(addr, "DEL", redisstore.Key("misconf", l, "")); err != nil {
+				t.Fatal(err)
+			}
 		}},
 		{"oom", func(t *testing.T, addr string) {
 			if _, err := redistest.Do(addr, "CONFIG", "SET", "maxmemory-policy", "noeviction"); err != nil {
 				t.Fatal(err)
 			}
 			if _, err := redistest.Do(addr, "CONFIG", "SET", "maxmemory", "1"); err != nil {
+				t.Fatal(err)
+			}
+		}, func(t *testing.T, addr string) {
+			if _, err := redistest.Do(addr, "CONFIG", "SET", "maxmemory", "0"); err != nil {
 				t.Fatal(err)
 			}
 		}},
@@ -284,6 +300,10 @@ func TestMisconfigurationsReportedOnce(t *testing.T) {
 			if st := s.Stats(); st.Misconfigured < uint64(calls) || st.BreakerTrips != 0 {
 				t.Errorf("stats %+v: want %d misconfigurations counted and no breaker trip", st, calls)
 			}
+			tc.undo(t, srv.Addr())
+			waitFor(t, "a decision through the store once the cause is fixed", func() bool {
+				return closed.Allow(ctx, "") == nil
+			})
 		})
 	}
 }

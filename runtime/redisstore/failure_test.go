@@ -33,9 +33,12 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 // fail=open calls always go ahead, fail=closed calls fail with
 // ErrStoreUnavailable while Redis is down, the store counts the errors, and
 // decisions resume by themselves (the restarted server gets the script again
-// through NOSCRIPT).
+// through NOSCRIPT). The breaker opens while Redis is down, and no call
+// waits much longer than the store's timeout. The restarted server is
+// empty: a limit exhausted before the kill admits again.
 func TestKillRestartUnderLoad(t *testing.T) {
-	s, srv := newStore(t, redisstore.WithTimeout(200*time.Millisecond))
+	const timeout = 200 * time.Millisecond
+	s, srv := newStore(t, redisstore.WithTimeout(timeout))
 	runtime.Configure(runtime.WithStore(s), runtime.WithKeyspace("failover"))
 	defer runtime.Configure(runtime.WithStore(nil), runtime.WithKeyspace(""))
 
@@ -47,6 +50,7 @@ func TestKillRestartUnderLoad(t *testing.T) {
 
 	var openOK, openErr, closedOK, closedUnavailable, closedOther atomic.Int64
 	var otherErr atomic.Value
+	var longest maxDuration
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	for g := 0; g < 8; g++ {
@@ -60,13 +64,18 @@ func TestKillRestartUnderLoad(t *testing.T) {
 					return
 				default:
 				}
+				t0 := time.Now()
 				if err := open.Allow(ctx, ""); err != nil {
 					openErr.Add(1)
 					otherErr.Store(err)
 				} else {
 					openOK.Add(1)
 				}
-				switch err := closed.Allow(ctx, ""); {
+				t1 := time.Now()
+				err := closed.Allow(ctx, "")
+				longest.add(t1.Sub(t0))
+				longest.add(time.Since(t1))
+				switch {
 				case err == nil:
 					closedOK.Add(1)
 				case errors.Is(err, runtime.ErrStoreUnavailable):
@@ -84,12 +93,22 @@ func TestKillRestartUnderLoad(t *testing.T) {
 	if closedUnavailable.Load() != 0 {
 		t.Fatalf("%d fail=closed errors while Redis was up", closedUnavailable.Load())
 	}
+	// A limit exhausted before the kill, asked through the store itself (the
+	// limiter would answer from its rejection memory).
+	afresh := &runtime.Request{Keyspace: "failover", Keys: []string{""}, Limits: []*runtime.Limit{
+		{Name: "redisstore_test.Afresh", Algorithm: runtime.GCRA, Quota: 1, Duration: time.Hour}}}
+	for i, want := range []bool{true, false} {
+		if d, err := s.Decide(context.Background(), afresh); err != nil || d.Allowed != want {
+			t.Fatalf("call %d of a limit of 1 an hour: %+v, %v", i, d, err)
+		}
+	}
 	t0 := time.Now()
 	srv.Kill()
 	waitFor(t, "fail=closed errors while Redis is down", func() bool { return closedUnavailable.Load() > 16 })
+	waitFor(t, "the breaker answering calls", func() bool { return s.Stats().ShortCircuits > 0 })
 	before := s.Stats()
-	if before.Errors == 0 {
-		t.Fatal("store counted no errors while Redis was down")
+	if before.Errors == 0 || before.BreakerTrips == 0 {
+		t.Fatalf("stats while Redis was down %+v: want errors counted and the breaker tripped", before)
 	}
 	okDown := openOK.Load()
 	waitFor(t, "fail=open calls going ahead while Redis is down", func() bool { return openOK.Load() > okDown+16 })
@@ -105,8 +124,15 @@ func TestKillRestartUnderLoad(t *testing.T) {
 		t.Fatalf("unexpected errors: %d fail=open, %d other fail=closed; last: %v",
 			openErr.Load(), closedOther.Load(), otherErr.Load())
 	}
+	if d := longest.get(); d > timeout+timeout/8+callSlack {
+		t.Errorf("a call took %v, want at most about the store's timeout %v", d, timeout)
+	}
+	t.Logf("longest call %v", longest.get())
 	if s.Stats().ScriptLoads == 0 {
 		t.Error("the restarted server never needed the script (NOSCRIPT not exercised)")
+	}
+	if d, err := s.Decide(context.Background(), afresh); err != nil || !d.Allowed {
+		t.Errorf("the limit exhausted before the kill, on the restarted (empty) server: %+v, %v; want it admitted afresh", d, err)
 	}
 }
 

@@ -35,7 +35,10 @@ import (
 // fail policy. After a failure a breaker leaves the store alone: every
 // operation fails at once, without waiting on the network, while a PING
 // after each back-off (100 ms, doubling to 500 ms) finds out when Redis
-// answers again. A runtime.StoreHook sees each change.
+// answers again. With a Cluster client, the store also has the client reload
+// the slot layout when the breaker opens and before each PING, so that
+// decisions find the replica promoted by a failover. A runtime.StoreHook
+// sees each change.
 //
 // A Store is safe for concurrent use. Close stops its batcher goroutines.
 type Store struct {
