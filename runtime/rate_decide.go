@@ -64,6 +64,9 @@ func (r *Rate) resolve(cfg *config) *rateRes {
 		res.store = cfg.store
 		res.avail, _ = cfg.store.(AvailabilityReporter)
 		res.shares = make([]localShare, len(res.storeIdx))
+		if pc, ok := cfg.store.(ProcessCounter); ok && res.local {
+			pc.Processes(cfg.keyspace) // the store starts counting the keyspace's processes
+		}
 	}
 	r.res.Store(res)
 	return res

@@ -37,8 +37,10 @@ type AvailabilityReporter interface {
 // ProcessCounter is implemented by a Store that knows how many processes
 // decide in a keyspace (each process that uses it counts itself, without an
 // extra round trip per decision). While the store cannot answer, a
-// fail=local limit holds quota/Processes of it in this process. Processes
-// returns at least 1 and must be cheap and safe for concurrent use.
+// fail=local limit holds quota/Processes of it in this process. Limiters
+// with fail=local call Processes when they resolve a configuration, so a
+// store may start counting a keyspace's processes then. Processes returns
+// at least 1 and must be cheap and safe for concurrent use.
 type ProcessCounter interface {
 	Processes(keyspace string) int
 }

@@ -51,6 +51,11 @@ type breaker struct {
 	timer   *time.Timer // fires the next probe while open
 	stopped bool        // the store is closed: no more probes
 
+	// The changes of state not yet reported, in order, and whether a
+	// goroutine is reporting them (see report).
+	events     []runtime.StoreEvent
+	delivering bool
+
 	trips, shorts atomic.Uint64
 }
 
@@ -78,13 +83,14 @@ func (b *breaker) success() bool {
 	if b.timer != nil {
 		b.timer.Stop()
 	}
+	b.events = append(b.events, runtime.StoreEvent{Store: "redisstore", Available: true})
 	return true
 }
 
 // failure records that an operation found the store unable to answer and
 // reports whether it opened the breaker (it was closed). While it is open,
 // failures of calls sent before it opened change nothing.
-func (b *breaker) failure() bool {
+func (b *breaker) failure(cause error) bool {
 	if b.isOpen.Load() {
 		return false
 	}
@@ -94,6 +100,7 @@ func (b *breaker) failure() bool {
 		return false
 	}
 	b.isOpen.Store(true)
+	b.events = append(b.events, runtime.StoreEvent{Store: "redisstore", Err: cause})
 	b.backoff = breakerMinBackoff
 	b.armLocked()
 	b.trips.Add(1)
@@ -145,6 +152,28 @@ func (b *breaker) stop() {
 	b.mu.Unlock()
 }
 
+// report passes the changes of state queued by success and failure to the
+// configured StoreHook, in the order they happened. One goroutine reports
+// at a time; a change queued meanwhile (even by a hook that decides through
+// the store) is reported by that goroutine after the ones before it.
+func (b *breaker) report() {
+	b.mu.Lock()
+	if b.delivering {
+		b.mu.Unlock()
+		return
+	}
+	b.delivering = true
+	for len(b.events) > 0 {
+		e := b.events[0]
+		b.events = b.events[1:]
+		b.mu.Unlock()
+		runtime.ReportStoreEvent(e)
+		b.mu.Lock()
+	}
+	b.delivering = false
+	b.mu.Unlock()
+}
+
 // open reports whether the breaker is open.
 func (b *breaker) open() bool { return b.isOpen.Load() }
 
@@ -173,13 +202,13 @@ func (s *Store) observe(err error, callerDone bool) {
 	switch {
 	case err == nil || isAnswer(err) || misconfigCause(err) != "":
 		if s.brk.success() {
-			runtime.ReportStoreEvent(runtime.StoreEvent{Store: "redisstore", Available: true})
+			s.brk.report()
 		}
 	case callerDone || errors.Is(err, errClosed):
 	default:
-		if s.brk.failure() {
+		if s.brk.failure(unavailable(err)) {
 			s.reloadLayout()
-			runtime.ReportStoreEvent(runtime.StoreEvent{Store: "redisstore", Err: unavailable(err)})
+			s.brk.report()
 		}
 	}
 }

@@ -15,13 +15,15 @@ import (
 
 // Processes deciding in a keyspace (runtime.ProcessCounter, for fail=local).
 //
-// Each Store is one process. For every keyspace it decides in, it keeps its
-// ID in the sorted set <keyspace>:{t}:procs with the time it last said so as
-// the score: a heartbeat every heartbeatEvery on a goroutine of the store's,
-// never on a decision, so that counting adds no round trip to decisions. The
-// same script drops members not seen for processWindow and counts the rest;
-// the key expires when no process renews it. The store thus holds one
-// member per live process and keyspace.
+// Each Store is one process. For every keyspace in which the runtime asks it
+// the count (limiters with fail=local do when they resolve the
+// configuration), it keeps its ID in the sorted set <keyspace>:{t}:procs
+// with the time it last said so as the score: a heartbeat every
+// heartbeatEvery on a goroutine of the store's, never on a decision, so that
+// counting adds no round trip to decisions, and keyspaces without fail=local
+// limits hold no such key. The same script drops members not seen for
+// processWindow and counts the rest; the key expires when no process renews
+// it. The store thus holds one member per live process and keyspace.
 const (
 	heartbeatEvery = 10 * time.Second
 	processWindow  = time.Minute
@@ -60,8 +62,9 @@ func newProcesses() processes {
 // keyspace ks. It is meant for tests and tools.
 func ProcessKey(ks string) string { return prefix(ks) + ":{" + sharedTag + "}:procs" }
 
-// seen notes that the store decides in keyspace ks; the first time, it
-// starts the heartbeat (once per store) and has it announce ks at once.
+// seen notes that the store counts processes in keyspace ks; the first
+// time, it starts the heartbeat (once per store) or has it announce ks at
+// once.
 func (s *Store) seen(ks string) {
 	if p := s.procs.last.Load(); p != nil && *p == ks {
 		return
@@ -84,10 +87,12 @@ func (s *Store) seen(ks string) {
 	}
 }
 
-// Processes implements runtime.ProcessCounter: how many processes the store
-// saw deciding in keyspace ks during the last minute, as of its latest
-// heartbeat (at least 1).
+// Processes implements runtime.ProcessCounter: how many processes announced
+// themselves in keyspace ks during the last minute, as of this store's
+// latest heartbeat (at least 1). The first call for a keyspace starts
+// announcing this process there.
 func (s *Store) Processes(ks string) int {
+	s.seen(ks)
 	if c, ok := s.procs.counts.Load(ks); ok {
 		return max(int(c.(*atomic.Int64).Load()), 1)
 	}

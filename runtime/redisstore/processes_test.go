@@ -15,10 +15,11 @@ import (
 	"github.com/throttlegen/throttlegen/runtime/redisstore"
 )
 
-// TestProcessesCounted: stores (processes) deciding in a keyspace count each
-// other through their heartbeats, other keyspaces apart; the set holds one
-// member per process and has a TTL; and decisions carry no heartbeat of
-// their own (one script per decision).
+// TestProcessesCounted: stores (processes) counting a keyspace's processes
+// count each other through their heartbeats, other keyspaces apart; the set
+// holds one member per process and has a TTL; decisions carry no heartbeat
+// of their own (one script per decision); and a keyspace nobody counts gets
+// no process set.
 func TestProcessesCounted(t *testing.T) {
 	srv := redistest.Start(t)
 	var stores []*redisstore.Store
@@ -37,11 +38,11 @@ func TestProcessesCounted(t *testing.T) {
 		}
 	}
 	if n := stores[0].Processes("a"); n != 1 {
-		t.Fatalf("before any decision: %d processes, want 1", n)
+		t.Fatalf("before any heartbeat: %d processes, want 1", n)
 	}
-	decide(stores[0], "a")
-	decide(stores[1], "a")
-	decide(stores[2], "b")
+	stores[1].Processes("a")
+	stores[2].Processes("b")
+	decide(stores[2], "c")
 	waitFor(t, "both processes of keyspace a to announce themselves", func() bool {
 		n, err := redistest.Do(srv.Addr(), "ZCARD", redisstore.ProcessKey("a"))
 		return err == nil && n == "2"
@@ -65,7 +66,8 @@ func TestProcessesCounted(t *testing.T) {
 	rdb.AddHook(sent)
 	s := redisstore.New(rdb, testTimeout, redisstore.WithPipelining(false))
 	defer s.Close()
-	decide(s, "a") // the first one announces the keyspace
+	s.Processes("a")
+	decide(s, "a")
 	waitFor(t, "the new store's announcement", func() bool {
 		n, err := redistest.Do(srv.Addr(), "ZCARD", redisstore.ProcessKey("a"))
 		return err == nil && n == "3"
@@ -76,6 +78,9 @@ func TestProcessesCounted(t *testing.T) {
 	}
 	if n := sent.n.Load() - before; n != 200 {
 		t.Fatalf("200 decisions sent %d scripts", n)
+	}
+	if n, err := redistest.Do(srv.Addr(), "EXISTS", redisstore.ProcessKey("c")); err != nil || n != "0" {
+		t.Fatalf("keyspace c, where nobody counts processes, has a process set: %q, %v", n, err)
 	}
 }
 
@@ -96,9 +101,11 @@ func TestFailLocalAcrossProcesses(t *testing.T) {
 	// A name of its own per run: local shares outlive a test (go test -count).
 	name := "redisstore_test.FailLocal#" + strconv.FormatInt(failLocalRuns.Add(1), 10)
 	l := &runtime.Limit{Name: name, Algorithm: runtime.GCRA, Quota: 10, Duration: time.Hour, Burst: 10}
-	if _, err := other.Decide(ctx, &runtime.Request{Keyspace: "local", Limits: []*runtime.Limit{l}, Keys: []string{"k"}}); err != nil {
-		t.Fatal(err)
-	}
+	other.Processes("local") // the other process has fail=local limits too
+	waitFor(t, "the other process's announcement", func() bool {
+		n, err := redistest.Do(srv.Addr(), "ZCARD", redisstore.ProcessKey("local"))
+		return err == nil && n == "1"
+	})
 	runtime.Configure(runtime.WithStore(s), runtime.WithKeyspace("local"))
 	defer runtime.Configure(runtime.WithStore(nil), runtime.WithKeyspace(""))
 	r := runtime.NewRate(l.Name, runtime.RateSpec{Algorithm: l.Algorithm, Quota: l.Quota, Duration: l.Duration, Burst: l.Burst,

@@ -143,7 +143,6 @@ func (s *Store) Decide(ctx context.Context, req *runtime.Request) (runtime.Decis
 	if err := s.guard(); err != nil {
 		return runtime.Decision{}, err
 	}
-	s.seen(req.Keyspace)
 	c := s.getCall()
 	c.prepare(req, modeDecide, s.opt.spread)
 	if err := s.do(ctx, c); err != nil {
