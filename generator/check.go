@@ -116,13 +116,15 @@ func classifyShape(fn *function) {
 
 // checkWrapperNameFree checks that the wrapper's name is not taken by a
 // package-level name or, for a method, by a field or method of the
-// receiver.
+// receiver's own (not one promoted from an embedded field).
 func checkWrapperNameFree(fn *function, fset *token.FileSet, cfg *Config) ErrorList {
 	var errs ErrorList
 	p := fn.pkg
 	wname := fn.decl.Name.Name + cfg.suffix()
 	if fn.sig.Recv() != nil {
-		if o, _, _ := types.LookupFieldOrMethod(fn.sig.Recv().Type(), true, p.Types, wname); o != nil {
+		// Only the receiver type's own fields and methods collide: a method
+		// declared on it shadows one promoted from an embedded field.
+		if o, index, _ := types.LookupFieldOrMethod(fn.sig.Recv().Type(), true, p.Types, wname); o != nil && len(index) == 1 {
 			errs.add(fn.pos, "cannot generate %s.%s: %s already has a field or method of that name (%s)", fn.recvName, wname, fn.recvName, where(fset.Position(o.Pos()), fn.pos))
 		}
 	} else if o := p.Types.Scope().Lookup(wname); o != nil {
