@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"hash/maphash"
@@ -16,7 +17,8 @@ import (
 const maxInt64 = ratemath.MaxInt64
 
 // DefaultMaxKeys is the default bound on the keys one limit keeps in a
-// MemoryStore.
+// MemoryStore: at most 128 MiB (gcra, leaky_bucket) or 192 MiB (the other
+// algorithms) per limit, whatever the keys' lengths (see MemoryStore).
 const DefaultMaxKeys = 1 << 20
 
 // MemoryStore is the in-memory Store: the default when Configure names no
@@ -40,7 +42,24 @@ const DefaultMaxKeys = 1 << 20
 // a new key evicts, among a random sample of that shard, the entry that
 // becomes fresh soonest. Eviction forgets what that key had used, so under a flood of distinct keys
 // a few keys may be admitted more often than their limit allows; memory never
-// grows past the bound. A MemoryStore is safe for concurrent use.
+// grows past the bound.
+//
+// A key costs a bounded number of bytes whatever its length: the store keeps
+// a key of up to 64 bytes as a copy of its own, and a longer key as the
+// 32 bytes of its SHA-256 (never the caller's string, which may be part of a
+// larger buffer). Distinct keys never share state: a short key whose bytes
+// equal a long key's digest is still another key, and SHA-256 is
+// collision-resistant, so keys chosen by an attacker cannot collide either.
+// A key costs at most 128 bytes in a gcra or leaky_bucket limit and 192
+// bytes in the others (measured with keys of 16 to 64 bytes: 53 to 101 and
+// 83 to 131 bytes; 69 and 95 for any key over 64 bytes), plus, for
+// sliding_window, its log: 48 bytes and at most 16 per call in the window.
+// So a limit holds at most MaxKeys times that (128 or 192 MiB with the
+// default MaxKeys), plus up to 36 KB for its shards. A key over 64 bytes
+// costs its SHA-256 on every decision (about 1 µs for 1 KB) and no
+// allocation once present; a new key allocates its copy.
+//
+// A MemoryStore is safe for concurrent use.
 type MemoryStore struct {
 	maxKeys int
 	nshards int
@@ -72,7 +91,9 @@ type memRef struct {
 type MemoryOption func(*MemoryStore)
 
 // WithMaxKeys bounds the keys each limit keeps (default DefaultMaxKeys); n
-// below 1 means 1.
+// below 1 means 1. It bounds memory too, whatever the keys' lengths: at most
+// n × 128 bytes per gcra or leaky_bucket limit and n × 192 bytes per limit
+// of the other algorithms (sliding_window adds its logs; see MemoryStore).
 func WithMaxKeys(n int) MemoryOption {
 	return func(s *MemoryStore) { s.maxKeys = max(n, 1) }
 }
@@ -147,7 +168,7 @@ func (s *MemoryStore) count() int {
 		for i := range t.shards {
 			sh := &t.shards[i]
 			sh.mu.Lock()
-			n += len(sh.m) + sh.w.n
+			n += sh.entries() + sh.w.n
 			sh.mu.Unlock()
 		}
 	}
@@ -223,15 +244,17 @@ func (t *memTable) cancelOne(p *ratemath.Params, key string, now int64) {
 		s.mu.Unlock()
 		return
 	}
-	h := maphash.String(t.seed, key)
+	var d [sha256.Size]byte
+	k := keyOf(key, &d)
+	h := maphash.String(t.seed, k.s)
 	sh := &t.shards[h&t.mask]
 	sh.mu.Lock()
 	if isWord(p) {
-		if i := sh.w.find(wordTag(h), key); i >= 0 {
+		if i := sh.w.find(wordTag(h), k); i >= 0 {
 			st, _ := p.Algo.Cancel(p, ratemath.WordState(sh.w.hold(i)), now)
 			sh.w.set(i, st.Word())
 		}
-	} else if e := sh.m[key]; e != nil && now < e.exp {
+	} else if e := sh.get(k); e != nil && now < e.exp {
 		var ttl int64
 		e.st, ttl = p.Algo.Cancel(p, e.st, now)
 		e.exp = now + ttl

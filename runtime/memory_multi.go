@@ -1,9 +1,11 @@
 package runtime
 
 import (
+	"crypto/sha256"
 	"hash/maphash"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/throttlegen/throttlegen/runtime/internal/ratemath"
 )
@@ -54,6 +56,7 @@ func decideRefs(refs []*memRef, keys []string, now, maxWait int64) Decision {
 		tbuf [maxStackLimits]uint32
 		jbuf [maxStackLimits]int
 		hbuf [maxStackLimits]int64
+		dbuf [maxStackLimits][sha256.Size]byte
 	)
 	// The methods of m only index these slices, never store them: so the
 	// arrays stay on the stack.
@@ -61,9 +64,11 @@ func decideRefs(refs []*memRef, keys []string, now, maxWait int64) Decision {
 	if n <= maxStackLimits {
 		m.locks, m.shardIdx, m.tags, m.slots = lbuf[:n], sbuf[:n], tbuf[:n], jbuf[:n]
 		m.ents, m.present, m.outs, m.held = ebuf[:n], pbuf[:n], obuf[:n], hbuf[:n]
+		m.digests = dbuf[:n]
 	} else {
 		m.locks, m.shardIdx, m.tags, m.slots = make([]lockRef, n), make([]int, n), make([]uint32, n), make([]int, n)
 		m.ents, m.present, m.outs, m.held = make([]entry, n), make([]bool, n), make([]ratemath.Outcome, n), make([]int64, n)
+		m.digests = make([][sha256.Size]byte, n)
 	}
 	m.planLocks()
 	m.lock()
@@ -99,7 +104,17 @@ type multiDecision struct {
 	ents     []entry   // the state read, then as decided
 	present  []bool    // the state existed
 	outs     []ratemath.Outcome
-	held     []int64 // a word state as read, to publish back on rejection
+	held     []int64             // a word state as read, to publish back on rejection
+	digests  [][sha256.Size]byte // the digest of a long key (see key)
+}
+
+// key returns limit i's key as its table keeps it; planLocks has written
+// the digest of a long key.
+func (m *multiDecision) key(i int) memKey {
+	if k := m.keys[i]; len(k) <= maxPlainKey {
+		return memKey{s: k}
+	}
+	return memKey{s: unsafe.String(&m.digests[i][0], sha256.Size), long: true}
 }
 
 // planLocks finds the lock of every limit's state, and sorts them in the
@@ -115,7 +130,8 @@ func (m *multiDecision) planLocks() {
 			m.shardIdx[i], m.tags[i] = -1, 0
 			continue
 		}
-		h := maphash.String(r.t.seed, m.keys[i])
+		k := keyOf(m.keys[i], &m.digests[i])
+		h := maphash.String(r.t.seed, k.s)
 		s := int(h & r.t.mask)
 		m.locks[i] = lockRef{order: r.t.id<<32 | uint64(s+1), mu: &r.t.shards[s].mu}
 		m.shardIdx[i], m.tags[i] = s, wordTag(h)
@@ -158,7 +174,7 @@ func (m *multiDecision) read(i int) (e entry, ok bool) {
 	case isWord(&r.p):
 		e.exp = maxInt64 // a word's staleness is in the word itself
 		w := &r.t.shards[s].w
-		j := w.find(m.tags[i], m.keys[i])
+		j := w.find(m.tags[i], m.key(i))
 		if j < 0 {
 			return e, false
 		}
@@ -170,7 +186,7 @@ func (m *multiDecision) read(i int) (e entry, ok bool) {
 		e.st = ratemath.WordState(word)
 		return e, true
 	default:
-		if ep := r.t.shards[s].m[m.keys[i]]; ep != nil {
+		if ep := r.t.shards[s].get(m.key(i)); ep != nil {
 			return *ep, true
 		}
 		return e, false
@@ -223,7 +239,7 @@ func (m *multiDecision) publishWords(allowed bool) {
 // commit writes every limit's new state (the call is admitted by all).
 func (m *multiDecision) commit(now int64) {
 	for i, r := range m.refs {
-		e, key := m.ents[i], m.keys[i]
+		e, key := m.ents[i], m.key(i)
 		if r.p.Algo.Words == 0 {
 			e.log.Push(now, r.p.Quota)
 		}
@@ -237,7 +253,7 @@ func (m *multiDecision) commit(now int64) {
 				r.t.shards[s].w.insert(&r.p, m.tags[i], key, e.st.Word(), now, r.t.perShard)
 			}
 		case m.present[i]:
-			*r.t.shards[s].m[key] = e
+			*r.t.shards[s].get(key) = e
 		default:
 			ep := new(entry)
 			*ep = e

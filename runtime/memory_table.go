@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"crypto/sha256"
 	"hash/maphash"
 	goruntime "runtime"
 	"sync"
@@ -171,15 +172,31 @@ type entry struct {
 	log *ratemath.Log // sliding_window only
 }
 
-// memShard is one lock and the keys it guards.
+// memShard is one lock and the keys it guards. fixed_window,
+// sliding_window and token_bucket states are entries of m (plain keys, as
+// the table's own copies) and lm (long keys, by digest); gcra and
+// leaky_bucket states are words of w.
 type memShard struct {
-	mu   sync.Mutex
-	m    map[string]*entry // fixed_window, sliding_window, token_bucket
-	w    wordTable         // gcra, leaky_bucket
-	peak int               // the largest len(m) since the map was last rebuilt
-	ops  uint32            // decisions since the last incremental sweep
-	_    [64]byte
+	mu    sync.Mutex
+	m     map[string]*entry
+	lm    map[[sha256.Size]byte]*entry // nil until the first long key
+	w     wordTable
+	peak  int    // the largest len(m) since m was last rebuilt
+	lpeak int    // the same for lm
+	ops   uint32 // decisions since the last incremental sweep
+	_     [64]byte
 }
+
+// get returns key's entry, or nil.
+func (sh *memShard) get(key memKey) *entry {
+	if key.long {
+		return sh.lm[key.digest()]
+	}
+	return sh.m[key.s]
+}
+
+// entries is how many entries m and lm hold.
+func (sh *memShard) entries() int { return len(sh.m) + len(sh.lm) }
 
 // sweepEvery is how many decisions on a shard trigger one incremental sweep
 // of sweepSample entries; a new key also sweeps sweepSample entries.
@@ -219,21 +236,23 @@ func (t *memTable) decideOne(p *ratemath.Params, key string, now, maxWait int64)
 		s.mu.Unlock()
 		return o
 	}
-	h := maphash.String(t.seed, key)
+	var d [sha256.Size]byte
+	k := keyOf(key, &d)
+	h := maphash.String(t.seed, k.s)
 	sh := &t.shards[h&t.mask]
 	if isWord(p) {
-		return t.decideKeyedWord(sh, p, h, key, now, maxWait)
+		return t.decideKeyedWord(sh, p, h, k, now, maxWait)
 	}
 	sh.mu.Lock()
 	var o ratemath.Outcome
-	if ep := sh.m[key]; ep != nil {
+	if ep := sh.get(k); ep != nil {
 		o = t.decideEntry(p, ep, true, now, maxWait)
 	} else {
 		var e entry
 		if o = t.decideEntry(p, &e, false, now, maxWait); o.Allowed {
 			ep = new(entry)
 			*ep = e
-			sh.insert(key, ep, now, t.perShard)
+			sh.insert(k, ep, now, t.perShard)
 		}
 	}
 	if sh.ops++; sh.ops >= sweepEvery {
@@ -246,7 +265,7 @@ func (t *memTable) decideOne(p *ratemath.Params, key string, now, maxWait int64)
 
 // decideKeyedWord decides a keyed gcra or leaky_bucket call in shard sh,
 // under its mutex (see wordTable for the lock-free updates it races with).
-func (t *memTable) decideKeyedWord(sh *memShard, p *ratemath.Params, h uint64, key string, now, maxWait int64) ratemath.Outcome {
+func (t *memTable) decideKeyedWord(sh *memShard, p *ratemath.Params, h uint64, key memKey, now, maxWait int64) ratemath.Outcome {
 	tag := wordTag(h)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
@@ -277,14 +296,17 @@ func sweepDue(h uint64, now int64) bool { return (h^uint64(now))&(sweepEvery-1) 
 
 // takeKeyedGCRA is gcra with maxWait 0 on key's word, specialised for the
 // hot path of a keyed gcra limit that does not wait: for a key already
-// present, one hash, one lock-free probe and one compare-and-swap. A new key,
+// present, one hash, one lock-free probe and one compare-and-swap (and, for a
+// key over maxPlainKey bytes, its SHA-256 first). A new key,
 // or a word frozen by a change of the table, goes to decideKeyedWord under
 // the shard's mutex. It admits (and commits) or returns the RetryAfter,
 // exactly as decideKeyedWord with gcra does.
 func (t *memTable) takeKeyedGCRA(p *ratemath.Params, key string, now int64) (retryAfter int64) {
-	h := maphash.String(t.seed, key)
+	var d [sha256.Size]byte
+	k := keyOf(key, &d)
+	h := maphash.String(t.seed, k.s)
 	sh := &t.shards[h&t.mask]
-	if a, i := sh.w.lookup(wordTag(h), key); a != nil {
+	if a, i := sh.w.lookup(wordTag(h), k); a != nil {
 		w := &a.words[i]
 		for {
 			if ra, ok := casGCRA(w, p, now); ok {
@@ -299,7 +321,7 @@ func (t *memTable) takeKeyedGCRA(p *ratemath.Params, key string, now int64) (ret
 			}
 		}
 	}
-	if o := t.decideKeyedWord(sh, p, h, key, now, 0); !o.Allowed {
+	if o := t.decideKeyedWord(sh, p, h, k, now, 0); !o.Allowed {
 		return o.RetryAfter
 	}
 	return 0
@@ -333,46 +355,73 @@ func (t *memTable) decideEntry(p *ratemath.Params, e *entry, present bool, now, 
 	return o
 }
 
-// insert adds a new key. When the shard is at its bound, it first forgets
-// fresh entries among a sample and, if none was, evicts the sampled entry
-// whose state becomes fresh soonest: under a flood of new keys the table
-// stays bounded and forgets first the keys whose limits matter least.
-func (sh *memShard) insert(key string, e *entry, now int64, bound int) {
+// insert adds a new key, as a copy of the table's own (see memKey). When
+// the shard is at its bound, it first forgets fresh entries among a sample
+// and, if none was, evicts the sampled entry whose state becomes fresh
+// soonest: under a flood of new keys the table stays bounded and forgets
+// first the keys whose limits matter least.
+func (sh *memShard) insert(key memKey, e *entry, now int64, bound int) {
+	sh.sweep(now, sweepSample)
+	if sh.entries() >= bound {
+		sh.evict()
+	}
+	if key.long {
+		if sh.lm == nil {
+			sh.lm = make(map[[sha256.Size]byte]*entry)
+		}
+		sh.lm[key.digest()] = e
+		sh.lpeak = max(sh.lpeak, len(sh.lm))
+		return
+	}
 	if sh.m == nil {
 		sh.m = make(map[string]*entry)
 	}
-	sh.sweep(now, sweepSample)
-	if len(sh.m) >= bound {
-		sh.evict(now)
-	}
-	sh.m[key] = e
+	sh.m[key.owned()] = e
 	sh.peak = max(sh.peak, len(sh.m))
 }
 
-// sweep looks at up to n entries (map iteration starts at a random place)
-// and forgets those whose state is fresh again.
+// sweep looks at up to n entries of each map (map iteration starts at a
+// random place) and forgets those whose state is fresh again.
 func (sh *memShard) sweep(now int64, n int) {
-	deleted := false
-	for k, e := range sh.m {
+	if sweepMap(sh.m, now, n) {
+		sh.m, sh.peak = maybeShrink(sh.m, sh.peak)
+	}
+	if len(sh.lm) > 0 && sweepMap(sh.lm, now, n) {
+		sh.lm, sh.lpeak = maybeShrink(sh.lm, sh.lpeak)
+	}
+}
+
+func sweepMap[K comparable](m map[K]*entry, now int64, n int) (deleted bool) {
+	for k, e := range m {
 		if now >= e.exp+idleGrace {
-			delete(sh.m, k)
+			delete(m, k)
 			deleted = true
 		}
 		if n--; n <= 0 {
 			break
 		}
 	}
-	if deleted {
-		sh.maybeShrink()
+	return deleted
+}
+
+// evict forgets the entry closest to fresh among a random sample of each
+// map.
+func (sh *memShard) evict() {
+	k, best := sampleVictim(sh.m)
+	lk, lbest := sampleVictim(sh.lm)
+	if len(sh.lm) > 0 && (len(sh.m) == 0 || lbest < best) {
+		delete(sh.lm, lk)
+	} else {
+		delete(sh.m, k)
 	}
 }
 
-// evict forgets the entry closest to fresh among a random sample.
-func (sh *memShard) evict(now int64) {
-	var victim string
-	best := int64(maxInt64)
+// sampleVictim returns the key closest to fresh among a random sample of
+// m, and when it becomes fresh.
+func sampleVictim[K comparable](m map[K]*entry) (victim K, best int64) {
+	best = maxInt64
 	n := evictSample
-	for k, e := range sh.m {
+	for k, e := range m {
 		if e.exp < best {
 			victim, best = k, e.exp
 		}
@@ -380,19 +429,20 @@ func (sh *memShard) evict(now int64) {
 			break
 		}
 	}
-	delete(sh.m, victim)
+	return victim, best
 }
 
-// maybeShrink rebuilds the map when it holds less than a quarter of its
-// peak: Go maps do not give memory back on delete. The cost is one shard's
-// live entries, paid by the decision that crosses the threshold.
-func (sh *memShard) maybeShrink() {
-	if sh.peak < 256 || len(sh.m)*4 > sh.peak {
-		return
+// maybeShrink rebuilds m when it holds less than a quarter of its peak:
+// Go maps do not give memory back on delete. The cost is one shard's live
+// entries, paid by the decision that crosses the threshold. It returns the
+// map to keep and its peak.
+func maybeShrink[K comparable](m map[K]*entry, peak int) (map[K]*entry, int) {
+	if peak < 256 || len(m)*4 > peak {
+		return m, peak
 	}
-	m := make(map[string]*entry, len(sh.m))
-	for k, e := range sh.m {
-		m[k] = e
+	c := make(map[K]*entry, len(m))
+	for k, e := range m {
+		c[k] = e
 	}
-	sh.m, sh.peak = m, len(m)
+	return c, len(c)
 }

@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"crypto/sha256"
 	"hash/maphash"
 
 	"github.com/throttlegen/throttlegen/runtime/internal/ratemath"
@@ -27,10 +28,11 @@ func (t *memTable) undoOne(p *ratemath.Params, key string, at int64) {
 		s.mu.Unlock()
 		return
 	}
-	h := maphash.String(t.seed, key)
-	sh := &t.shards[h&t.mask]
+	var d [sha256.Size]byte
+	k := keyOf(key, &d)
+	sh := &t.shards[maphash.String(t.seed, k.s)&t.mask]
 	sh.mu.Lock()
-	if e := sh.m[key]; e != nil {
+	if e := sh.get(k); e != nil {
 		undoWindow(p, e, at)
 	}
 	sh.mu.Unlock()

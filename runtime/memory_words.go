@@ -10,8 +10,9 @@ import (
 // wordTable is a shard's table of keyed gcra or leaky_bucket states, whose
 // state is one word (tat, or the last turn). It is an open-addressing hash
 // table with linear probing: one hash per decision (the one that chose the
-// shard), no allocation per key, 24 bytes per slot, and cheap random
-// sampling for forgetting idle keys.
+// shard), 24 bytes per slot plus the table's copy of the key (its bytes up to
+// maxPlainKey, else its 32-byte SHA-256: one allocation per new key), and
+// cheap random sampling for forgetting idle keys.
 //
 // Concurrency. The shard's mutex guards every change of the table's shape
 // (insert, forget, rebuild), but the words of keys already present are
@@ -33,7 +34,8 @@ import (
 //
 // The table is rebuilt (into a new array, tombstones dropped) when live
 // keys and tombstones fill 7/8 of it, and when a quarter or less is live;
-// a slot costs at most 24/0.58 bytes per key.
+// a slot costs at most 24/0.58 bytes per key, to which the key's copy adds
+// at most 64 bytes.
 type wordTable struct {
 	arr  atomic.Pointer[wordArray] // nil until the first key
 	n    int                       // live keys
@@ -48,8 +50,9 @@ type wordArray struct {
 	words []atomic.Int64
 }
 
-// wmeta is one slot's key: its bytes (kept alive by ptr) and length,
-// written before tag publishes them. tag is the upper half of the key's
+// wmeta is one slot's key (a memKey): its bytes (a copy of the table's own,
+// kept alive by ptr) and length, with longKeyBit set for a digest, written
+// before tag publishes them. tag is the upper half of the key's
 // hash with the low bit set (so it also chooses the home slot); 0 marks an
 // empty slot and tombTag a forgotten key.
 type wmeta struct {
@@ -63,7 +66,7 @@ const (
 	frozenWord = lockedWord // the oneSlot sentinel: no state takes it
 )
 
-func (m *wmeta) key() string { return unsafe.String(m.ptr, m.klen) }
+func (m *wmeta) key() string { return unsafe.String(m.ptr, m.klen&^longKeyBit) }
 
 func wordTag(h uint64) uint32 { return uint32(h>>32) | 1 }
 
@@ -79,13 +82,14 @@ func (a *wordArray) next(i int) int {
 }
 
 // find returns the slot of key, or -1. It is safe without the mutex.
-func (a *wordArray) find(tag uint32, key string) int {
+func (a *wordArray) find(tag uint32, key memKey) int {
+	klen := key.klen()
 	for i := a.home(tag); ; i = a.next(i) {
 		m := &a.meta[i]
 		switch t := m.tag.Load(); {
 		case t == 0:
 			return -1
-		case t == tag && int(m.klen) == len(key) && m.key() == key:
+		case t == tag && m.klen == klen && m.key() == key.s:
 			return i
 		}
 	}
@@ -93,7 +97,7 @@ func (a *wordArray) find(tag uint32, key string) int {
 
 // lookup finds key without the mutex: the array and slot of its word, or
 // nil. The word may be frozen by then (see casWord).
-func (w *wordTable) lookup(tag uint32, key string) (*wordArray, int) {
+func (w *wordTable) lookup(tag uint32, key memKey) (*wordArray, int) {
 	a := w.arr.Load()
 	if a == nil {
 		return nil, -1
@@ -107,7 +111,7 @@ func (w *wordTable) lookup(tag uint32, key string) (*wordArray, int) {
 
 // find returns key's slot in the current array, or -1. The caller holds
 // the mutex.
-func (w *wordTable) find(tag uint32, key string) int {
+func (w *wordTable) find(tag uint32, key memKey) int {
 	_, i := w.lookup(tag, key)
 	return i
 }
@@ -118,9 +122,9 @@ func (w *wordTable) hold(i int) int64 { return w.arr.Load().words[i].Swap(frozen
 
 func (w *wordTable) set(i int, word int64) { w.arr.Load().words[i].Store(word) }
 
-// put stores a new key (not present), rebuilding the table as needed. The
-// caller holds the mutex.
-func (w *wordTable) put(tag uint32, key string, word int64) {
+// put stores a new key (not present), as a copy of its own, rebuilding the
+// table as needed. The caller holds the mutex.
+func (w *wordTable) put(tag uint32, key memKey, word int64) {
 	a := w.arr.Load()
 	if a == nil || (w.n+w.dead+1)*8 > len(a.meta)*7 {
 		a = w.rebuild(max(8, (w.n+1)*12/7))
@@ -130,7 +134,7 @@ func (w *wordTable) put(tag uint32, key string, word int64) {
 		i = a.next(i)
 	}
 	m := &a.meta[i]
-	m.ptr, m.klen = unsafe.StringData(key), uint32(len(key))
+	m.ptr, m.klen = unsafe.StringData(key.owned()), key.klen()
 	a.words[i].Store(word)
 	m.tag.Store(tag) // publishes the slot to lock-free lookups
 	w.n++
@@ -242,7 +246,7 @@ func (w *wordTable) evict(p *ratemath.Params) {
 
 // insert adds a new key under the shard's bound (see memShard.insert). The
 // caller holds the mutex.
-func (w *wordTable) insert(p *ratemath.Params, tag uint32, key string, word, now int64, bound int) {
+func (w *wordTable) insert(p *ratemath.Params, tag uint32, key memKey, word, now int64, bound int) {
 	w.sweep(p, now, sweepSample)
 	if w.n >= bound {
 		w.evict(p)

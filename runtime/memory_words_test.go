@@ -28,7 +28,7 @@ func TestWordTableMatchesMap(t *testing.T) {
 		for op := 0; op < 20000; op++ {
 			k := "k" + strconv.Itoa(rng.IntN(300))
 			tag := tagOf(k)
-			i := w.find(tag, k)
+			i := w.find(tag, memKey{s: k})
 			if _, ok := ref[k]; ok != (i >= 0) {
 				t.Fatalf("bits %d op %d: find(%q) = %d, map says %v", tagBits, op, k, i, ok)
 			}
@@ -43,7 +43,7 @@ func TestWordTableMatchesMap(t *testing.T) {
 				w.set(i, int64(op))
 				ref[k] = int64(op)
 			default:
-				w.put(tag, k, int64(op))
+				w.put(tag, memKey{s: k}, int64(op))
 				ref[k] = int64(op)
 			}
 			if w.n != len(ref) {
@@ -51,14 +51,14 @@ func TestWordTableMatchesMap(t *testing.T) {
 			}
 		}
 		for k, v := range ref {
-			a, i := w.lookup(tagOf(k), k)
+			a, i := w.lookup(tagOf(k), memKey{s: k})
 			if a == nil || a.words[i].Load() != v {
 				t.Fatalf("bits %d: %q lost or wrong", tagBits, k)
 			}
 		}
 		// Drain: the table shrinks and stays consistent.
 		for k := range ref {
-			forgetSlot(t, &w, w.find(tagOf(k), k))
+			forgetSlot(t, &w, w.find(tagOf(k), memKey{s: k}))
 		}
 		if a := w.arr.Load(); w.n != 0 || len(a.meta) > 64 {
 			t.Fatalf("bits %d: after draining n=%d slots=%d", tagBits, w.n, len(a.meta))
@@ -138,7 +138,7 @@ func TestWordTableSweepAndEvict(t *testing.T) {
 	p := mustParams(&Limit{Algorithm: GCRA, Quota: 1, Duration: 1000})
 	var w wordTable
 	for i := 0; i < 1000; i++ {
-		w.put(uint32(i)<<1|1, strconv.Itoa(i), int64(i)) // tat i: fresh from i
+		w.put(uint32(i)<<1|1, memKey{s: strconv.Itoa(i)}, int64(i)) // tat i: fresh from i
 	}
 	now := int64(500) + idleGrace
 	for i := 0; i < 2000; i++ {
@@ -146,7 +146,7 @@ func TestWordTableSweepAndEvict(t *testing.T) {
 	}
 	kept := 0 // sampling is random: nearly every idle key is forgotten
 	for i := 0; i < 1000; i++ {
-		found := w.find(uint32(i)<<1|1, strconv.Itoa(i)) >= 0
+		found := w.find(uint32(i)<<1|1, memKey{s: strconv.Itoa(i)}) >= 0
 		if idle := i <= 500; idle && found {
 			kept++
 		} else if !idle && !found {
@@ -213,7 +213,7 @@ func TestTakeKeyedGCRAMatchesDecide(t *testing.T) {
 			for j := range arr.meta {
 				if tag := arr.meta[j].tag.Load(); tag != 0 && tag != tombTag {
 					k := arr.meta[j].key()
-					if bi, bj := b.lookup(tag, k); bi == nil || bi.words[bj].Load() != arr.words[j].Load() {
+					if bi, bj := b.lookup(tag, memKey{s: k, long: arr.meta[j].klen&longKeyBit != 0}); bi == nil || bi.words[bj].Load() != arr.words[j].Load() {
 						t.Fatalf("%s: key %s differs", l.Name, k)
 					}
 				}
