@@ -151,6 +151,9 @@ func (g *globalState) acquire(ctx context.Context, cfg *config, ls LeaseStore, c
 	queueFull := g.waiting >= c.spec.Queue
 	c.mu.Unlock()
 
+	if err := unavailable(ls); err != nil { // not asked: nothing to forget
+		return c.acquireLocal(ctx, cfg, consumer, cls, err)
+	}
 	req, seq := g.request(cfg, consumer, cls)
 	req.CapacityFirst = queueFull
 	res, err := ls.AcquireLease(ctx, req)
@@ -317,12 +320,19 @@ func (g *globalState) serve(ctx context.Context, ls LeaseStore) (time.Duration, 
 		w := g.queue.pop(c.spec.Order)
 		c.mu.Unlock()
 		w.lease.req.CapacityFirst = true
-		actx, cancel := context.WithTimeout(ctx, g.ttl)
-		res, err := ls.AcquireLease(actx, w.lease.req)
-		cancel()
+		var res LeaseResult
+		err := unavailable(ls)
+		sent := err == nil
+		if sent {
+			actx, cancel := context.WithTimeout(ctx, g.ttl)
+			res, err = ls.AcquireLease(actx, w.lease.req)
+			cancel()
+		}
 		switch {
 		case err != nil:
-			g.forget(ls, w.lease.req) // the store may have granted it all the same
+			if sent {
+				g.forget(ls, w.lease.req) // the store may have granted it all the same
+			}
 			w.lease.storeErr = err
 		case res.Reason == 0:
 			g.hold(w.lease.seq, w.lease.req, ls, w.cls)
@@ -344,6 +354,15 @@ func (g *globalState) serve(ctx context.Context, ls LeaseStore) (time.Duration, 
 		}
 		close(w.done)
 	}
+}
+
+// unavailable returns the error of a store that says, without being asked,
+// that it cannot answer (AvailabilityReporter), or nil.
+func unavailable(ls LeaseStore) error {
+	if av, ok := ls.(AvailabilityReporter); ok {
+		return av.Unavailable()
+	}
+	return nil
 }
 
 // acquireLocal decides a scope=global call in this process alone, because

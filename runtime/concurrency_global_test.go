@@ -333,3 +333,59 @@ func TestGlobalFullQueueBeforeQuotas(t *testing.T) {
 		y.Release()
 	}
 }
+
+// lateLeases grants leases but answers as a store that timed out: the
+// lease is taken although the caller never learns it.
+type lateLeases struct{ *memLeases }
+
+func (l lateLeases) AcquireLease(ctx context.Context, req *LeaseRequest) (LeaseResult, error) {
+	_, _ = l.memLeases.AcquireLease(ctx, req)
+	return LeaseResult{}, errDown
+}
+
+// openBreakerLeases is a store whose breaker is open: it says so without
+// being asked.
+type openBreakerLeases struct{ *memLeases }
+
+func (openBreakerLeases) Unavailable() error { return errDown }
+
+// TestGlobalForgetsLeasesItNeverLearntOf: a lease the store granted to a
+// call that got an error instead is released in the background; a store
+// that says it cannot answer is not asked at all, so there is nothing to
+// release.
+func TestGlobalForgetsLeasesItNeverLearntOf(t *testing.T) {
+	m := newMemLeases()
+	useConfig(t, WithStore(lateLeases{m}))
+	c := newConcurrency(ConcurrencySpec{Name: "test/" + t.Name(), Capacity: 2, Scope: ScopeGlobal})
+	s, err := c.Acquire(context.Background(), "x")
+	if err != nil {
+		t.Fatalf("store error: %v, want the local limiter to decide", err)
+	}
+	s.Release()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		m.mu.Lock()
+		n := len(m.leases)
+		m.mu.Unlock()
+		if n == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the lease granted to a call that got an error was never released")
+		}
+		time.Sleep(time.Millisecond)
+	}
+
+	m = newMemLeases()
+	useConfig(t, WithStore(openBreakerLeases{m}))
+	c = newConcurrency(ConcurrencySpec{Name: "test/" + t.Name() + "/open", Capacity: 2, Scope: ScopeGlobal})
+	if s, err = c.Acquire(context.Background(), "x"); err != nil {
+		t.Fatalf("store unavailable: %v, want the local limiter to decide", err)
+	}
+	s.Release()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.acquires != 0 {
+		t.Fatalf("a store that said it cannot answer was asked %d times", m.acquires)
+	}
+}
