@@ -82,39 +82,25 @@ func TestBreakerDuringStall(t *testing.T) {
 
 			var stalled atomic.Bool
 			var fast, closedErrs, other atomic.Int64
-			stop := make(chan struct{})
-			var wg sync.WaitGroup
-			for g := 0; g < 8; g++ {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					for {
-						select {
-						case <-stop:
-							return
-						default:
-						}
-						t0 := time.Now()
-						if err := open.Allow(ctx, ""); err != nil {
-							other.Add(1)
-						}
-						err := closed.Allow(ctx, "")
-						if err != nil && !errors.Is(err, runtime.ErrStoreUnavailable) {
-							other.Add(1)
-						}
-						if !stalled.Load() {
-							continue
-						}
-						if err != nil {
-							closedErrs.Add(1)
-						}
-						if time.Since(t0) < timeout/2 {
-							fast.Add(1)
-						}
-					}
-				}()
-			}
-			defer func() { close(stop); wg.Wait() }()
+			defer untilStopped(8, func() {
+				t0 := time.Now()
+				if err := open.Allow(ctx, ""); err != nil {
+					other.Add(1)
+				}
+				err := closed.Allow(ctx, "")
+				if err != nil && !errors.Is(err, runtime.ErrStoreUnavailable) {
+					other.Add(1)
+				}
+				if !stalled.Load() {
+					return
+				}
+				if err != nil {
+					closedErrs.Add(1)
+				}
+				if time.Since(t0) < timeout/2 {
+					fast.Add(1)
+				}
+			})()
 
 			stalled.Store(true)
 			srv.Stop()

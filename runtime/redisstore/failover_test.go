@@ -5,7 +5,6 @@ import (
 	"errors"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -118,48 +117,35 @@ func TestClusterFailover(t *testing.T) {
 	var openErr, closedOther, closedUnavailable, fastDown, closedOKAfter atomic.Int64
 	var lastErr atomic.Value
 	var longest maxDuration
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	for g := 0; g < 4; g++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				p := phase.Load()
-				t0 := time.Now()
-				if err := open.Allow(ctx, ""); err != nil {
-					openErr.Add(1)
-					lastErr.Store(err)
-				}
-				t1 := time.Now()
-				err := closed.Allow(ctx, "")
-				t2 := time.Now()
-				longest.add(t1.Sub(t0))
-				longest.add(t2.Sub(t1))
-				switch {
-				case err == nil:
-					if p == failedOver {
-						closedOKAfter.Add(1)
-					}
-				case errors.Is(err, runtime.ErrStoreUnavailable):
-					closedUnavailable.Add(1)
-					if p == down && t2.Sub(t1) < timeout/2 {
-						fastDown.Add(1)
-					}
-				default:
-					closedOther.Add(1)
-					lastErr.Store(err)
-				}
-				time.Sleep(time.Millisecond) // leave the machine's cores to the cluster
+	stop := untilStopped(4, func() {
+		p := phase.Load()
+		t0 := time.Now()
+		if err := open.Allow(ctx, ""); err != nil {
+			openErr.Add(1)
+			lastErr.Store(err)
+		}
+		t1 := time.Now()
+		err := closed.Allow(ctx, "")
+		t2 := time.Now()
+		longest.add(t1.Sub(t0))
+		longest.add(t2.Sub(t1))
+		switch {
+		case err == nil:
+			if p == failedOver {
+				closedOKAfter.Add(1)
 			}
-		}()
-	}
-	defer func() { close(stop); wg.Wait() }()
+		case errors.Is(err, runtime.ErrStoreUnavailable):
+			closedUnavailable.Add(1)
+			if p == down && t2.Sub(t1) < timeout/2 {
+				fastDown.Add(1)
+			}
+		default:
+			closedOther.Add(1)
+			lastErr.Store(err)
+		}
+		time.Sleep(time.Millisecond) // leave the machine's cores to the cluster
+	})
+	defer stop()
 
 	time.Sleep(200 * time.Millisecond)
 	if n := closedUnavailable.Load(); n != 0 {
@@ -180,9 +166,7 @@ func TestClusterFailover(t *testing.T) {
 	}
 	waitFor(t, "decisions through the promoted replica", func() bool { return closedOKAfter.Load() > 50 })
 	t.Logf("decisions back %v after the failover was reported done", time.Since(done))
-	close(stop)
-	wg.Wait()
-	stop = make(chan struct{}) // for the deferred close
+	stop()
 
 	if openErr.Load() != 0 || closedOther.Load() != 0 {
 		t.Fatalf("%d fail=open errors, %d fail=closed errors not ErrStoreUnavailable; last: %v",

@@ -51,43 +51,29 @@ func TestKillRestartUnderLoad(t *testing.T) {
 	var openOK, openErr, closedOK, closedUnavailable, closedOther atomic.Int64
 	var otherErr atomic.Value
 	var longest maxDuration
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	for g := 0; g < 8; g++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			ctx := context.Background()
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				t0 := time.Now()
-				if err := open.Allow(ctx, ""); err != nil {
-					openErr.Add(1)
-					otherErr.Store(err)
-				} else {
-					openOK.Add(1)
-				}
-				t1 := time.Now()
-				err := closed.Allow(ctx, "")
-				longest.add(t1.Sub(t0))
-				longest.add(time.Since(t1))
-				switch {
-				case err == nil:
-					closedOK.Add(1)
-				case errors.Is(err, runtime.ErrStoreUnavailable):
-					closedUnavailable.Add(1)
-				default:
-					closedOther.Add(1)
-					otherErr.Store(err)
-				}
-			}
-		}()
-	}
-	defer func() { close(stop); wg.Wait() }()
+	defer untilStopped(8, func() {
+		ctx := context.Background()
+		t0 := time.Now()
+		if err := open.Allow(ctx, ""); err != nil {
+			openErr.Add(1)
+			otherErr.Store(err)
+		} else {
+			openOK.Add(1)
+		}
+		t1 := time.Now()
+		err := closed.Allow(ctx, "")
+		longest.add(t1.Sub(t0))
+		longest.add(time.Since(t1))
+		switch {
+		case err == nil:
+			closedOK.Add(1)
+		case errors.Is(err, runtime.ErrStoreUnavailable):
+			closedUnavailable.Add(1)
+		default:
+			closedOther.Add(1)
+			otherErr.Store(err)
+		}
+	})()
 
 	waitFor(t, "decisions while Redis is up", func() bool { return closedOK.Load() > 100 })
 	if closedUnavailable.Load() != 0 {

@@ -2,6 +2,7 @@ package redisstore_test
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"time"
 
@@ -46,4 +47,31 @@ func newStore(t testing.TB, opts ...redisstore.Option) (*redisstore.Store, *redi
 		rdb.Close()
 	})
 	return s, srv
+}
+
+// untilStopped runs body in a loop on each of n goroutines until the
+// returned stop is called; stop waits for them to return, and may be called
+// again.
+func untilStopped(n int, body func()) (stop func()) {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				body()
+			}
+		}()
+	}
+	var once sync.Once
+	return func() {
+		once.Do(func() { close(done) })
+		wg.Wait()
+	}
 }
