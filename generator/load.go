@@ -25,14 +25,8 @@ const loadMode = packages.NeedName | packages.NeedFiles | packages.NeedCompiledG
 // isGenerated reports whether src begins, before its package clause, with
 // the generator's header line.
 func isGenerated(src []byte) bool {
-	for len(src) > 0 {
-		line := src
-		if i := bytes.IndexByte(src, '\n'); i >= 0 {
-			line, src = src[:i], src[i+1:]
-		} else {
-			src = nil
-		}
-		line = bytes.TrimRight(line, "\r")
+	for line := range bytes.Lines(src) {
+		line = bytes.TrimRight(line, "\r\n")
 		if string(line) == header {
 			return true
 		}

@@ -92,13 +92,7 @@ func parseFile(p *packages.Package, f *ast.File, fset *token.FileSet) ([]*functi
 // A match inside a string literal is a false positive that parsing
 // removes.
 func hasDirectiveLines(src []byte) bool {
-	for len(src) > 0 {
-		line := src
-		if i := bytes.IndexByte(src, '\n'); i >= 0 {
-			line, src = src[:i], src[i+1:]
-		} else {
-			src = nil
-		}
+	for line := range bytes.Lines(src) {
 		line = bytes.TrimSpace(line)
 		if !bytes.HasPrefix(line, []byte("//")) {
 			continue

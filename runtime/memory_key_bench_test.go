@@ -1,7 +1,6 @@
 package runtime
 
 import (
-	"context"
 	"runtime"
 	"strconv"
 	"strings"
@@ -65,21 +64,7 @@ func BenchmarkRateLongKey(b *testing.B) {
 		}
 		for _, alg := range []Algorithm{GCRA, TokenBucket} {
 			b.Run(alg.String()+"/"+strconv.Itoa(kl)+"B", func(b *testing.B) {
-				r := benchRate(b, "long"+strconv.Itoa(kl), alg, 1<<40, time.Microsecond)
-				ctx := context.Background()
-				for _, k := range keys {
-					r.Allow(ctx, k)
-				}
-				b.ReportAllocs()
-				i := 0
-				for b.Loop() {
-					if err := r.Allow(ctx, keys[i]); err != nil {
-						b.Fatal(err)
-					}
-					if i++; i == len(keys) {
-						i = 0
-					}
-				}
+				cycleKeys(b, benchRate(b, "long"+strconv.Itoa(kl), alg, 1<<40, time.Microsecond), keys)
 			})
 		}
 	}
