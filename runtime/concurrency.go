@@ -66,6 +66,8 @@ type ConcurrencySpec struct {
 	// this process; ScopeGlobal means every process sharing the configured
 	// store, when that store implements LeaseStore.
 	Scope Scope
+	// Mode is ModeEnforce (the zero value), ModeShadow or ModeOff.
+	Mode Mode
 	// LeaseTTL is, with ScopeGlobal, how long a slot held by a process that
 	// died stays taken (DefaultLeaseTTL when 0). Held slots are renewed
 	// every third of it.

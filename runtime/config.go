@@ -11,8 +11,9 @@ type config struct {
 	keyspace  string
 	hook      Hook
 	clock     Clock
-	limitsOff bool   // WithLimitsOff: rate and concurrency policies admit every call
-	gen       uint64 // bumped by every publication, so limiters can cache what they derive
+	limitsOff bool         // WithLimitsOff: rate and concurrency policies admit every call
+	overrides *overrideSet // WithOverrides; nil: none
+	gen       uint64       // bumped by every publication, so limiters can cache what they derive
 }
 
 var current atomic.Pointer[config]

@@ -34,6 +34,16 @@ func storeUnavailable(fn string, err error) error {
 	return fmt.Errorf("throttle: %s: %w: %w", fn, ErrStoreUnavailable, err)
 }
 
+// ErrInvalidCost is wrapped by the error of a call whose cost (cost=) is
+// negative. Such a call fails without a decision; it is not a rejection
+// (errors.Is(err, ErrThrottled) is false).
+var ErrInvalidCost = errors.New("throttle: invalid cost")
+
+// ErrInvalidValue is wrapped by the error of a call whose per-call quota,
+// burst or bucket is below 1. Such a call fails without a decision; it is
+// not a rejection (errors.Is(err, ErrThrottled) is false).
+var ErrInvalidValue = errors.New("throttle: invalid per-call value")
+
 // ErrTimeout is returned, possibly wrapped, when a timeout policy's deadline
 // passes. Both errors.Is(err, ErrTimeout) and
 // errors.Is(err, context.DeadlineExceeded) hold for it.
@@ -59,6 +69,11 @@ const (
 	ReasonPriorityQuota                   // the call's priority used its share of capacity
 	ReasonConsumerQuota                   // the call's consumer used its share of capacity
 	ReasonDeadline                        // the wait would outlast max_wait or the context's deadline
+	// ReasonCost: the call's cost is more than the limit can ever admit
+	// at once (above burst for token_bucket and gcra, above quota for the
+	// windows, above bucket+1 for leaky_bucket). Such a rejection comes at
+	// once, without waiting, with RetryAfter 0: no retry can succeed.
+	ReasonCost
 )
 
 var reasonText = [...]string{
@@ -67,6 +82,7 @@ var reasonText = [...]string{
 	ReasonPriorityQuota: "rejected due to priority quota",
 	ReasonConsumerQuota: "rejected due to consumer quota",
 	ReasonDeadline:      "rejected due to deadline",
+	ReasonCost:          "rejected due to cost",
 }
 
 func (r Reason) String() string {

@@ -13,6 +13,9 @@ type Event struct {
 	Err     error         // a store error, if the store could not answer
 	Running int           // concurrency: calls running after the decision, when known
 	Queued  int           // concurrency: calls waiting after the decision, when known
+	// Shadow is true for a decision of a limit in mode=shadow that would
+	// have rejected the call (Allowed is false): the call went ahead.
+	Shadow bool
 }
 
 // Hook observes decisions. It is called synchronously on the caller's

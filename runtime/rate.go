@@ -53,6 +53,12 @@ type RateSpec struct {
 	Fail      FailPolicy
 	Scope     Scope
 	Keyed     bool // informational: the directive has key=
+	// Mode is ModeEnforce (the zero value), ModeShadow or ModeOff.
+	Mode Mode
+	// PerCall says which of Quota, Burst and Bucket each call gives (Call);
+	// the fields themselves are then ignored (a per-call Quota needs no
+	// Quota here).
+	PerCall PerCall
 }
 
 // Rate holds every rate directive of one function, or the one limit of a
