@@ -1,6 +1,11 @@
 package runtime
 
-import "context"
+import (
+	"context"
+	"fmt"
+
+	"github.com/throttlegen/throttlegen/runtime/internal/ratemath"
+)
 
 // PerCall says which of a rate directive's values are per-call expressions
 // (§6 of the contract), read from each call's Call instead of its RateSpec.
@@ -40,7 +45,30 @@ type Call struct {
 // For use by generated code only; see "For generated code" in the package
 // documentation.
 func (r *Rate) AllowCall(ctx context.Context, c Call) error {
-	return r.Allow(ctx, c.Key) // TODO(issue 12): cost and per-call values
+	if len(r.specs) != 1 {
+		panic(fmt.Sprintf("throttle: %s: AllowCall on %d rate directives", r.function, len(r.specs)))
+	}
+	cfg := loadConfig()
+	if cfg.limitsOff {
+		return nil
+	}
+	res := r.res.Load()
+	if res == nil || res.cfg != cfg {
+		res = r.resolve(cfg)
+	}
+	if res.fast && cfg.hook == nil && c.Cost >= 0 {
+		e := &res.eff[0]
+		if e.perCall == 0 {
+			return r.allowMem(ctx, cfg, res, &e.p, c.Key, c.Cost)
+		}
+		p, err := r.perCallParams(&r.specs[0], e, &c)
+		if err != nil {
+			return err
+		}
+		return r.allowMem(ctx, cfg, res, p, c.Key, c.Cost)
+	}
+	calls := [1]Call{c}
+	return r.allowCalls(ctx, cfg, res, calls[:])
 }
 
 // AllowCalls decides a call of a function with several rate directives, one
@@ -49,9 +77,70 @@ func (r *Rate) AllowCall(ctx context.Context, c Call) error {
 // For use by generated code only; see "For generated code" in the package
 // documentation.
 func (r *Rate) AllowCalls(ctx context.Context, calls ...Call) error {
-	keys := make([]string, len(calls))
-	for i := range calls {
-		keys[i] = calls[i].Key
+	if len(calls) != len(r.specs) {
+		panic(fmt.Sprintf("throttle: %s: AllowCalls got %d calls for %d rate directives",
+			r.function, len(calls), len(r.specs)))
 	}
-	return r.AllowKeys(ctx, keys...) // TODO(issue 12): cost and per-call values
+	cfg := loadConfig()
+	if cfg.limitsOff {
+		return nil
+	}
+	res := r.res.Load()
+	if res == nil || res.cfg != cfg {
+		res = r.resolve(cfg)
+	}
+	return r.allowCalls(ctx, cfg, res, calls)
+}
+
+// perCallParams returns the params of spec s for call c, whose values in
+// force e takes partly from the call (e.perCall). A value below 1 is an
+// error wrapping ErrInvalidValue. The params of the latest few distinct
+// values are kept (e.params), so that a call with values seen before
+// derives and allocates nothing.
+func (r *Rate) perCallParams(s *rateSpec, e *effSpec, c *Call) (*ratemath.Params, error) {
+	l := *e.limit
+	if e.perCall&PerCallQuota != 0 {
+		if c.Quota < 1 {
+			return nil, r.invalidValue(s, "quota", c.Quota)
+		}
+		l.Quota = c.Quota
+	}
+	if e.perCall&PerCallBurst != 0 {
+		if c.Burst < 1 {
+			return nil, r.invalidValue(s, "burst", c.Burst)
+		}
+		l.Burst = c.Burst
+	}
+	if e.perCall&PerCallBucket != 0 {
+		if c.Bucket < 1 {
+			return nil, r.invalidValue(s, "bucket", c.Bucket)
+		}
+		l.Bucket = c.Bucket
+	}
+	burst := l.Burst
+	if burst <= 0 {
+		burst = l.Quota
+	}
+	slot := &e.params[uint64(l.Quota*31+burst*7+l.Bucket)%uint64(len(e.params))]
+	if p := slot.Load(); p != nil && p.Quota == l.Quota && p.Burst == burst && p.Bucket == l.Bucket {
+		return p, nil
+	}
+	p := new(ratemath.Params)
+	var err error
+	if *p, err = limitParams(&l); err != nil {
+		return nil, fmt.Errorf("throttle: %s %s: %w: %v", s.policy, s.Name, ErrInvalidValue, err)
+	}
+	slot.Store(p)
+	return p, nil
+}
+
+// invalidValue is the error of a call whose per-call value v of argument
+// arg is below 1.
+func (r *Rate) invalidValue(s *rateSpec, arg string, v int64) error {
+	return fmt.Errorf("throttle: %s %s: %w: %s=%d is below 1", s.policy, s.Name, ErrInvalidValue, arg, v)
+}
+
+// invalidCost is the error of a call whose cost is negative.
+func (r *Rate) invalidCost(s *rateSpec, cost int64) error {
+	return fmt.Errorf("throttle: %s %s: %w: cost %d is negative", s.policy, s.Name, ErrInvalidCost, cost)
 }

@@ -137,7 +137,10 @@ func TestMemoryKeepsNoCallerString(t *testing.T) {
 		for _, n := range []int{8, maxPlainKey, maxPlainKey + 1, 1024} {
 			s := NewMemoryStore()
 			l := &Limit{Name: "copy", Algorithm: alg, Quota: 1, Duration: time.Hour}
-			buf := []byte(strings.Repeat("c", n))
+			// At least 16 bytes: a smaller buffer may share a block of the
+			// tiny allocator with a live object, and so outlive the caller.
+			buf := make([]byte, n, max(n, 16))
+			copy(buf, strings.Repeat("c", n))
 			wp := weak.Make(&buf[0])
 			if d, _ := s.Decide(ctx, memReq(t0, []*Limit{l}, unsafe.String(&buf[0], n))); !d.Allowed {
 				t.Fatalf("%v %d bytes: first call rejected", alg, n)

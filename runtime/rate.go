@@ -107,11 +107,10 @@ type wrappedStoreErr struct{ cause, err error }
 // rateSpec is a RateSpec resolved at NewRate.
 type rateSpec struct {
 	RateSpec
-	limit   *Limit
-	p       ratemath.Params
+	limit   *Limit          // the registered limit (its identity and generated values)
+	p       ratemath.Params // limit's params; only Algo when a value is per call
 	policy  string
-	reserve bool  // p.Algo.Reserves: waits are reservations (else a retry loop)
-	bound   int64 // µs this limit lets a call wait; -1 unbounded
+	reserve bool // p.Algo.Reserves: waits are reservations (else a retry loop)
 	// last is the latest rejection built for this limit, returned again for
 	// an identical one (see rejection). It sits on its own cache line: it
 	// changes while the fields above are read by every call.
@@ -136,20 +135,40 @@ func NewRate(function string, specs ...RateSpec) *Rate {
 		if s.Name == "" {
 			s.Name = function
 		}
+		a := ratemath.Lookup(uint8(s.Algorithm))
 		l := Limit{Name: s.Name, Algorithm: s.Algorithm, Quota: s.Quota,
 			Duration: s.Duration, Burst: s.Burst, Bucket: s.Bucket}
-		if _, err := limitParams(&l); err != nil || s.Wait < 0 || s.Burst < 0 || s.Bucket < 0 ||
-			s.Fail > FailLocal || s.Scope > ScopeGlobal {
+		if s.PerCall&PerCallQuota != 0 {
+			l.Quota = 0
+		}
+		if s.PerCall&PerCallBurst != 0 {
+			l.Burst = 0
+		}
+		if s.PerCall&PerCallBucket != 0 {
+			l.Bucket = 0
+		}
+		check := l // per-call values are checked on each call; 1 stands for them here
+		if s.PerCall&PerCallQuota != 0 {
+			check.Quota = 1
+		}
+		if s.PerCall&PerCallBucket != 0 {
+			check.Bucket = 1
+		}
+		if _, err := limitParams(&check); err != nil || s.Wait < 0 || s.Burst < 0 || s.Bucket < 0 ||
+			s.Fail > FailLocal || s.Scope > ScopeGlobal || s.Mode > ModeOff ||
+			s.PerCall&^(PerCallQuota|PerCallBurst|PerCallBucket) != 0 ||
+			(s.PerCall&PerCallBurst != 0 && !a.UsesBurst) || (s.PerCall&PerCallBucket != 0 && !a.UsesBucket) {
 			panic(fmt.Sprintf("throttle: NewRate(%s): invalid spec %+v", function, s))
 		}
 		rl := registerLimit(function, l)
-		p, _ := limitParams(rl) // as valid as l: the registry only drops parameters the algorithm ignores
 		rs := &r.specs[i]
-		rs.RateSpec, rs.limit, rs.p, rs.policy = s, rl, p, s.Algorithm.String()
-		rs.reserve, rs.bound = p.Algo.Reserves, ratemath.Micros(s.Wait)
-		if p.Algo.Paces && s.Wait == 0 {
-			rs.bound = -1 // it waits its turn by nature: only the context bounds the wait
+		rs.RateSpec, rs.limit, rs.policy = s, rl, s.Algorithm.String()
+		if s.PerCall == 0 {
+			rs.p, _ = limitParams(rl) // as valid as l: the registry only drops parameters the algorithm ignores
+		} else {
+			rs.p = ratemath.Params{Algo: a}
 		}
+		rs.reserve = a.Reserves
 	}
 	return r
 }
@@ -176,39 +195,48 @@ func (r *Rate) Allow(ctx context.Context, key string) error {
 	if res == nil || res.cfg != cfg {
 		res = r.resolve(cfg)
 	}
-	if res.allMem && cfg.hook == nil {
-		s := &r.specs[0]
-		if s.bound == 0 && s.Algorithm == GCRA {
-			var ra int64
-			if key == "" {
-				ra = res.memRefs[0].t.one.takeGCRA(&s.p, res)
-			} else {
-				ra = res.memRefs[0].t.takeKeyedGCRA(&s.p, key, res.now())
-			}
-			if ra == 0 {
-				return nil
-			}
-			return s.rejection(key, ReasonQuota, time.Duration(ra)*time.Microsecond)
+	if res.fast && cfg.hook == nil {
+		e := &res.eff[0]
+		return r.allowMem(ctx, cfg, res, &e.p, key, 1)
+	}
+	calls := [1]Call{{Key: key, Cost: 1}}
+	return r.allowCalls(ctx, cfg, res, calls[:])
+}
+
+// allowMem decides a call of a Rate whose one limit is decided in memory,
+// enforced, without a hook: the hot path, without allocation. p is the
+// limit's params for the call.
+func (r *Rate) allowMem(ctx context.Context, cfg *config, res *rateRes, p *ratemath.Params, key string, cost int64) error {
+	s, e := &r.specs[0], &res.eff[0]
+	if e.bound == 0 && s.Algorithm == GCRA && cost == 1 {
+		var ra int64
+		if key == "" {
+			ra = e.t.one.takeGCRA(p, res)
+		} else {
+			ra = e.t.takeKeyedGCRA(p, key, res.now())
 		}
-		var maxWait int64
-		if s.bound != 0 {
-			maxWait = clipWait(ctx, s.bound, 0)
-		}
-		o := res.memRefs[0].t.decideOne(&s.p, key, res.now(), maxWait)
-		if o.Allowed && o.Delay == 0 {
+		if ra == 0 {
 			return nil
 		}
-		if !o.Allowed && (s.reserve || s.Wait == 0) {
-			return r.reject(ctx, s, key, Reason(o.Reason), time.Duration(o.RetryAfter)*time.Microsecond, 0)
-		}
-		keys := []string{key}
-		var waited int64
-		if err, again := r.finish(ctx, cfg, res, keys, toDecision(o), nil, &waited); !again {
-			return err
-		}
-		return r.allow(ctx, cfg, res, keys, waited)
+		return s.rejection(key, ReasonQuota, time.Duration(ra)*time.Microsecond)
 	}
-	return r.allow(ctx, cfg, res, []string{key}, 0)
+	var maxWait int64
+	if e.bound != 0 {
+		maxWait = clipWait(ctx, e.bound, 0)
+	}
+	o := e.t.decideOneC(p, key, res.now(), maxWait, cost)
+	if o.Allowed && o.Delay == 0 {
+		return nil
+	}
+	if !o.Allowed && (s.reserve || e.bound == 0 || Reason(o.Reason) == ReasonCost) {
+		return r.reject(ctx, s, e, key, Reason(o.Reason), time.Duration(o.RetryAfter)*time.Microsecond, 0)
+	}
+	cs := [1]callSpec{{e: e, key: key, cost: cost, p: p}}
+	var waited int64
+	if err, again := r.finish(ctx, cfg, res, cs[:], toDecision(o), nil, &waited); !again {
+		return err
+	}
+	return r.enforce(ctx, cfg, res, cs[:], waited)
 }
 
 // AllowKeys decides a call of a function with several rate directives; keys
@@ -229,7 +257,12 @@ func (r *Rate) AllowKeys(ctx context.Context, keys ...string) error {
 	if res == nil || res.cfg != cfg {
 		res = r.resolve(cfg)
 	}
-	return r.allow(ctx, cfg, res, keys, 0)
+	var buf [4]Call
+	calls := buf[:0]
+	for _, k := range keys {
+		calls = append(calls, Call{Key: k, Cost: 1})
+	}
+	return r.allowCalls(ctx, cfg, res, calls)
 }
 
 // clipWait bounds a limit's wait (µs, -1 unbounded), less what the call has
@@ -250,10 +283,10 @@ func clipWait(ctx context.Context, bound, waited int64) int64 {
 // reject builds the rejection of the call by spec s. A limit whose own wait
 // bound would have covered RetryAfter, where the context's deadline did not,
 // rejects for ReasonDeadline.
-func (r *Rate) reject(ctx context.Context, s *rateSpec, key string, reason Reason, retryAfter time.Duration, waited int64) error {
-	if reason == ReasonQuota && s.bound > 0 && !s.p.Algo.Paces { // one that paces tells deadline itself
+func (r *Rate) reject(ctx context.Context, s *rateSpec, e *effSpec, key string, reason Reason, retryAfter time.Duration, waited int64) error {
+	if reason == ReasonQuota && e.bound > 0 && !s.p.Algo.Paces { // one that paces tells deadline itself
 		ra := ratemath.Micros(retryAfter)
-		if ra <= s.bound-waited && clipWait(ctx, s.bound, waited) < ra {
+		if ra <= e.bound-waited && clipWait(ctx, e.bound, waited) < ra {
 			reason = ReasonDeadline
 		}
 	}

@@ -8,93 +8,151 @@ import (
 	"github.com/throttlegen/throttlegen/runtime/internal/ratemath"
 )
 
-// rateRes is what a Rate derives from one configuration: which limits are
-// decided in memory (and their tables) and which by the configured store.
-// It is immutable; a Rate replaces it when the configuration changes.
-type rateRes struct {
-	cfg    *config
-	sys    bool // cfg.clock is SystemClock
-	allMem bool
-	// memRefs[i] is spec i's table when spec i is decided in memory. When
-	// allMem, it has one entry per spec, in order.
-	memRefs     []*memRef
-	memIdx      []int // specs decided in memory, when not allMem
-	storeIdx    []int // specs decided by store
-	store       Store
-	avail       AvailabilityReporter // store, when it implements it
-	storeLimits []*Limit
-	hot         []*hotKeys   // the rejection memory of each store-decided spec
-	local       bool         // some store-decided spec fails locally
-	shares      []localShare // per store-decided spec: its fail=local share
-	closed      bool         // some store-decided spec fails closed
+// callSpec is one directive's part of one call: the values in force (e),
+// the params (e's, or derived from the call's own values), key and cost.
+type callSpec struct {
+	i    int // index in r.specs
+	e    *effSpec
+	p    *ratemath.Params // &e.p, or the params of the call's own values
+	key  string
+	cost int64
 }
 
-// now returns the decision time in µs since the Unix epoch.
-func (res *rateRes) now() int64 {
-	if res.sys {
-		return monoBaseMicros + int64(time.Since(monoBase)/time.Microsecond)
+// params returns the params the call is decided with.
+func (c *callSpec) params() *ratemath.Params { return c.p }
+
+// own reports whether the call has values of its own (per-call values).
+func (c *callSpec) own() bool { return c.p != &c.e.p }
+
+// limit returns the limit in force for the call: e's, or one with the
+// call's own values.
+func (c *callSpec) limit() Limit {
+	l := *c.e.limit
+	if c.own() {
+		l.Quota, l.Burst, l.Bucket = c.p.Quota, c.p.Burst, c.p.Bucket
+		if !c.p.Algo.UsesBurst {
+			l.Burst = 0
+		}
 	}
-	return res.cfg.clock.Now().UnixMicro()
+	return l
 }
 
-// resolve derives and caches what r needs from cfg.
-func (r *Rate) resolve(cfg *config) *rateRes {
-	res := &rateRes{cfg: cfg, sys: cfg.clock == SystemClock, memRefs: make([]*memRef, len(r.specs))}
-	mem, _ := cfg.store.(*MemoryStore)
-	if mem == nil {
-		mem = defaultMemory
+// allowCalls decides a call: one Call per directive, in order.
+func (r *Rate) allowCalls(ctx context.Context, cfg *config, res *rateRes, calls []Call) error {
+	var buf [4]callSpec
+	cs := buf[:0]
+	if len(calls) > len(buf) {
+		cs = make([]callSpec, 0, len(calls))
 	}
+	nShadow := 0
 	for i := range r.specs {
-		s := &r.specs[i]
-		if cfg.store == nil || cfg.store == Store(mem) || s.Scope == ScopeLocal {
-			res.memRefs[i] = &memRef{t: mem.table(cfg.keyspace, s.limit), p: s.p}
-			res.memIdx = append(res.memIdx, i)
+		s, c := &r.specs[i], &calls[i]
+		e := &res.eff[i]
+		if res.keyed != nil && res.keyed[i] != nil {
+			if ke := res.keyed[i][c.Key]; ke != nil {
+				e = ke
+			}
+		}
+		if e.mode == ModeOff {
 			continue
 		}
-		res.storeIdx = append(res.storeIdx, i)
-		res.storeLimits = append(res.storeLimits, s.limit)
-		res.hot = append(res.hot, newHotKeys())
-		res.closed = res.closed || s.Fail == FailClosed
-		res.local = res.local || s.Fail == FailLocal
-	}
-	res.allMem = len(res.storeIdx) == 0
-	if res.allMem {
-		res.memIdx = nil
-	} else {
-		res.store = cfg.store
-		res.avail, _ = cfg.store.(AvailabilityReporter)
-		res.shares = make([]localShare, len(res.storeIdx))
-		if pc, ok := cfg.store.(ProcessCounter); ok && res.local {
-			pc.Processes(cfg.keyspace) // the store starts counting the keyspace's processes
+		if c.Cost < 0 {
+			return r.invalidCost(s, c.Cost)
+		}
+		x := callSpec{i: i, e: e, p: &e.p, key: c.Key, cost: c.Cost}
+		if e.perCall != 0 {
+			var err error
+			if x.p, err = r.perCallParams(s, e, c); err != nil {
+				return err
+			}
+		}
+		cs = append(cs, x)
+		if e.mode == ModeShadow {
+			nShadow++
 		}
 	}
-	r.res.Store(res)
-	return res
+	switch {
+	case len(cs) == 0:
+		return nil
+	case nShadow == 0:
+		return r.enforce(ctx, cfg, res, cs, 0)
+	case nShadow == len(cs):
+		r.shadow(ctx, cfg, res, cs)
+		return nil
+	}
+	// Enforced limits first, then, if they admit the call, the shadow ones
+	// (each as one all-or-nothing decision).
+	var ebuf, sbuf [4]callSpec
+	enf, sh := ebuf[:0], sbuf[:0]
+	for _, c := range cs {
+		if c.e.mode == ModeShadow {
+			sh = append(sh, c)
+		} else {
+			enf = append(enf, c)
+		}
+	}
+	if err := r.enforce(ctx, cfg, res, enf, 0); err != nil {
+		return err
+	}
+	r.shadow(ctx, cfg, res, sh)
+	return nil
 }
 
-// allow decides a call, waiting where the directives allow it; waited is
-// how long (µs) the call has waited already.
-func (r *Rate) allow(ctx context.Context, cfg *config, res *rateRes, keys []string, waited int64) error {
+// enforce decides a call over cs, waiting where the directives allow it;
+// waited is how long (µs) the call has waited already.
+func (r *Rate) enforce(ctx context.Context, cfg *config, res *rateRes, cs []callSpec, waited int64) error {
 	for {
-		d, err := r.decide(ctx, res, keys, r.maxWait(ctx, waited))
-		if err, again := r.finish(ctx, cfg, res, keys, d, err, &waited); !again {
+		d, err := r.decide(ctx, res, cs, r.maxWait(ctx, cs, waited))
+		if err, again := r.finish(ctx, cfg, res, cs, d, err, &waited); !again {
 			return err
 		}
 	}
 }
 
+// shadow decides a call over cs, all in mode=shadow, as enforce would in
+// one decision, leaving the same state, but lets the call go ahead at once
+// whatever the decision, and tells the hook. A reservation is kept without
+// waiting for it; a window limit whose wait= would have covered its
+// RetryAfter (enforce would sleep and ask again) is reported admitted after
+// that wait, without consuming.
+func (r *Rate) shadow(ctx context.Context, cfg *config, res *rateRes, cs []callSpec) {
+	d, err := r.decide(ctx, res, cs, r.maxWait(ctx, cs, 0))
+	var storeErr error
+	if err != nil {
+		storeErr = r.storeError(err)
+		if !d.Allowed && d.Reason == 0 { // fail=closed
+			r.emit(cfg, cs, false, -1, 0, 0, storeErr, true)
+			return
+		}
+	}
+	if d.Allowed {
+		r.emit(cfg, cs, true, -1, 0, ratemath.Micros(d.Delay), storeErr, false)
+		return
+	}
+	i := d.Rejected
+	if i < 0 || i >= len(cs) {
+		i = 0
+	}
+	e := cs[i].e
+	ra := ratemath.Micros(d.RetryAfter)
+	if d.Reason == ReasonQuota && !r.specs[cs[i].i].reserve && e.bound > 0 && ra <= clipWait(ctx, e.bound, 0) {
+		r.emit(cfg, cs, true, -1, 0, ra, storeErr, false)
+		return
+	}
+	r.emit(cfg, cs, false, i, d.Reason, 0, storeErr, true)
+}
+
 // maxWait is how far ahead (µs, -1 unbounded) the call may reserve: the
 // tightest bound of its reserving limits, clipped by the context's deadline;
 // 0 when no limit reserves.
-func (r *Rate) maxWait(ctx context.Context, waited int64) int64 {
+func (r *Rate) maxWait(ctx context.Context, cs []callSpec, waited int64) int64 {
 	m, any := int64(-1), false
-	for i := range r.specs {
-		s := &r.specs[i]
-		if !s.reserve {
+	for j := range cs {
+		if !r.specs[cs[j].i].reserve {
 			continue
 		}
 		any = true
-		b := s.bound
+		b := cs[j].e.bound
 		if b > 0 {
 			b = max(b-waited, 0)
 		}
@@ -108,24 +166,41 @@ func (r *Rate) maxWait(ctx context.Context, waited int64) int64 {
 	return clipWait(ctx, m, 0)
 }
 
-// decide asks the memory tables and the store for one decision; Rejected in
-// the result indexes r.specs. When the store fails, the error is returned
-// with an admitting decision under fail=open and a rejecting one under
-// fail=closed.
-func (r *Rate) decide(ctx context.Context, res *rateRes, keys []string, maxWait int64) (Decision, error) {
-	if res.allMem {
-		return decideRefs(res.memRefs, keys, res.now(), maxWait), nil
+// memCalls returns the memory part of cs (all of it when idx is nil) as
+// memCalls in buf, and in idx the index in cs of each.
+func memCalls(cs []callSpec, buf []memCall, idx []int) ([]memCall, []int) {
+	for j := range cs {
+		if c := &cs[j]; c.e.t != nil {
+			buf = append(buf, memCall{t: c.e.t, p: c.params(), key: c.key, cost: c.cost})
+			if idx != nil {
+				idx = append(idx, j)
+			}
+		}
 	}
-	dm := Decision{Allowed: true, Rejected: -1, Remaining: maxInt64}
-	memNow := res.now()
-	if d, ok := r.hotRejection(res, keys, memNow, maxWait); ok {
+	return buf, idx
+}
+
+// decide asks the memory tables and the store for one decision over cs;
+// Rejected in the result indexes cs. When the store fails, the error is
+// returned with an admitting decision under fail=open and a rejecting one
+// under fail=closed.
+func (r *Rate) decide(ctx context.Context, res *rateRes, cs []callSpec, maxWait int64) (Decision, error) {
+	var mbuf [4]memCall
+	now := res.now()
+	if res.allMem {
+		mc, _ := memCalls(cs, mbuf[:0], nil)
+		return decideCalls(mc, now, maxWait), nil
+	}
+	if d, ok := r.hotRejection(cs, now, maxWait); ok {
 		return d, nil
 	}
-	if len(res.memIdx) > 0 {
-		refs, mkeys := r.subset(res, res.memIdx, keys)
-		dm = decideRefs(refs, mkeys, memNow, maxWait)
+	dm := Decision{Allowed: true, Rejected: -1, Remaining: maxInt64}
+	var ibuf [4]int
+	mc, idx := memCalls(cs, mbuf[:0], ibuf[:0])
+	if len(mc) > 0 {
+		dm = decideCalls(mc, now, maxWait)
 		if !dm.Allowed {
-			dm.Rejected = res.memIdx[dm.Rejected]
+			dm.Rejected = idx[dm.Rejected]
 			return dm, nil
 		}
 	}
@@ -135,27 +210,32 @@ func (r *Rate) decide(ctx context.Context, res *rateRes, keys []string, maxWait 
 		err = res.avail.Unavailable()
 	}
 	if err == nil {
-		ds, err = res.store.Decide(ctx, r.storeRequest(res, keys, maxWait))
+		ds, err = res.store.Decide(ctx, storeRequest(res, cs, maxWait))
 	}
 	if err != nil {
-		if res.closed {
-			r.undoMem(res, keys, memNow)
-			return Decision{Rejected: -1}, err
+		closed, local := false, false
+		for j := range cs {
+			if cs[j].e.t == nil {
+				closed = closed || cs[j].e.fail == FailClosed
+				local = local || cs[j].e.fail == FailLocal
+			}
 		}
-		if res.local {
-			return r.decideLocal(res, keys, dm, memNow, maxWait), err
+		switch {
+		case closed:
+			undoMem(cs, now)
+			return Decision{Rejected: -1}, err
+		case local:
+			return r.decideLocal(res, cs, dm, now, maxWait), err
 		}
 		return dm, err
 	}
 	if !ds.Allowed {
-		r.undoMem(res, keys, memNow)
-		j := ds.Rejected
-		if j < 0 || j >= len(res.storeIdx) {
-			j = 0
-		}
-		ds.Rejected = res.storeIdx[j]
+		undoMem(cs, now)
+		j := storeIndex(cs, ds.Rejected)
+		ds.Rejected = j
 		if ds.Reason == ReasonQuota {
-			res.hot[j].remember(keys[ds.Rejected], memNow, ratemath.Micros(ds.RetryAfter), maxWait)
+			c := &cs[j]
+			c.e.hot.remember(c.key, c.cost, c.params(), now, ratemath.Micros(ds.RetryAfter), maxWait)
 		}
 		return ds, nil
 	}
@@ -164,78 +244,126 @@ func (r *Rate) decide(ctx context.Context, res *rateRes, keys []string, maxWait 
 	return ds, nil
 }
 
+// storeIndex returns the index in cs of the k-th store-decided limit (the
+// first when k is out of range).
+func storeIndex(cs []callSpec, k int) int {
+	first := -1
+	n := 0
+	for j := range cs {
+		if cs[j].e.t != nil {
+			continue
+		}
+		if first < 0 {
+			first = j
+		}
+		if n == k {
+			return j
+		}
+		n++
+	}
+	return max(first, 0)
+}
+
 // hotRejection returns the rejection of a call that a store-decided limit's
 // rejection memory (hotKeys) answers without asking the store; ok is false
 // when the store must decide.
-func (r *Rate) hotRejection(res *rateRes, keys []string, now, maxWait int64) (d Decision, ok bool) {
-	for j, i := range res.storeIdx {
-		if ra := res.hot[j].rejected(keys[i], now, maxWait); ra > 0 {
-			return Decision{Rejected: i, RetryAfter: time.Duration(ra) * time.Microsecond, Reason: ReasonQuota}, true
+func (r *Rate) hotRejection(cs []callSpec, now, maxWait int64) (d Decision, ok bool) {
+	for j := range cs {
+		c := &cs[j]
+		if c.e.hot == nil {
+			continue
+		}
+		if ra := c.e.hot.rejected(c.key, c.cost, c.params(), now, maxWait); ra > 0 {
+			return Decision{Rejected: j, RetryAfter: time.Duration(ra) * time.Microsecond, Reason: ReasonQuota}, true
 		}
 	}
 	return Decision{}, false
 }
 
-// subset returns the memory refs and keys of the specs in idx.
-func (r *Rate) subset(res *rateRes, idx []int, keys []string) ([]*memRef, []string) {
-	refs, ks := make([]*memRef, len(idx)), make([]string, len(idx))
-	for j, i := range idx {
-		refs[j], ks[j] = res.memRefs[i], keys[i]
-	}
-	return refs, ks
-}
-
-// storeRequest builds the store's part of a decision.
-func (r *Rate) storeRequest(res *rateRes, keys []string, maxWait int64) *Request {
+// storeRequest builds the store's part of a decision over cs.
+func storeRequest(res *rateRes, cs []callSpec, maxWait int64) *Request {
 	mw := time.Duration(-1)
 	if maxWait >= 0 {
 		mw = time.Duration(maxWait) * time.Microsecond
 	}
-	if len(res.storeIdx) == 1 { // the common case, in one allocation
+	n, plain := 0, true
+	for j := range cs {
+		if cs[j].e.t == nil {
+			n++
+			plain = plain && !cs[j].own() && cs[j].cost == 1
+		}
+	}
+	if n == 1 { // the common case, in one allocation
 		one := &oneKeyRequest{}
-		one.key[0] = keys[res.storeIdx[0]]
-		one.Request = Request{Keyspace: res.cfg.keyspace, Limits: res.storeLimits, Keys: one.key[:], MaxWait: mw}
+		c := &cs[storeIndex(cs, 0)]
+		one.key[0], one.limit[0], one.cost[0] = c.key, c.e.limit, c.cost
+		if c.own() {
+			one.lim = c.limit()
+			one.limit[0] = &one.lim
+		}
+		one.Request = Request{Keyspace: res.cfg.keyspace, Limits: one.limit[:], Keys: one.key[:], MaxWait: mw}
+		if c.cost != 1 {
+			one.Request.Costs = one.cost[:]
+		}
 		return &one.Request
 	}
-	ks := make([]string, len(res.storeIdx))
-	for j, i := range res.storeIdx {
-		ks[j] = keys[i]
+	req := &Request{Keyspace: res.cfg.keyspace, Limits: make([]*Limit, 0, n), Keys: make([]string, 0, n), MaxWait: mw}
+	if !plain {
+		req.Costs = make([]int64, 0, n)
 	}
-	return &Request{Keyspace: res.cfg.keyspace, Limits: res.storeLimits, Keys: ks, MaxWait: mw}
+	for j := range cs {
+		c := &cs[j]
+		if c.e.t != nil {
+			continue
+		}
+		l := c.e.limit
+		if c.own() {
+			cp := c.limit()
+			l = &cp
+		}
+		req.Limits, req.Keys = append(req.Limits, l), append(req.Keys, c.key)
+		if !plain {
+			req.Costs = append(req.Costs, c.cost)
+		}
+	}
+	return req
 }
 
-// oneKeyRequest is a Request over one limit with its Keys.
+// oneKeyRequest is a Request over one limit, with its slices.
 type oneKeyRequest struct {
 	Request
-	key [1]string
+	key   [1]string
+	limit [1]*Limit
+	cost  [1]int64
+	lim   Limit
 }
 
 // cancelMem gives back what the memory part of an admitted decision reserved.
-func (r *Rate) cancelMem(res *rateRes, keys []string) {
+func cancelMem(res *rateRes, cs []callSpec) {
 	now := res.now()
-	for i, ref := range res.memRefs {
-		if ref != nil {
-			ref.t.cancelOne(&ref.p, keys[i], now)
+	for j := range cs {
+		if c := &cs[j]; c.e.t != nil {
+			c.e.t.cancelOneC(c.params(), c.key, now, c.cost)
 		}
 	}
 }
 
 // undoMem takes back the memory part of a decision, made at time now, that
 // the store then rejected (all-or-nothing): see memTable.undoOne.
-func (r *Rate) undoMem(res *rateRes, keys []string, now int64) {
-	for i, ref := range res.memRefs {
-		if ref != nil {
-			ref.t.undoOne(&ref.p, keys[i], now)
+func undoMem(cs []callSpec, now int64) {
+	for j := range cs {
+		if c := &cs[j]; c.e.t != nil {
+			c.e.t.undoOneC(c.params(), c.key, now, c.cost)
 		}
 	}
 }
 
 // cancel gives back what an admitted decision reserved.
-func (r *Rate) cancel(ctx context.Context, res *rateRes, keys []string) {
-	r.cancelMem(res, keys)
+func (r *Rate) cancel(ctx context.Context, res *rateRes, cs []callSpec) {
+	cancelMem(res, cs)
 	if res.store != nil {
 		// The caller's context has ended; the give-back must still happen.
-		_ = res.store.Cancel(context.WithoutCancel(ctx), r.storeRequest(res, keys, 0))
+		_ = res.store.Cancel(context.WithoutCancel(ctx), storeRequest(res, cs, 0))
 	}
 }
 
@@ -258,12 +386,12 @@ func (r *Rate) storeError(err error) error {
 // finish acts on decision d: sleeps an admitted call's Delay, sleeps and asks
 // again (again = true) for a window limit whose wait= covers RetryAfter, or
 // builds the rejection. waited accumulates the µs slept.
-func (r *Rate) finish(ctx context.Context, cfg *config, res *rateRes, keys []string, d Decision, err error, waited *int64) (_ error, again bool) {
+func (r *Rate) finish(ctx context.Context, cfg *config, res *rateRes, cs []callSpec, d Decision, err error, waited *int64) (_ error, again bool) {
 	var storeErr error // reported to the hook with the final decision
 	if err != nil {
 		if !d.Allowed && d.Reason == 0 { // fail=closed
 			storeErr = r.storeError(err)
-			r.emit(cfg, keys, false, -1, 0, *waited, storeErr)
+			r.emit(cfg, cs, false, -1, 0, *waited, storeErr, false)
 			return storeErr, false
 		}
 		if cfg.hook != nil {
@@ -273,36 +401,36 @@ func (r *Rate) finish(ctx context.Context, cfg *config, res *rateRes, keys []str
 	if d.Allowed {
 		if d.Delay > 0 {
 			if serr := sleep(ctx, cfg.clock, d.Delay); serr != nil {
-				r.cancel(ctx, res, keys)
+				r.cancel(ctx, res, cs)
 				*waited += ratemath.Micros(d.Delay)
-				r.emit(cfg, keys, false, -1, ReasonDeadline, *waited, serr)
+				r.emit(cfg, cs, false, -1, ReasonDeadline, *waited, serr, false)
 				return serr, false
 			}
 			*waited += ratemath.Micros(d.Delay)
 		}
 		if cfg.hook != nil {
-			r.emit(cfg, keys, true, -1, 0, *waited, storeErr)
+			r.emit(cfg, cs, true, -1, 0, *waited, storeErr, false)
 		}
 		return nil, false
 	}
-	i := d.Rejected
-	if i < 0 || i >= len(r.specs) {
-		i = 0
+	j := d.Rejected
+	if j < 0 || j >= len(cs) {
+		j = 0
 	}
-	s := &r.specs[i]
+	s, e := &r.specs[cs[j].i], cs[j].e
 	ra := ratemath.Micros(d.RetryAfter)
-	if !s.reserve && s.bound > 0 && ra <= s.bound-*waited && ra <= clipWait(ctx, s.bound, *waited) {
+	if d.Reason == ReasonQuota && !s.reserve && e.bound > 0 && ra <= e.bound-*waited && ra <= clipWait(ctx, e.bound, *waited) {
 		if serr := sleep(ctx, cfg.clock, d.RetryAfter); serr != nil {
 			*waited += ra
-			r.emit(cfg, keys, false, i, ReasonDeadline, *waited, serr)
+			r.emit(cfg, cs, false, j, ReasonDeadline, *waited, serr, false)
 			return serr, false
 		}
 		*waited += ra
 		return nil, true
 	}
-	rej := r.reject(ctx, s, keys[i], d.Reason, d.RetryAfter, *waited)
+	rej := r.reject(ctx, s, e, cs[j].key, d.Reason, d.RetryAfter, *waited)
 	if cfg.hook != nil {
-		r.emit(cfg, keys, false, i, rej.(*ThrottledError).Reason, *waited, storeErr)
+		r.emit(cfg, cs, false, j, rej.(*ThrottledError).Reason, *waited, storeErr, false)
 	}
 	return rej, false
 }
@@ -319,17 +447,19 @@ func sleep(ctx context.Context, clk Clock, d time.Duration) error {
 	}
 }
 
-// emit tells the hook, if any, about the decision of every directive.
-func (r *Rate) emit(cfg *config, keys []string, allowed bool, rejected int, reason Reason, waited int64, err error) {
+// emit tells the hook, if any, about the decision of every directive of
+// cs; rejected indexes cs (-1: all). shadow marks a rejection of shadow
+// limits, which let the call go ahead.
+func (r *Rate) emit(cfg *config, cs []callSpec, allowed bool, rejected int, reason Reason, waited int64, err error, shadow bool) {
 	h := cfg.hook
 	if h == nil {
 		return
 	}
-	for i := range r.specs {
-		s := &r.specs[i]
-		ev := Event{Policy: s.policy, Name: s.Name, Key: keys[i], Allowed: allowed,
-			Wait: time.Duration(waited) * time.Microsecond, Err: err}
-		if !allowed && (rejected < 0 || rejected == i) {
+	for j := range cs {
+		s := &r.specs[cs[j].i]
+		ev := Event{Policy: s.policy, Name: s.Name, Key: cs[j].key, Allowed: allowed,
+			Wait: time.Duration(waited) * time.Microsecond, Err: err, Shadow: shadow && !allowed}
+		if !allowed && (rejected < 0 || rejected == j) {
 			ev.Reason = reason
 		}
 		h.OnDecision(ev)

@@ -3,6 +3,8 @@ package runtime
 import (
 	"hash/maphash"
 	"sync/atomic"
+
+	"github.com/throttlegen/throttlegen/runtime/internal/ratemath"
 )
 
 // hotKeys is the rejection memory of one store-decided limit of a Rate
@@ -10,6 +12,12 @@ import (
 // of this limit's quota, with RetryAfter r, later calls of k are rejected in
 // this process, without a round trip, until r has passed, their RetryAfter
 // counting down to that moment.
+//
+// Only calls with the same values (quota, duration, burst, bucket: per-call
+// values and overrides may change them) and a cost at least the rejected
+// one's are rejected from memory: a call the store would judge otherwise
+// asks it. A new configuration (Configure, overrides) starts with an empty
+// memory.
 //
 // This never admits a call the store would reject, so limits stay exact
 // across processes: it only rejects, and only while the store said it would
@@ -45,6 +53,10 @@ type hotEntry struct {
 	key     string
 	until   int64 // µs (the Rate's clock) until which the key is rejected
 	maxWait int64 // the call's wait bound in µs, -1 unbounded
+	cost    int64 // the rejected call's cost: calls of this cost or more are rejected
+	// The values the call was decided with: only calls with the same ones
+	// are rejected.
+	quota, burst, bucket, period int64
 }
 
 func newHotKeys() *hotKeys { return &hotKeys{seed: maphash.MakeSeed()} }
@@ -56,11 +68,13 @@ func (h *hotKeys) slot(key string) *atomic.Pointer[hotEntry] {
 	return &h.slots[maphash.String(h.seed, key)%hotSlots]
 }
 
-// rejected returns how long (µs, > 0) a call of key that may wait up to
-// maxWait is still rejected at time now, or 0 when the store must decide.
-func (h *hotKeys) rejected(key string, now, maxWait int64) int64 {
+// rejected returns how long (µs, > 0) a call of key, of cost cost, with
+// params p, that may wait up to maxWait is still rejected at time now, or 0
+// when the store must decide.
+func (h *hotKeys) rejected(key string, cost int64, p *ratemath.Params, now, maxWait int64) int64 {
 	e := h.slot(key).Load()
-	if e == nil || now >= e.until || e.key != key || e.epoch != rejectionEpoch.Load() {
+	if e == nil || now >= e.until || e.key != key || e.epoch != rejectionEpoch.Load() ||
+		cost < e.cost || e.quota != p.Quota || e.burst != p.Burst || e.bucket != p.Bucket || e.period != p.Period {
 		return 0
 	}
 	if e.maxWait >= 0 && (maxWait < 0 || maxWait > e.maxWait) {
@@ -69,13 +83,15 @@ func (h *hotKeys) rejected(key string, now, maxWait int64) int64 {
 	return e.until - now
 }
 
-// remember records that the store rejected key, for a call that could wait
-// up to maxWait and was sent at time sent, until sent + retryAfter.
-func (h *hotKeys) remember(key string, sent, retryAfter, maxWait int64) {
-	if retryAfter <= 0 {
+// remember records that the store rejected key, for a call of cost cost
+// with params p that could wait up to maxWait and was sent at time sent,
+// until sent + retryAfter.
+func (h *hotKeys) remember(key string, cost int64, p *ratemath.Params, sent, retryAfter, maxWait int64) {
+	if retryAfter <= 0 || cost <= 0 {
 		return
 	}
-	h.slot(key).Store(&hotEntry{epoch: rejectionEpoch.Load(), key: key, until: sent + retryAfter, maxWait: maxWait})
+	h.slot(key).Store(&hotEntry{epoch: rejectionEpoch.Load(), key: key, until: sent + retryAfter, maxWait: maxWait,
+		cost: cost, quota: p.Quota, burst: p.Burst, bucket: p.Bucket, period: p.Period})
 }
 
 // rejectionEpoch counts the calls of ForgetRejections.

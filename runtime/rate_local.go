@@ -12,35 +12,46 @@ import (
 // scope=local limit of the same name.
 var localShares = NewMemoryStore()
 
-// localShare is the fail=local fallback of one store-decided spec: its limit
-// with quota, burst and bucket divided by the number of processes, derived
-// again when that number changes. The table (and so the state) stays the
-// same across such changes, as a limit keeps its state across overrides.
+// localShare is the fail=local fallback of one store-decided spec: its
+// table in localShares. The table (and so the state) stays the same
+// however the share's values change (with the number of processes, the
+// call's values or an override), as a limit keeps its state across
+// overrides.
 type localShare struct {
-	cur atomic.Pointer[shareRef]
+	t    *memTable
+	last atomic.Pointer[shareEntry] // the share derived last
 }
 
-type shareRef struct {
-	n   int
-	ref memRef
+// shareEntry is the share p of limit l among n processes.
+type shareEntry struct {
+	n int
+	l Limit
+	p ratemath.Params
 }
 
-// ref returns the share of limit l in keyspace ks for n processes.
-func (ls *localShare) ref(ks string, l *Limit, n int) *memRef {
-	if c := ls.cur.Load(); c != nil && c.n == n {
-		return &c.ref
+// params returns the params of this process's share of l among n
+// processes, deriving them only when n or l's values changed.
+func (ls *localShare) params(l *Limit, n int) *ratemath.Params {
+	if e := ls.last.Load(); e != nil && e.n == n && e.l == *l {
+		return &e.p
 	}
+	e := &shareEntry{n: n, l: *l}
+	shareParams(l, n, &e.p)
+	ls.last.Store(e)
+	return &e.p
+}
+
+// shareParams derives into p the params of this process's share of limit
+// l among n processes: quota, burst and bucket divided by n, rounded up.
+func shareParams(l *Limit, n int, p *ratemath.Params) {
 	share := *l
 	share.Quota = ceilShare(l.Quota, n)
 	share.Burst = ceilShare(l.Burst, n)
 	share.Bucket = ceilShare(l.Bucket, n)
-	p, err := ratemath.Derive(uint8(share.Algorithm), share.Quota, share.Duration, share.Burst, share.Bucket)
-	if err != nil { // a share of a valid limit is valid; keep the whole limit if not
-		p, _ = limitParams(l)
+	var err error
+	if *p, err = ratemath.Derive(uint8(share.Algorithm), share.Quota, share.Duration, share.Burst, share.Bucket); err != nil {
+		*p, _ = limitParams(l) // a share of a valid limit is valid; keep the whole limit if not
 	}
-	c := &shareRef{n: n, ref: memRef{t: localShares.table(ks, l), p: p}}
-	ls.cur.Store(c)
-	return &c.ref
 }
 
 // ceilShare is ⌈v/n⌉ for v > 0, and v itself for v <= 0 (a parameter the
@@ -58,32 +69,27 @@ func ceilShare(v int64, n int) int64 {
 // rejects before this). dm is the decision of the memory-decided specs,
 // admitted at memNow; when a share rejects, dm's reservations are taken back.
 // Local decisions are final: nothing is replayed to the store.
-func (r *Rate) decideLocal(res *rateRes, keys []string, dm Decision, memNow, maxWait int64) Decision {
+func (r *Rate) decideLocal(res *rateRes, cs []callSpec, dm Decision, memNow, maxWait int64) Decision {
 	n := 1
 	if pc, ok := res.store.(ProcessCounter); ok {
 		n = max(pc.Processes(res.cfg.keyspace), 1)
 	}
 	// Up to four fail=local limits decide without allocating.
-	var refsBuf [4]*memRef
-	var keysBuf [4]string
+	var callBuf [4]memCall
 	var idxBuf [4]int
-	refs, lkeys, idx := refsBuf[:0], keysBuf[:0], idxBuf[:0]
-	for j, i := range res.storeIdx {
-		s := &r.specs[i]
-		if s.Fail == FailLocal {
-			idx = append(idx, i)
-			refs = append(refs, res.shares[j].ref(res.cfg.keyspace, s.limit, n))
-			lkeys = append(lkeys, keys[i])
+	calls, idx := callBuf[:0], idxBuf[:0]
+	for j := range cs {
+		c := &cs[j]
+		if c.e.t != nil || c.e.fail != FailLocal {
+			continue
 		}
+		l := c.limit()
+		calls = append(calls, memCall{t: c.e.share.t, p: c.e.share.params(&l, n), key: c.key, cost: c.cost})
+		idx = append(idx, j)
 	}
-	return r.combineLocal(res, keys, dm, decideRefs(refs, lkeys, memNow, maxWait), idx, memNow)
-}
-
-// combineLocal combines the decision dl of the local shares of specs idx
-// with dm, the memory-decided specs' decision.
-func (r *Rate) combineLocal(res *rateRes, keys []string, dm, dl Decision, idx []int, memNow int64) Decision {
+	dl := decideCalls(calls, memNow, maxWait)
 	if !dl.Allowed {
-		r.undoMem(res, keys, memNow)
+		undoMem(cs, memNow)
 		dl.Rejected = idx[dl.Rejected]
 		return dl
 	}

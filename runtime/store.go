@@ -50,6 +50,9 @@ type Request struct {
 	Keyspace string
 	Limits   []*Limit // the limits, in the function's directive order
 	Keys     []string // the caller's key for each limit ("" for unkeyed ones)
+	// Costs holds the units the call takes from each limit, in order; nil
+	// means 1 from each.
+	Costs []int64
 	// MaxWait is how far in the future an admission may be reserved
 	// (token_bucket, gcra, leaky_bucket); 0 admits only calls that can run now.
 	// A negative MaxWait means unbounded.

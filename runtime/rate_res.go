@@ -1,0 +1,167 @@
+package runtime
+
+import (
+	"sync/atomic"
+	"time"
+
+	"github.com/throttlegen/throttlegen/runtime/internal/ratemath"
+)
+
+// rateRes is what a Rate derives from one configuration: the values in
+// force for each directive (the generated ones, or an override's), which
+// directives are decided in memory (and their tables) and which by the
+// configured store. It is immutable; a Rate replaces it when the
+// configuration changes.
+type rateRes struct {
+	cfg    *config
+	sys    bool // cfg.clock is SystemClock
+	allMem bool
+	// fast: one directive, decided in memory, enforced, its values
+	// constant and no override for single keys: Allow's allocation-free
+	// path.
+	fast bool
+	// eff[i] is spec i's values in force; keyed[i], when not nil, those of
+	// keys with an override of their own (keyed is nil when no spec has
+	// one).
+	eff   []effSpec
+	keyed []map[string]*effSpec
+	store Store
+	avail AvailabilityReporter // store, when it implements it
+}
+
+// effSpec is one directive's values in force under one configuration.
+type effSpec struct {
+	p       ratemath.Params // valid unless perCall leaves values to the call
+	limit   *Limit          // the limit in force: its identity and values (the per-call ones 0)
+	perCall PerCall         // values each call gives (RateSpec.PerCall less the overridden ones)
+	bound   int64           // µs a call may wait; -1 unbounded
+	fail    FailPolicy
+	mode    Mode
+	t       *memTable    // decided in memory: its table; nil when the store decides
+	hot     *hotKeys     // store-decided: the rejection memory (§7)
+	share   *localShare  // store-decided: the fail=local share
+	ov      *rateOverride // the override in force, if any (nil: generated values)
+	// params keeps the params of the latest per-call values seen, by a
+	// hash of the values (see perCallParams).
+	params *[8]atomic.Pointer[ratemath.Params]
+}
+
+// now returns the decision time in µs since the Unix epoch.
+func (res *rateRes) now() int64 {
+	if res.sys {
+		return monoBaseMicros + int64(time.Since(monoBase)/time.Microsecond)
+	}
+	return res.cfg.clock.Now().UnixMicro()
+}
+
+// resolve derives and caches what r needs from cfg.
+func (r *Rate) resolve(cfg *config) *rateRes {
+	loadEnvOverrides()
+	if c := loadConfig(); c != cfg && cfg.overrides == nil && c.overrides != nil {
+		cfg = c // the environment's overrides were just put in force
+	}
+	res := &rateRes{cfg: cfg, sys: cfg.clock == SystemClock, eff: make([]effSpec, len(r.specs)), allMem: true}
+	mem, _ := cfg.store.(*MemoryStore)
+	if mem == nil {
+		mem = defaultMemory
+	}
+	local := false
+	for i := range r.specs {
+		s := &r.specs[i]
+		e := &res.eff[i]
+		*e = effSpec{p: s.p, limit: s.limit, perCall: s.PerCall, bound: ratemath.Micros(s.Wait),
+			fail: s.Fail, mode: s.Mode}
+		if s.p.Algo.Paces && s.Wait == 0 {
+			e.bound = -1 // it waits its turn by nature: only the context bounds the wait
+		}
+		if s.PerCall != 0 {
+			e.params = new([8]atomic.Pointer[ratemath.Params])
+		}
+		if cfg.store == nil || cfg.store == Store(mem) || s.Scope == ScopeLocal {
+			e.t = mem.table(cfg.keyspace, s.limit)
+		} else {
+			res.allMem = false
+			e.hot = newHotKeys()
+			e.share = &localShare{t: localShares.table(cfg.keyspace, s.limit)}
+		}
+		var ovs *rateOverrides
+		if cfg.overrides != nil {
+			ovs = cfg.overrides.rate[limitID{s.Name, s.Algorithm}]
+		}
+		if ovs == nil {
+			local = local || (e.hot != nil && e.fail == FailLocal)
+			continue
+		}
+		base := *e
+		if ovs.all != nil {
+			*e = s.override(base, ovs.all)
+		}
+		local = local || (e.hot != nil && e.fail == FailLocal)
+		if len(ovs.keys) > 0 {
+			if res.keyed == nil {
+				res.keyed = make([]map[string]*effSpec, len(r.specs))
+			}
+			m := make(map[string]*effSpec, len(ovs.keys))
+			for k, o := range ovs.keys {
+				ke := s.override(*e, o)
+				m[k] = &ke
+				local = local || (ke.hot != nil && ke.fail == FailLocal)
+			}
+			res.keyed[i] = m
+		}
+	}
+	res.fast = len(r.specs) == 1 && res.allMem && res.keyed == nil && res.eff[0].mode == ModeEnforce
+	if !res.allMem {
+		res.store = cfg.store
+		res.avail, _ = cfg.store.(AvailabilityReporter)
+		if pc, ok := cfg.store.(ProcessCounter); ok && local {
+			pc.Processes(cfg.keyspace) // the store starts counting the keyspace's processes
+		}
+	}
+	r.res.Store(res)
+	return res
+}
+
+// override returns e with the values override o sets.
+func (s *rateSpec) override(e effSpec, o *rateOverride) effSpec {
+	e.ov = o
+	if e.params != nil {
+		e.params = new([8]atomic.Pointer[ratemath.Params]) // the values in force changed
+	}
+	if o.has&(ovQuota|ovDuration|ovBurst|ovBucket) != 0 {
+		l := *e.limit
+		if o.has&ovQuota != 0 {
+			l.Quota, e.perCall = o.Quota, e.perCall&^PerCallQuota
+		}
+		if o.has&ovDuration != 0 {
+			l.Duration = o.Duration
+		}
+		if o.has&ovBurst != 0 {
+			l.Burst, e.perCall = o.Burst, e.perCall&^PerCallBurst
+		} else if e.perCall&PerCallQuota == 0 && s.Burst == 0 && s.p.Algo.UsesBurst {
+			l.Burst = l.Quota // the default burst follows an overridden quota
+		}
+		if o.has&ovBucket != 0 {
+			l.Bucket, e.perCall = o.Bucket, e.perCall&^PerCallBucket
+		}
+		e.limit = &l
+		if e.perCall == 0 {
+			if p, err := limitParams(&l); err == nil { // ParseOverrides validated it
+				e.p = p
+			}
+		}
+	}
+	if o.has&ovWait != 0 {
+		e.bound = ratemath.Micros(o.Wait)
+		if s.p.Algo.Paces && o.Wait == 0 {
+			e.bound = -1
+		}
+	}
+	if o.has&ovFail != 0 {
+		e.fail = o.Fail
+	}
+	if o.has&ovMode != 0 {
+		e.mode = o.Mode
+	}
+	return e
+}
