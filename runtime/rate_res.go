@@ -37,9 +37,9 @@ type effSpec struct {
 	bound   int64           // µs a call may wait; -1 unbounded
 	fail    FailPolicy
 	mode    Mode
-	t       *memTable    // decided in memory: its table; nil when the store decides
-	hot     *hotKeys     // store-decided: the rejection memory (§7)
-	share   *localShare  // store-decided: the fail=local share
+	t       *memTable     // decided in memory: its table; nil when the store decides
+	hot     *hotKeys      // store-decided: the rejection memory (§7)
+	share   *localShare   // store-decided: the fail=local share
 	ov      *rateOverride // the override in force, if any (nil: generated values)
 	// params keeps the params of the latest per-call values seen, by a
 	// hash of the values (see perCallParams).
