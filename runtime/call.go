@@ -121,7 +121,8 @@ func (r *Rate) perCallParams(s *rateSpec, e *effSpec, c *Call) (*ratemath.Params
 	if burst <= 0 {
 		burst = l.Quota
 	}
-	slot := &e.params[uint64(l.Quota*31+burst*7+l.Bucket)%uint64(len(e.params))]
+	h := uint64(l.Quota)*0x9e3779b97f4a7c15 ^ uint64(burst)*0xc2b2ae3d27d4eb4f ^ uint64(l.Bucket)*0x165667b19e3779f9
+	slot := &e.params[h>>61] // the top 3 bits: one of 8
 	if p := slot.Load(); p != nil && p.Quota == l.Quota && p.Burst == burst && p.Bucket == l.Bucket {
 		return p, nil
 	}

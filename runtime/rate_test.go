@@ -17,8 +17,8 @@ import (
 // useRateConfig applies opts for the test and restores the defaults after it.
 func useRateConfig(t *testing.T, opts ...Option) {
 	t.Helper()
+	t.Cleanup(SaveConfig())
 	Configure(opts...)
-	t.Cleanup(func() { Configure(WithStore(nil), WithKeyspace(""), WithHook(nil), WithClock(nil)) })
 }
 
 // rateFakeClock returns a fake clock configured for the test.
