@@ -54,8 +54,11 @@ func limitParams(l *Limit) (ratemath.Params, error) {
 	return ratemath.Derive(uint8(l.Algorithm), l.Quota, l.Duration, l.Burst, l.Bucket)
 }
 
-// Limit is one rate limit: its identity and parameters. It is immutable once
-// built; stores may use a *Limit as a map key.
+// Limit is one rate limit: its identity (Name and Algorithm) and the
+// values in force for a decision. The values of one limit may change from
+// one Request to the next (per-call values, overrides): a Store keys the
+// limit's state by its identity, never by the *Limit, and keeps that state
+// across such changes. A Limit is read-only once in a Request.
 type Limit struct {
 	Name      string // identity: limits with the same Name and Algorithm are one limit
 	Algorithm Algorithm

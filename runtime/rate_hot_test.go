@@ -123,3 +123,52 @@ func TestHotKeyMemoryRespectsWaits(t *testing.T) {
 		t.Fatalf("waiting call: %v", err)
 	}
 }
+
+// TestHotKeyMemoryMatchesCostAndValues: a remembered rejection of a call of
+// cost c applies only to calls of the same key with cost c or more and the
+// same per-call values; others ask the store, and an override in force
+// empties the memory.
+func TestHotKeyMemoryMatchesCostAndValues(t *testing.T) {
+	clk := rateFakeClock(t)
+	st := &clockStore{mem: NewMemoryStore(), now: clk.Now}
+	useRateConfig(t, WithStore(st), WithClock(clk))
+	name := rateUnique(t)
+	r := NewRate(name, RateSpec{Algorithm: GCRA, Duration: time.Second, PerCall: PerCallQuota, Keyed: true})
+	ctx := context.Background()
+	call := func(cost, quota int64) (error, int) {
+		asked := st.count()
+		err := r.AllowCall(ctx, Call{Key: "hot", Cost: cost, Quota: quota})
+		return err, st.count() - asked
+	}
+	if err, _ := call(3, 4); err != nil { // 1 of 4 units left
+		t.Fatal(err)
+	}
+	if err, asked := call(2, 4); !errors.Is(err, ErrThrottled) || asked != 1 {
+		t.Fatalf("cost 2 of the 1 unit left: %v, store asked %d times", err, asked)
+	}
+	for _, c := range []struct {
+		cost, quota int64
+		asked       int
+		allowed     bool
+	}{
+		{3, 4, 0, false}, // cost above the remembered one: rejected from memory
+		{2, 4, 0, false}, // the same cost
+		{1, 4, 1, true},  // a smaller cost: the store admits the unit left
+		{2, 8, 1, false}, // other values: the store decides (and remembers them)
+		{2, 4, 1, false}, // the memory holds the key's latest rejection only
+	} {
+		err, asked := call(c.cost, c.quota)
+		if (err == nil) != c.allowed || asked != c.asked {
+			t.Fatalf("cost %d quota %d: %v, store asked %d times, want %d", c.cost, c.quota, err, asked, c.asked)
+		}
+	}
+	if err, asked := call(2, 4); !errors.Is(err, ErrThrottled) || asked != 0 {
+		t.Fatalf("cost 2 again: %v, store asked %d times", err, asked)
+	}
+	Configure(WithOverrides(Overrides{&overrideSet{rate: map[limitID]*rateOverrides{
+		{"other", GCRA}: {all: &rateOverride{has: ovQuota, Quota: 9}},
+	}}}))
+	if err, asked := call(2, 4); !errors.Is(err, ErrThrottled) || asked != 1 {
+		t.Fatalf("after an override: %v, store asked %d times, want once", err, asked)
+	}
+}
