@@ -56,16 +56,15 @@ func (r *Rate) AllowCall(ctx context.Context, c Call) error {
 	if res == nil || res.cfg != cfg {
 		res = r.resolve(cfg)
 	}
-	if res.fast && cfg.hook == nil && c.Cost >= 0 {
-		e := &res.eff[0]
+	if e := res.eff0(c.Key); res.fast && cfg.hook == nil && c.Cost >= 0 && e.mode == ModeEnforce {
 		if e.perCall == 0 {
-			return r.allowMem(ctx, cfg, res, &e.p, c.Key, c.Cost)
+			return r.allowMem(ctx, cfg, res, e, &e.p, c.Key, c.Cost)
 		}
 		p, err := r.perCallParams(&r.specs[0], e, &c)
 		if err != nil {
 			return err
 		}
-		return r.allowMem(ctx, cfg, res, p, c.Key, c.Cost)
+		return r.allowMem(ctx, cfg, res, e, p, c.Key, c.Cost)
 	}
 	calls := [1]Call{c}
 	return r.allowCalls(ctx, cfg, res, calls[:])

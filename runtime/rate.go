@@ -196,18 +196,19 @@ func (r *Rate) Allow(ctx context.Context, key string) error {
 		res = r.resolve(cfg)
 	}
 	if res.fast && cfg.hook == nil {
-		e := &res.eff[0]
-		return r.allowMem(ctx, cfg, res, &e.p, key, 1)
+		if e := res.eff0(key); e.mode == ModeEnforce && e.perCall == 0 {
+			return r.allowMem(ctx, cfg, res, e, &e.p, key, 1)
+		}
 	}
 	calls := [1]Call{{Key: key, Cost: 1}}
 	return r.allowCalls(ctx, cfg, res, calls[:])
 }
 
 // allowMem decides a call of a Rate whose one limit is decided in memory,
-// enforced, without a hook: the hot path, without allocation. p is the
-// limit's params for the call.
-func (r *Rate) allowMem(ctx context.Context, cfg *config, res *rateRes, p *ratemath.Params, key string, cost int64) error {
-	s, e := &r.specs[0], &res.eff[0]
+// enforced, without a hook: the hot path, without allocation. e is the
+// limit's values in force for key, p its params for the call.
+func (r *Rate) allowMem(ctx context.Context, cfg *config, res *rateRes, e *effSpec, p *ratemath.Params, key string, cost int64) error {
+	s := &r.specs[0]
 	if e.bound == 0 && s.Algorithm == GCRA && cost == 1 {
 		var ra int64
 		if key == "" {

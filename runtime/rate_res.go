@@ -16,9 +16,9 @@ type rateRes struct {
 	cfg    *config
 	sys    bool // cfg.clock is SystemClock
 	allMem bool
-	// fast: one directive, decided in memory, enforced, its values
-	// constant and no override for single keys: Allow's allocation-free
-	// path.
+	// fast: one directive, decided in memory: Allow's allocation-free
+	// path, for calls whose values in force (eff0) are enforced and
+	// constant.
 	fast bool
 	// eff[i] is spec i's values in force; keyed[i], when not nil, those of
 	// keys with an override of their own (keyed is nil when no spec has
@@ -44,6 +44,16 @@ type effSpec struct {
 	// params keeps the params of the latest per-call values seen, by a
 	// hash of the values (see perCallParams).
 	params *[8]atomic.Pointer[ratemath.Params]
+}
+
+// eff0 returns the values in force of the first directive for key.
+func (res *rateRes) eff0(key string) *effSpec {
+	if res.keyed != nil && res.keyed[0] != nil {
+		if e := res.keyed[0][key]; e != nil {
+			return e
+		}
+	}
+	return &res.eff[0]
 }
 
 // now returns the decision time in µs since the Unix epoch.
@@ -110,7 +120,7 @@ func (r *Rate) resolve(cfg *config) *rateRes {
 			res.keyed[i] = m
 		}
 	}
-	res.fast = len(r.specs) == 1 && res.allMem && res.keyed == nil && res.eff[0].mode == ModeEnforce
+	res.fast = len(r.specs) == 1 && res.allMem
 	if !res.allMem {
 		res.store = cfg.store
 		res.avail, _ = cfg.store.(AvailabilityReporter)
