@@ -53,6 +53,9 @@ func resolveConstant(fn *function, fset *token.FileSet, a *arg) *Error {
 		argFraction: "a fraction in (0, 1] or a constant",
 		argDuration: "a duration such as 1s or 250ms, or a time.Duration constant",
 	}[a.spec.typ]
+	if a.spec.perCall {
+		want = "a whole number, an integer constant or an integer expression over the parameters"
+	}
 	switch class {
 	case classInvalid:
 		msg := strings.TrimPrefix(err.Msg, a.name+"=: ")
@@ -78,7 +81,7 @@ func resolveConstant(fn *function, fset *token.FileSet, a *arg) *Error {
 		n, exact := constant.Int64Val(v)
 		switch {
 		case v.Kind() != constant.Int || !isNumeric(t, types.IsInteger|types.IsUntyped):
-			return bad("want " + want + ", not " + typeString(fn, k.typ) + " " + clip(k.val.String()) + notIntegerHint(a, k))
+			return bad("want a whole number or an integer constant, not " + typeString(fn, k.typ) + " " + clip(k.val.String()) + notIntegerHint(a, k))
 		case !exact:
 			return bad("too large (at most 2^53)")
 		}

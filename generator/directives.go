@@ -271,13 +271,17 @@ func usageReference() string {
 }
 
 // perCallArgs lists, from the table, the arguments that may be per-call
-// expressions, in table order: "quota=", "burst=", ...
+// expressions, in table order, the common ones last: "quota=", "burst=",
+// "bucket=", "cost=".
 func perCallArgs() []string {
 	var names []string
 	seen := map[string]bool{}
-	for _, p := range policies {
+	for _, a := range commonRate {
+		seen[a.name] = true // listed last
+	}
+	for _, p := range append(policies, policySpec{args: commonRate}) {
 		for _, a := range p.args {
-			if a.perCall && !seen[a.name] {
+			if a.perCall && (!seen[a.name] || p.name == "") {
 				seen[a.name] = true
 				names = append(names, a.name+"=")
 			}
