@@ -61,9 +61,9 @@ type arg struct {
 	// allows it (spec.perCall): an integer expression over the parameters
 	// the wrapper evaluates on each call. i is 0 then.
 	perCall *keyExpr
-	expr      ast.Expr // argExpr
-	quotas    []quota  // argQuotas
-	on        []onItem // argOn
+	expr    ast.Expr // argExpr
+	quotas  []quota  // argQuotas
+	on      []onItem // argOn
 }
 
 // quota is one item of consumer_quota= or priority_quota=.
