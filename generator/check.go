@@ -1,6 +1,7 @@
 package generator
 
 import (
+	"fmt"
 	"go/ast"
 	"go/constant"
 	"go/printer"
@@ -168,6 +169,9 @@ func checkRateDirectives(fn *function) ErrorList {
 	for _, d := range fn.rates {
 		if msg := exactRange(d); msg != "" {
 			errs.add(d.polPos, "%s: %s", fn, msg)
+		}
+		if a, msg := costRange(d); msg != "" {
+			errs.add(a.valuePos, "%s: %s", fn, msg)
 		}
 	}
 	seen := map[string]*directive{}
@@ -349,37 +353,85 @@ func checkCacheKey(fn *function, fset *token.FileSet) ErrorList {
 
 // exactRange checks that a rate directive's state fits in 2^53, the
 // integers the Redis store's Lua scripts represent exactly (see
-// docs/design.md), and explains which product is too large.
+// docs/design.md), and explains which product is too large. Products with
+// a per-call factor are the runtime's to check, on each call.
 func exactRange(d *directive) string {
-	q := d.get("quota").i
+	quota := d.get("quota")
 	dur := d.get("duration").d / time.Microsecond
 	if uint64(dur) > maxExact {
 		return "duration= is too long (more than 2^53 microseconds)"
 	}
-	burst := q
+	burst := quota
 	if a := d.get("burst"); a != nil {
-		burst = a.i
+		burst = a
 	}
-	cell := (int64(dur) + q - 1) / q // ⌈D/Q⌉
+	var cell int64
+	if q := quota.i; quota.perCall == nil {
+		cell = (int64(dur) + q - 1) / q // ⌈D/Q⌉
+	}
 	over := func(a, b int64) bool {
 		hi, lo := bits.Mul64(uint64(a), uint64(b))
 		return hi != 0 || lo > maxExact
 	}
 	switch d.policy {
 	case "token_bucket":
-		if over(burst, int64(dur)) {
+		if burst.perCall == nil && over(burst.i, int64(dur)) {
 			return "burst × duration (in microseconds) exceeds 2^53: lower burst or duration"
 		}
 	case "gcra":
-		if over(burst, cell) {
+		if quota.perCall == nil && burst.perCall == nil && over(burst.i, cell) {
 			return "burst × duration/quota (in microseconds) exceeds 2^53: lower burst or duration"
 		}
 	case "leaky_bucket":
-		if over(d.get("bucket").i, cell) {
+		if b := d.get("bucket"); quota.perCall == nil && b.perCall == nil && over(b.i, cell) {
 			return "bucket × duration/quota (in microseconds) exceeds 2^53: lower bucket or duration"
 		}
 	}
 	return ""
+}
+
+// costRange checks a constant cost= against the limit's constant capacity
+// (SPEC §6): a cost above burst (token_bucket, gcra), above quota (the
+// windows) or above bucket+1 (leaky_bucket) could never be admitted, and
+// every call would be rejected with ReasonCost. "" when it can be, or when
+// either side is per call.
+func costRange(d *directive) (*arg, string) {
+	c := d.get("cost")
+	if c == nil || c.perCall != nil {
+		return nil, ""
+	}
+	quota := d.get("quota")
+	var limit *arg
+	var most int64
+	var why string
+	switch d.policy {
+	case "token_bucket", "gcra":
+		limit = quota
+		if b := d.get("burst"); b != nil {
+			limit = b
+		}
+		most = limit.i
+		why = fmt.Sprintf("at most burst=%s units at once", clip(limit.raw))
+		if limit == quota {
+			why = fmt.Sprintf("at most %d units at once (burst defaults to quota=%s)", most, clip(quota.raw))
+		}
+	case "leaky_bucket":
+		limit = d.get("bucket")
+		most = limit.i + 1
+		why = fmt.Sprintf("at most bucket+1 = %d units at once (bucket=%s)", most, clip(limit.raw))
+	default:
+		limit, most = quota, quota.i
+		why = fmt.Sprintf("at most quota=%s units per window", clip(quota.raw))
+	}
+	if limit.perCall != nil || c.i <= most {
+		return nil, ""
+	}
+	val := ""
+	if c.constant != nil {
+		val = fmt.Sprintf(" (%d)", c.i)
+	}
+	return c, fmt.Sprintf("cost=%s%s can never be admitted: %s admits %s; lower cost= or raise %s=",
+		clip(c.raw), val, d.policy, why, limit.name)
 }
 
 // cacheParams are the parameters that identify a call for the cache by

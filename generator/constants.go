@@ -5,6 +5,7 @@ import (
 	"go/constant"
 	"go/token"
 	"go/types"
+	"strconv"
 	"strings"
 	"time"
 
@@ -21,7 +22,10 @@ import (
 // change after generation, the generated file also checks it again when the
 // program starts (constantGuards): an invalid value then panics during
 // package initialisation, naming the limit, the argument and the value.
-// A per-call expression (over the parameters) is not accepted here yet.
+// A non-constant expression (over the parameters) is accepted only where
+// the table says the argument may be per call (argSpec.perCall: quota=,
+// burst=, bucket= and cost= of rate policies); the wrapper evaluates it on
+// each call (resolvePerCall, wrapper.go's rateGate).
 
 // checkConstants resolves every constant argument of fn's directives.
 func checkConstants(fn *function, fset *token.FileSet) ErrorList {
@@ -49,6 +53,9 @@ func resolveConstant(fn *function, fset *token.FileSet, a *arg) *Error {
 		argFraction: "a fraction in (0, 1] or a constant",
 		argDuration: "a duration such as 1s or 250ms, or a time.Duration constant",
 	}[a.spec.typ]
+	if a.spec.perCall {
+		want = "a whole number, an integer constant or an integer expression over the parameters"
+	}
 	switch class {
 	case classInvalid:
 		msg := strings.TrimPrefix(err.Msg, a.name+"=: ")
@@ -57,7 +64,12 @@ func resolveConstant(fn *function, fset *token.FileSet, a *arg) *Error {
 		}
 		return &Error{Pos: err.Pos, Msg: a.name + "=: want " + want + "; " + msg}
 	case classPerCall:
-		return &Error{Pos: a.valuePos, Msg: a.name + "=" + clip(a.raw) + ": not a constant: " + constantOnlyArgs() + " take a literal or a Go constant of the package's scope, not a value that changes per call"}
+		if a.spec.perCall {
+			return resolvePerCall(fn, a, k)
+		}
+		return &Error{Pos: a.valuePos, Msg: a.name + "=" + clip(a.raw) + ": not a constant: " + joinAnd(constantOnlyArgs()) +
+			" take a literal or a Go constant of the package's scope, not a value that changes per call (on rate policies, " +
+			joinAnd(perCallArgs()) + " may be per call)"}
 	}
 	bad := func(msg string) *Error {
 		return &Error{Pos: a.valuePos, Msg: a.name + "=" + clip(a.raw) + ": " + msg}
@@ -69,7 +81,7 @@ func resolveConstant(fn *function, fset *token.FileSet, a *arg) *Error {
 		n, exact := constant.Int64Val(v)
 		switch {
 		case v.Kind() != constant.Int || !isNumeric(t, types.IsInteger|types.IsUntyped):
-			return bad("want " + want + ", not " + typeString(fn, k.typ) + " " + k.val.String())
+			return bad("want a whole number or an integer constant, not " + typeString(fn, k.typ) + " " + clip(k.val.String()) + notIntegerHint(a, k))
 		case !exact:
 			return bad("too large (at most 2^53)")
 		}
@@ -114,20 +126,135 @@ func isNumeric(t types.Type, info types.BasicInfo) bool {
 	return b.Info()&(info&^types.IsUntyped) != 0
 }
 
+// resolvePerCall accepts k, a non-constant value of a, an argument that
+// may be per call (SPEC §6), when it has an integer type: the wrapper
+// evaluates it on each call, converted to int64.
+func resolvePerCall(fn *function, a *arg, k *keyExpr) *Error {
+	if isIntegerType(k.typ) {
+		a.perCall = k
+		return nil
+	}
+	return &Error{Pos: a.valuePos, Msg: a.name + "=" + clip(a.raw) + " has type " + typeString(fn, k.typ) +
+		": want an integer expression (any integer type) or an integer constant" + notIntegerHint(a, k)}
+}
+
+// isIntegerType reports whether values of t convert to int64 as integers:
+// an integer kind, or a type parameter whose type set holds only those.
+func isIntegerType(t types.Type) bool {
+	if tp, ok := types.Unalias(t).(*types.TypeParam); ok {
+		iface, ok := tp.Constraint().Underlying().(*types.Interface)
+		if !ok || iface.NumEmbeddeds() == 0 {
+			return false
+		}
+		for i := range iface.NumEmbeddeds() {
+			switch e := iface.EmbeddedType(i).(type) {
+			case *types.Union:
+				for j := range e.Len() {
+					if !isIntegerType(e.Term(j).Type()) {
+						return false
+					}
+				}
+			default:
+				if !isIntegerType(e) {
+					return false
+				}
+			}
+		}
+		return true
+	}
+	b, ok := t.Underlying().(*types.Basic)
+	return ok && b.Info()&types.IsInteger != 0
+}
+
+// notIntegerHint suggests, for a value of a that is not an integer, what
+// to write instead: a conversion of a float, len of a string or
+// collection (cost=), an integer field of a struct, the number a string
+// constant holds; "" when nothing fits.
+func notIntegerHint(a *arg, k *keyExpr) string {
+	t := types.Default(k.typ)
+	var b *types.Basic
+	if u, ok := t.Underlying().(*types.Basic); ok {
+		b = u
+	}
+	text := exprText(k.expr)
+	switch {
+	case k.val != nil && k.val.Kind() == constant.String:
+		if n, err := strconv.ParseInt(constant.StringVal(k.val), 10, 64); err == nil {
+			return "; did you mean " + argText(a.name, strconv.FormatInt(n, 10)) + "?"
+		}
+	case k.val != nil && isUntyped(k.typ):
+		// An untyped float constant: 0.5.
+		if a.name == "quota" {
+			return "; round it to a whole number, or, for less than one call per duration, raise duration= instead"
+		}
+		return "; round it to a whole number"
+	case k.val != nil:
+		// A typed constant of another kind: const Ratio float64 = 2.
+		if v := constant.ToInt(k.val); v.Kind() == constant.Int && b != nil && b.Info()&types.IsNumeric != 0 {
+			return "; did you mean " + argText(a.name, "int64("+text+")") + "?"
+		}
+		return "; declare it as an integer constant"
+	case b != nil && b.Info()&types.IsFloat != 0:
+		return "; convert it, rounding as you mean to: " + argText(a.name, "int64("+text+")") + " truncates"
+	case b != nil && b.Info()&types.IsString != 0 && a.name == "cost":
+		return "; did you mean " + argText(a.name, "len("+text+")") + "?"
+	case b != nil && b.Info()&types.IsString != 0:
+		return "; a string is not a number: give the function an integer (or a struct with an integer field) to read it from"
+	}
+	switch u := t.Underlying().(type) {
+	case *types.Slice, *types.Map, *types.Chan, *types.Array:
+		if a.name == "cost" {
+			return "; did you mean " + argText(a.name, "len("+text+")") + "?"
+		}
+	case *types.Pointer, *types.Struct:
+		st, _ := u.(*types.Struct)
+		if p, ok := u.(*types.Pointer); ok {
+			st, _ = p.Elem().Underlying().(*types.Struct)
+		}
+		if st == nil {
+			break
+		}
+		for i := range st.NumFields() {
+			if f := st.Field(i); f.Exported() && isIntegerType(f.Type()) {
+				sel := text
+				if !isPrimary(k.expr) {
+					sel = "(" + text + ")"
+				}
+				return "; did you mean " + argText(a.name, sel+"."+f.Name()) + "?"
+			}
+		}
+	}
+	return ""
+}
+
+func isUntyped(t types.Type) bool {
+	b, ok := t.(*types.Basic)
+	return ok && b.Info()&types.IsUntyped != 0
+}
+
+// argText writes name=value as a directive would hold it: quoted when the
+// value holds a space.
+func argText(name, value string) string {
+	if strings.ContainsAny(value, " \t") {
+		value = strconv.Quote(value)
+	}
+	return name + "=" + clip(value)
+}
+
 // constantOnlyArgs lists, from the directive table, the arguments that take
-// only literals and constants: "quota=, duration=, ... and ttl=".
-func constantOnlyArgs() string {
+// only literals and constants: "duration=", "wait=", ... "ttl=".
+func constantOnlyArgs() []string {
 	var names []string
 	seen := map[string]bool{}
 	for _, p := range policies {
 		for _, a := range p.args {
-			if (a.typ == argInt || a.typ == argFraction || a.typ == argDuration) && !seen[a.name] {
+			if (a.typ == argInt || a.typ == argFraction || a.typ == argDuration) && !a.perCall && !seen[a.name] {
 				seen[a.name] = true
 				names = append(names, a.name+"=")
 			}
 		}
 	}
-	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
+	return names
 }
 
 // constantGuards writes, before F's limiters, a package-level check of the

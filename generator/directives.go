@@ -26,7 +26,7 @@ const (
 type argType uint8
 
 const (
-	argInt      argType = iota + 1 // a whole number >= min, or an integer constant (constants.go)
+	argInt      argType = iota + 1 // a whole number >= min, or an integer constant (constants.go); with perCall, also an integer expression over the parameters
 	argFraction                    // a number in (0, 1], or a constant
 	argDuration                    // time.ParseDuration syntax or a time.Duration constant, > 0 unless zero is allowed
 	argEnum                        // one of values
@@ -56,7 +56,16 @@ type argSpec struct {
 	values   []string // argEnum: the accepted values
 	min      int64    // argInt: the smallest accepted value
 	zeroOK   bool     // argDuration: 0 is accepted
+	perCall  bool     // argInt: a non-constant integer expression over the parameters is evaluated on each call (SPEC §6)
 	doc      string
+}
+
+// typeText is how the reference and -h name a's type.
+func (a *argSpec) typeText() string {
+	if a.perCall {
+		return "integer, constant or per-call expression"
+	}
+	return argTypeText[a.typ]
 }
 
 // policySpec describes one policy: the word after //throttle:.
@@ -91,11 +100,18 @@ var commonRate = []argSpec{
 	{name: "wait", typ: argDuration, zeroOK: true, def: "0", doc: "when rejected, wait up to this long (never past the context's deadline) instead of failing"},
 	{name: "fail", typ: argEnum, values: []string{"open", "closed", "local"}, def: "open", doc: "what happens when the store cannot answer: open admits, closed rejects with ErrStoreUnavailable, local decides in this process with its share of the limit (quota, burst and bucket divided by the processes deciding in the keyspace)"},
 	{name: "scope", typ: argEnum, values: []string{"local", "global"}, def: "global", doc: "local always uses the in-memory store; global uses the configured store"},
+	{name: "cost", typ: argInt, min: 0, perCall: true, def: "1", doc: "how many units the call consumes, all-or-nothing across the function's rate directives: an integer constant or an integer expression over the parameters (cost=len(items)), evaluated on each call; 0 consumes nothing, a negative cost fails the call with ErrInvalidCost, and a cost the limit can never admit is rejected at once with ReasonCost"},
+	modeArg("shadow decides and reports every call as enforce does, leaving the same state, but lets every call run; off skips the limit (no decision, no state, no hook event)"),
+}
+
+// modeArg is mode=, of the rate policies and concurrency.
+func modeArg(doc string) argSpec {
+	return argSpec{name: "mode", typ: argEnum, values: []string{"enforce", "shadow", "off"}, def: "enforce", doc: doc}
 }
 
 func rateArgs(extra ...argSpec) []argSpec {
 	args := []argSpec{
-		{name: "quota", typ: argInt, min: 1, required: true, doc: "calls admitted per duration"},
+		{name: "quota", typ: argInt, min: 1, required: true, perCall: true, doc: "calls (units of cost) admitted per duration; a non-constant expression over the parameters (quota=t.Plan.PerMinute) is evaluated on each call"},
 		{name: "duration", typ: argDuration, required: true, doc: "the period quota applies to"},
 	}
 	args = append(args, extra...)
@@ -112,12 +128,14 @@ var rateDocs = map[string]struct {
 	"fixed_window":   {doc: "at most quota calls per window; windows aligned to multiples of duration since the Unix epoch"},
 	"sliding_window": {doc: "at most quota calls in any interval of length duration"},
 	"token_bucket": {doc: "refills quota tokens per duration, fractional refill kept",
-		extra: []argSpec{{name: "burst", typ: argInt, min: 1, def: "quota", doc: "the most calls admitted at once"}}},
+		extra: []argSpec{burstArg}},
 	"gcra": {doc: "generic cell rate algorithm: the admissions of token_bucket with one number of state",
-		extra: []argSpec{{name: "burst", typ: argInt, min: 1, def: "quota", doc: "the most calls admitted at once"}}},
+		extra: []argSpec{burstArg}},
 	"leaky_bucket": {doc: "paces calls duration/quota apart; a call that would find bucket calls waiting is rejected",
-		extra: []argSpec{{name: "bucket", typ: argInt, min: 1, required: true, doc: "the most calls waiting their turn"}}},
+		extra: []argSpec{{name: "bucket", typ: argInt, min: 1, required: true, perCall: true, doc: "the most calls waiting their turn; may be per call, as quota"}}},
 }
+
+var burstArg = argSpec{name: "burst", typ: argInt, min: 1, def: "quota", perCall: true, doc: "the most calls (units) admitted at once; may be per call, as quota"}
 
 // ratePolicies are the rate rows of the table: one per algorithm of the
 // runtime, in its order.
@@ -150,6 +168,7 @@ var policies = append(ratePolicies(), []policySpec{
 		{name: "order", typ: argEnum, values: []string{"lifo", "fifo"}, def: "lifo", doc: "the order waiters are served in"},
 		{name: "max_wait", typ: argDuration, zeroOK: true, def: "0 (no bound)", doc: "a longer wait is rejected as deadline"},
 		{name: "scope", typ: argEnum, values: []string{"local", "global"}, def: "local", doc: "global enforces capacity across processes through the configured store"},
+		modeArg("shadow decides and reports every call as enforce does (a call that would have been rejected holds no slot) but lets every call run at once; off skips the limiter"),
 	}},
 	{name: "retry", kind: kindRetry, doc: "retries the call and returns the last error", args: []argSpec{
 		{name: "attempts", typ: argInt, min: 1, required: true, doc: "total attempts, the first included"},
@@ -198,12 +217,16 @@ func DirectiveReference() string {
 	b.WriteString("Values are bare words, Go-quoted strings or raw strings; quote expressions that hold spaces. ")
 	b.WriteString("Integer, fraction and duration arguments take a literal or a Go constant expression of the package's scope ")
 	b.WriteString("(`quota=MaxCalls`, `duration=2*Window`, `quota=config.PerSecond`): the generator checks its value, and the generated code names the constant, ")
-	b.WriteString("so a changed constant needs no regeneration (an invalid new value stops the program when it starts, naming the limit).\n")
+	b.WriteString("so a changed constant needs no regeneration (an invalid new value stops the program when it starts, naming the limit). ")
+	fmt.Fprintf(&b, "On rate policies, %s also take a non-constant integer expression over the parameters and the receiver ", markdownList(perCallArgs()))
+	b.WriteString("(`quota=t.Plan.PerMinute`, `cost=len(items)`; any integer type), evaluated on every call: one limit state per key, judged with the values of the call at hand. ")
+	b.WriteString("A constant there is still a constant, checked now and named in the generated code; every other numeric or duration argument takes only literals and constants. ")
+	b.WriteString("`mode=shadow` deploys a limit that only reports what it would reject; `mode=off` keeps it in the program, off until an override turns it on.\n")
 	for _, p := range policies {
 		fmt.Fprintf(&b, "\n### `%s`\n\n%s.\n\n", p.name, capitalize(p.doc))
 		b.WriteString("| argument | type | required | default | meaning |\n|---|---|---|---|---|\n")
 		for _, a := range p.args {
-			typ := argTypeText[a.typ]
+			typ := a.typeText()
 			if a.typ == argEnum {
 				typ = "`" + strings.Join(a.values, "` \\| `") + "`"
 			}
@@ -225,10 +248,13 @@ func DirectiveReference() string {
 func usageReference() string {
 	var b strings.Builder
 	b.WriteString("Directives (//throttle:POLICY name=value ...):\n")
+	b.WriteString("  Integer, fraction and duration values are literals or Go constants of the package's\n")
+	b.WriteString("  scope (quota=MaxCalls); on rate policies, " + joinAnd(perCallArgs()) + " may also be\n")
+	b.WriteString("  integer expressions over the parameters, evaluated per call (quota=t.Plan.PerMinute).\n")
 	for _, p := range policies {
 		fmt.Fprintf(&b, "\n  %s: %s\n", p.name, p.doc)
 		for _, a := range p.args {
-			extra := argTypeText[a.typ]
+			extra := a.typeText()
 			if a.typ == argEnum {
 				extra = strings.Join(a.values, "|")
 			}
@@ -242,6 +268,43 @@ func usageReference() string {
 		}
 	}
 	return b.String()
+}
+
+// perCallArgs lists, from the table, the arguments that may be per-call
+// expressions, in table order, the common ones last: "quota=", "burst=",
+// "bucket=", "cost=".
+func perCallArgs() []string {
+	var names []string
+	seen := map[string]bool{}
+	for _, a := range commonRate {
+		seen[a.name] = true // listed last
+	}
+	for _, p := range append(policies, policySpec{args: commonRate}) {
+		for _, a := range p.args {
+			if a.perCall && (!seen[a.name] || p.name == "") {
+				seen[a.name] = true
+				names = append(names, a.name+"=")
+			}
+		}
+	}
+	return names
+}
+
+// joinAnd joins items as prose: "a", "a and b", "a, b and c".
+func joinAnd(items []string) string {
+	if len(items) <= 1 {
+		return strings.Join(items, "")
+	}
+	return strings.Join(items[:len(items)-1], ", ") + " and " + items[len(items)-1]
+}
+
+// markdownList joins items as prose, each in backquotes.
+func markdownList(items []string) string {
+	quoted := make([]string, len(items))
+	for i, s := range items {
+		quoted[i] = "`" + s + "`"
+	}
+	return joinAnd(quoted)
 }
 
 func capitalize(s string) string {

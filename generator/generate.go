@@ -232,8 +232,8 @@ func checkShared(fns []*function) ErrorList {
 	}
 	rates := map[string]def{}
 	pools := map[string]def{}
-	rateArgs := []string{"quota", "duration", "burst", "bucket"}
-	poolArgs := []string{"capacity", "queue", "consumer_quota", "priority_quota", "order", "max_wait", "scope"}
+	rateArgs := []string{"quota", "duration", "burst", "bucket", "mode"}
+	poolArgs := []string{"capacity", "queue", "consumer_quota", "priority_quota", "order", "max_wait", "scope", "mode"}
 	for _, fn := range fns {
 		for _, d := range fn.rates {
 			id := d.policy + " name=" + rateName(fn, d)
@@ -305,8 +305,12 @@ func argValue(d *directive, n string) string {
 }
 
 // canonical renders an argument's value so that equal values compare equal
-// (1s and 1000ms).
+// (1s and 1000ms). Per-call values compare equal to each other: each call
+// brings its own.
 func canonical(a *arg) string {
+	if a.perCall != nil {
+		return "(per call)"
+	}
 	switch a.spec.typ {
 	case argInt:
 		return fmt.Sprint(a.i)

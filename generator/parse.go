@@ -57,9 +57,13 @@ type arg struct {
 	// or d hold its value and constant the checked expression.
 	constExpr ast.Expr
 	constant  *keyExpr
-	expr      ast.Expr // argExpr
-	quotas    []quota  // argQuotas
-	on        []onItem // argOn
+	// perCall is an argInt value that is not a constant, where the spec
+	// allows it (spec.perCall): an integer expression over the parameters
+	// the wrapper evaluates on each call. i is 0 then.
+	perCall *keyExpr
+	expr    ast.Expr // argExpr
+	quotas  []quota  // argQuotas
+	on      []onItem // argOn
 }
 
 // quota is one item of consumer_quota= or priority_quota=.
@@ -163,7 +167,7 @@ func parseDirective(text string, pos token.Position) (*directive, ErrorList) {
 		for _, a := range d.args {
 			a.spec = d.spec.arg(a.name)
 			if a.spec == nil {
-				errs.add(a.namePos, "unknown argument %s for %s%s", quoteClip(a.name), d.policy, didYouMeanOrList(a.name, d.spec.argNames()))
+				errs.add(a.namePos, "unknown argument %s for %s%s%s", quoteClip(a.name), d.policy, didYouMeanOrList(a.name, d.spec.argNames()), argOwners(a.name))
 				continue
 			}
 			errs = append(errs, readValue(a)...)
@@ -179,6 +183,33 @@ func parseDirective(text string, pos token.Position) (*directive, ErrorList) {
 		return nil, errs
 	}
 	return d, nil
+}
+
+// argOwners says which policies take the argument name, for an unknown
+// argument that belongs to others ("; mode= is an argument of the rate
+// policies and concurrency"); "" when none does.
+func argOwners(name string) string {
+	var rates, others []string
+	allRates := true
+	for _, p := range policies {
+		has := p.arg(name) != nil
+		switch {
+		case p.kind == kindRate && has:
+			rates = append(rates, p.name)
+		case p.kind == kindRate:
+			allRates = false
+		case has:
+			others = append(others, p.name)
+		}
+	}
+	if len(rates) > 0 && allRates {
+		rates = []string{"the rate policies"}
+	}
+	owners := append(rates, others...)
+	if len(owners) == 0 {
+		return ""
+	}
+	return "; " + name + "= is an argument of " + joinAnd(owners)
 }
 
 func isSpace(c byte) bool { return c == ' ' || c == '\t' }

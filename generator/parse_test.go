@@ -96,6 +96,9 @@ func FuzzParseDirective(f *testing.F) {
 		"//throttle:concurrency capacity=3 consumer_quota=0.7,billing:0.3 priority_quota=normal:0.9",
 		"//throttle:retry attempts=3 on=throttled,io.EOF,\"x(a,b)\"",
 		"//throttle:cache ttl=1m key=`a + b`",
+		"//throttle:gcra quota=t.Plan.PerMinute duration=1s cost=\"len(ids) + 1\" mode=shadow",
+		"//throttle:leaky_bucket quota=5 duration=1s bucket=depth cost=-1 mode=shadwo",
+		"//throttle:concurrency capacity=n mode=off",
 		"//throttle: x", "// throttle:x", "//throttle:gcra key=\"\\q\"",
 	} {
 		f.Add(s)

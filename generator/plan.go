@@ -270,8 +270,8 @@ func (fp *filePlan) planImports(fns []*function, taken *namer) {
 	}
 }
 
-// exprs lists fn's checked expressions, the constants of numeric and
-// duration arguments included.
+// exprs lists fn's checked expressions, the constants and per-call values
+// of numeric and duration arguments included.
 func (fn *function) exprs() []*keyExpr {
 	var out []*keyExpr
 	for _, k := range append(append([]*keyExpr{fn.consumer, fn.priority, fn.cacheKey}, fn.rateKeys...), fn.on...) {
@@ -283,6 +283,9 @@ func (fn *function) exprs() []*keyExpr {
 		for _, a := range d.args {
 			if a.constant != nil {
 				out = append(out, a.constant)
+			}
+			if a.perCall != nil {
+				out = append(out, a.perCall)
 			}
 		}
 	}

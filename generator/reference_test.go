@@ -1,6 +1,7 @@
 package generator
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -34,6 +35,33 @@ func TestDirectiveReference(t *testing.T) {
 	for _, p := range policies {
 		if !strings.Contains(usage, "\n  "+p.name+": ") {
 			t.Errorf("-h lacks policy %s", p.name)
+		}
+	}
+}
+
+// TestPerCallArgs checks which arguments the table lets be per call (SPEC
+// §6): quota=, burst=, bucket= and cost= of the rate policies, nothing
+// else; and that every rate policy and concurrency take mode=.
+func TestPerCallArgs(t *testing.T) {
+	if got, want := strings.Join(perCallArgs(), " "), "quota= burst= bucket= cost="; got != want {
+		t.Errorf("perCallArgs() = %q, want %q", got, want)
+	}
+	for _, p := range policies {
+		for _, a := range p.args {
+			if a.perCall && (p.kind != kindRate || a.typ != argInt) {
+				t.Errorf("%s %s= is per call, but only integer arguments of rate policies may be", p.name, a.name)
+			}
+		}
+		if hasMode := p.arg("mode") != nil; hasMode != (p.kind == kindRate || p.kind == kindConcurrency) {
+			t.Errorf("%s: mode= %v", p.name, hasMode)
+		}
+		if hasCost := p.arg("cost") != nil; hasCost != (p.kind == kindRate) {
+			t.Errorf("%s: cost= %v", p.name, hasCost)
+		}
+	}
+	for _, name := range constantOnlyArgs() {
+		if slices.Contains(perCallArgs(), name) {
+			t.Errorf("%s is both constant-only and per call", name)
 		}
 	}
 }

@@ -31,14 +31,15 @@ func rateSpec(r *renderer, d *directive) jen.Code {
 	if a := d.get("name"); a != nil {
 		fields = append(fields, field("Name", jen.Lit(a.s)))
 	}
-	fields = append(fields,
-		field("Algorithm", rt(algorithms[d.policy])),
-		field("Quota", intCode(r, d.get("quota"), types.Int64)),
-		field("Duration", durCode(r, d.get("duration"))))
-	if a := d.get("burst"); a != nil {
+	fields = append(fields, field("Algorithm", rt(algorithms[d.policy])))
+	if a := d.get("quota"); a.perCall == nil {
+		fields = append(fields, field("Quota", intCode(r, a, types.Int64)))
+	}
+	fields = append(fields, field("Duration", durCode(r, d.get("duration"))))
+	if a := d.get("burst"); a != nil && a.perCall == nil {
 		fields = append(fields, field("Burst", intCode(r, a, types.Int64)))
 	}
-	if a := d.get("bucket"); a != nil {
+	if a := d.get("bucket"); a != nil && a.perCall == nil {
 		fields = append(fields, field("Bucket", intCode(r, a, types.Int64)))
 	}
 	if a := d.get("wait"); a != nil && (a.constant != nil || a.d > 0) {
@@ -55,7 +56,42 @@ func rateSpec(r *renderer, d *directive) jen.Code {
 	if d.get("key") != nil {
 		fields = append(fields, field("Keyed", jen.True()))
 	}
+	fields = append(fields, modeField(d)...)
+	var perCall jen.Code
+	for _, v := range perCallFields {
+		if a := d.get(v.arg); a != nil && a.perCall != nil {
+			if perCall == nil {
+				perCall = rt(v.bit)
+			} else {
+				perCall = jen.Add(perCall).Op("|").Add(rt(v.bit))
+			}
+		}
+	}
+	if perCall != nil {
+		fields = append(fields, field("PerCall", perCall))
+	}
 	return rt("RateSpec").Values(fields...)
+}
+
+// perCallFields are the arguments of rate policies that may be per call:
+// their runtime.Call field and runtime.PerCall bit.
+var perCallFields = []struct{ arg, field, bit string }{
+	{"quota", "Quota", "PerCallQuota"},
+	{"burst", "Burst", "PerCallBurst"},
+	{"bucket", "Bucket", "PerCallBucket"},
+}
+
+// modeField is the Mode field of a rate or concurrency spec: none for
+// mode=enforce, the default.
+func modeField(d *directive) []jen.Code {
+	switch a := d.get("mode"); {
+	case a == nil || a.s == "enforce":
+		return nil
+	case a.s == "shadow":
+		return []jen.Code{field("Mode", rt("ModeShadow"))}
+	default:
+		return []jen.Code{field("Mode", rt("ModeOff"))}
+	}
 }
 
 func quotasCode(qs []quota) jen.Code {
@@ -90,6 +126,7 @@ func concurrencySpec(r *renderer, name string, d *directive) jen.Code {
 	if a := d.get("scope"); a != nil && a.s == "global" {
 		fields = append(fields, field("Scope", rt("ScopeGlobal")))
 	}
+	fields = append(fields, modeField(d)...)
 	return rt("ConcurrencySpec").Values(fields...)
 }
 

@@ -432,9 +432,20 @@ func (e *wrapperEmitter) rateGate(g *jen.Group) {
 		return
 	}
 	var call jen.Code
-	if len(fn.rates) == 1 {
+	switch {
+	case fn.rateCalls():
+		args := []jen.Code{jen.Id(w.ctx)}
+		for i, d := range fn.rates {
+			args = append(args, e.callCode(d, fn.rateKeys[i]))
+		}
+		method := "AllowCalls"
+		if len(fn.rates) == 1 {
+			method = "AllowCall"
+		}
+		call = jen.Id(w.rateVar).Dot(method).Call(args...)
+	case len(fn.rates) == 1:
 		call = jen.Id(w.rateVar).Dot("Allow").Call(jen.Id(w.ctx), e.keyCode(fn.rateKeys[0]))
-	} else {
+	default:
 		keys := []jen.Code{jen.Id(w.ctx)}
 		for _, k := range fn.rateKeys {
 			keys = append(keys, e.keyCode(k))
@@ -442,6 +453,59 @@ func (e *wrapperEmitter) rateGate(g *jen.Group) {
 		call = jen.Id(w.rateVar).Dot("AllowKeys").Call(keys...)
 	}
 	g.If(jen.Id(w.err).Op(":=").Add(call), jen.Id(w.err).Op("!=").Nil()).BlockFunc(e.reject)
+}
+
+// rateCalls reports whether fn's rate gate passes a runtime.Call per
+// directive (AllowCall, AllowCalls): when a directive has cost= or a
+// per-call value. Otherwise keys are enough (Allow, AllowKeys).
+func (fn *function) rateCalls() bool {
+	for _, d := range fn.rates {
+		if d.get("cost") != nil {
+			return true
+		}
+		for _, v := range perCallFields {
+			if a := d.get(v.arg); a != nil && a.perCall != nil {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// callCode writes one rate directive's runtime.Call: its key (k, nil when
+// unkeyed), its cost (1 without cost=) and its per-call values, each
+// converted to int64. The expressions are the directive's own, evaluated
+// where the call is made.
+func (e *wrapperEmitter) callCode(d *directive, k *keyExpr) jen.Code {
+	var fields []jen.Code
+	if k != nil {
+		fields = append(fields, field("Key", e.keyCode(k)))
+	}
+	cost := jen.Code(jen.Lit(1))
+	if a := d.get("cost"); a != nil {
+		cost = e.int64Code(a)
+	}
+	fields = append(fields, field("Cost", cost))
+	for _, v := range perCallFields {
+		if a := d.get(v.arg); a != nil && a.perCall != nil {
+			fields = append(fields, field(v.field, e.int64Code(a)))
+		}
+	}
+	return rt("Call").Values(fields...)
+}
+
+// int64Code writes an integer argument as an int64: a per-call expression
+// converted unless it is one already, a constant by name, or a literal.
+func (e *wrapperEmitter) int64Code(a *arg) jen.Code {
+	k := a.perCall
+	if k == nil {
+		return intCode(e.r, a, types.Int64)
+	}
+	c, _ := e.r.expr(k.expr, k.info)
+	if types.Identical(k.typ, types.Typ[types.Int64]) {
+		return c
+	}
+	return jen.Int64().Call(c)
 }
 
 // concurrencyGate takes a slot of the function's pool, returning the
