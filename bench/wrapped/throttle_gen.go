@@ -140,3 +140,48 @@ func _throttle_GetUser_attempt(ctx context.Context, tenant string, id string) (s
 	r0, err := GetUser(tctx, tenant, id)
 	return r0, throttle.TimeoutError(tctx, err)
 }
+
+// Tier must keep the signature this file was generated for.
+var _ func(context.Context, int64) error = Tier
+
+var _throttle_Tier_rate = throttle.NewRate("github.com/throttlegen/throttlegen/bench/wrapped.Tier", throttle.RateSpec{Algorithm: throttle.GCRA, Duration: time.Second, Burst: 1000000000, PerCall: throttle.PerCallQuota})
+
+// TierThrottled calls Tier through its throttle policies:
+//
+//	gcra quota=perSecond duration=1s burst=1000000000
+func TierThrottled(ctx context.Context, perSecond int64) error {
+	if err := _throttle_Tier_rate.AllowCall(ctx, throttle.Call{Cost: 1, Quota: perSecond}); err != nil {
+		return err
+	}
+	return Tier(ctx, perSecond)
+}
+
+// Weighted must keep the signature this file was generated for.
+var _ func(context.Context, int) error = Weighted
+
+var _throttle_Weighted_rate = throttle.NewRate("github.com/throttlegen/throttlegen/bench/wrapped.Weighted", throttle.RateSpec{Algorithm: throttle.GCRA, Quota: 1000, Duration: time.Second, Burst: 1000000000})
+
+// WeightedThrottled calls Weighted through its throttle policies:
+//
+//	gcra quota=1000 duration=1s burst=1000000000 cost=units
+func WeightedThrottled(ctx context.Context, units int) error {
+	if err := _throttle_Weighted_rate.AllowCall(ctx, throttle.Call{Cost: int64(units)}); err != nil {
+		return err
+	}
+	return Weighted(ctx, units)
+}
+
+// Shadowed must keep the signature this file was generated for.
+var _ func(context.Context) error = Shadowed
+
+var _throttle_Shadowed_rate = throttle.NewRate("github.com/throttlegen/throttlegen/bench/wrapped.Shadowed", throttle.RateSpec{Algorithm: throttle.GCRA, Quota: 1000, Duration: time.Second, Burst: 1000000000, Mode: throttle.ModeShadow})
+
+// ShadowedThrottled calls Shadowed through its throttle policies:
+//
+//	gcra quota=1000 duration=1s burst=1000000000 mode=shadow
+func ShadowedThrottled(ctx context.Context) error {
+	if err := _throttle_Shadowed_rate.Allow(ctx, ""); err != nil {
+		return err
+	}
+	return Shadowed(ctx)
+}

@@ -55,3 +55,19 @@ func Bulkhead(ctx context.Context, tenant string) error { return nil }
 //throttle:gcra quota=1000 duration=1s burst=1000000000
 //throttle:timeout duration=1s
 func GetUser(ctx context.Context, tenant, id string) (string, error) { return id, nil }
+
+// Tier is Open with its quota per call (issue 12: a tenant's plan): the
+// same limit as Open's when called with perSecond 1000.
+//
+//throttle:gcra quota=perSecond duration=1s burst=1000000000
+func Tier(ctx context.Context, perSecond int64) error { return nil }
+
+// Weighted is Open with a cost per call (issue 12: units such as tokens).
+//
+//throttle:gcra quota=1000 duration=1s burst=1000000000 cost=units
+func Weighted(ctx context.Context, units int) error { return nil }
+
+// Shadowed is Open in mode=shadow (issue 12: a limit being rolled out).
+//
+//throttle:gcra quota=1000 duration=1s burst=1000000000 mode=shadow
+func Shadowed(ctx context.Context) error { return nil }

@@ -27,7 +27,8 @@ type target struct {
 // notPeer lists implementations that are not peers when looking for the
 // fastest one: raw Redis floors, our own variants, failsafe's executor
 // (its permit path is the cheaper way to use the same bulkhead).
-var notPeer = map[string]bool{"ping": true, "evalsha": true, "throttlegen-nopipe": true, "memory": true}
+var notPeer = map[string]bool{"ping": true, "evalsha": true, "throttlegen-nopipe": true, "memory": true,
+	"const": true, "cost1": true, "none": true, "enforce": true}
 
 var targets = []target{
 	{"3", "Rate/const/allowed/seq", fastest, "ns/op", 1.0, 0, "", ""},
@@ -47,4 +48,7 @@ var targets = []target{
 	{"6", "Compose/success", "failsafe", "ns/op", 0.1, 1, "", ""},
 	{"13", "Breaker/open", "memory", "ns/op", 2.0, -1, "store's breaker open vs the same limit in memory", ""},
 	{"13", "RedisHot/hot64", "redis_rate", "ns/op", 0.02, -1, "<= 0.02 is >= 50x the decisions/s", ""},
+	{"12", "Operate/percall", "const", "ns/op", 1.1, 0, "per-call quota vs the same constant quota", ""},
+	{"12", "Operate/cost", "cost1", "ns/op", 1.05, 0, "cost=8 vs cost=1", ""},
+	{"12", "Operate/override", "none", "ns/op", 1.1, 0, "an override in force vs none", ""},
 }
