@@ -38,6 +38,18 @@
 // retrying cannot fix the store's error), [*RetryError] (the last error of a
 // retried call) and [ErrAbandoned] (a cached call that panicked).
 //
+// Changing limits while the program runs: an [Overrides] set, parsed by
+// [ParseOverrides] or read by [LoadOverrides] (a program started with
+// THROTTLEGEN_OVERRIDES=path loads that file before its first decision),
+// replaces the values of limits by their identity when put in force with
+// [WithOverrides]; [ReloadOverrides] and [WatchOverrides] reload a file and
+// keep the set in force when the new one is bad. A limit's [Mode] (mode=)
+// enforces it, runs it in shadow (decided and reported as [Event.Shadow],
+// never rejecting) or switches it off. Calls that fail for their own values
+// wrap [ErrInvalidCost] (a negative cost=) or [ErrInvalidValue] (a per-call
+// quota, burst or bucket below 1); a cost no limit could ever admit is a
+// rejection for [ReasonCost].
+//
 // Priorities travel in the context: [WithPriority], [PriorityFrom],
 // [ParsePriority]; concurrency limiters use them.
 //
@@ -89,8 +101,10 @@
 // # For generated code
 //
 // Generated wrappers create their limiters at package initialisation with
-// [NewRate] (one [RateSpec] per rate directive; [Rate.AllowKeys] decides
-// several at once), [NewConcurrency], [NewRetry], [NewCache], and call
+// [NewRate] (one [RateSpec] per rate directive, with its [Mode] and which
+// values are [PerCall]; [Rate.AllowKeys] decides several at once, and
+// [Rate.AllowCall] and [Rate.AllowCalls] a call with a cost or per-call
+// values, one [Call] per directive), [NewConcurrency], [NewRetry], [NewCache], and call
 // [WithTimeout], [TimeoutError], [RunTimeout] and [WriteRejection]. They
 // refer to [SupportPackageIsVersion1], so that code generated for another
 // runtime contract fails to compile instead of misbehaving.

@@ -2,6 +2,7 @@ package redisstore_test
 
 import (
 	"context"
+	"os"
 	"sync"
 	"testing"
 	"time"
@@ -22,7 +23,11 @@ func (quietLogger) Printf(context.Context, string, ...interface{}) {}
 func TestMain(m *testing.M) {
 	redis.SetLogger(quietLogger{})
 	if isHelperProcess() {
-		helperProcess()
+		if os.Getenv(helperOverridesEnv) != "" {
+			overrideHelper()
+		} else {
+			helperProcess()
+		}
 		return
 	}
 	// go-redis redials in a goroutine of its own after dial errors; it ends
