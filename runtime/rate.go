@@ -181,9 +181,9 @@ func (r *Rate) Allow(ctx context.Context, key string) error {
 		if s.bound == 0 && s.Algorithm == GCRA {
 			var ra int64
 			if key == "" {
-				ra = res.memRefs[0].t.one.takeGCRA(&s.p, res)
+				ra = res.memRefs[0].t.one.takeGCRA(&s.p, res, 1)
 			} else {
-				ra = res.memRefs[0].t.takeKeyedGCRA(&s.p, key, res.now())
+				ra = res.memRefs[0].t.takeKeyedGCRA(&s.p, key, res.now(), 1)
 			}
 			if ra == 0 {
 				return nil
@@ -194,7 +194,7 @@ func (r *Rate) Allow(ctx context.Context, key string) error {
 		if s.bound != 0 {
 			maxWait = clipWait(ctx, s.bound, 0)
 		}
-		o := res.memRefs[0].t.decideOne(&s.p, key, res.now(), maxWait)
+		o := res.memRefs[0].t.decideOne(&s.p, key, res.now(), maxWait, 1)
 		if o.Allowed && o.Delay == 0 {
 			return nil
 		}

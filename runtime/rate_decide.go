@@ -114,7 +114,8 @@ func (r *Rate) maxWait(ctx context.Context, waited int64) int64 {
 // fail=closed.
 func (r *Rate) decide(ctx context.Context, res *rateRes, keys []string, maxWait int64) (Decision, error) {
 	if res.allMem {
-		return decideRefs(res.memRefs, keys, res.now(), maxWait), nil
+		var cb [4]memCall
+		return decideCalls(refCalls(cb[:0], res.memRefs, keys), res.now(), maxWait), nil
 	}
 	dm := Decision{Allowed: true, Rejected: -1, Remaining: maxInt64}
 	memNow := res.now()
@@ -123,7 +124,8 @@ func (r *Rate) decide(ctx context.Context, res *rateRes, keys []string, maxWait 
 	}
 	if len(res.memIdx) > 0 {
 		refs, mkeys := r.subset(res, res.memIdx, keys)
-		dm = decideRefs(refs, mkeys, memNow, maxWait)
+		var cb [4]memCall
+		dm = decideCalls(refCalls(cb[:0], refs, mkeys), memNow, maxWait)
 		if !dm.Allowed {
 			dm.Rejected = res.memIdx[dm.Rejected]
 			return dm, nil
@@ -215,7 +217,7 @@ func (r *Rate) cancelMem(res *rateRes, keys []string) {
 	now := res.now()
 	for i, ref := range res.memRefs {
 		if ref != nil {
-			ref.t.cancelOne(&ref.p, keys[i], now)
+			ref.t.cancelOne(&ref.p, keys[i], now, 1)
 		}
 	}
 }
@@ -225,7 +227,7 @@ func (r *Rate) cancelMem(res *rateRes, keys []string) {
 func (r *Rate) undoMem(res *rateRes, keys []string, now int64) {
 	for i, ref := range res.memRefs {
 		if ref != nil {
-			ref.t.undoOne(&ref.p, keys[i], now)
+			ref.t.undoOne(&ref.p, keys[i], now, 1)
 		}
 	}
 }

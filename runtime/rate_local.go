@@ -76,7 +76,8 @@ func (r *Rate) decideLocal(res *rateRes, keys []string, dm Decision, memNow, max
 			lkeys = append(lkeys, keys[i])
 		}
 	}
-	return r.combineLocal(res, keys, dm, decideRefs(refs, lkeys, memNow, maxWait), idx, memNow)
+	var cb [4]memCall
+	return r.combineLocal(res, keys, dm, decideCalls(refCalls(cb[:0], refs, lkeys), memNow, maxWait), idx, memNow)
 }
 
 // combineLocal combines the decision dl of the local shares of specs idx

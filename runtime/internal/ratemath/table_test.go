@@ -67,7 +67,7 @@ func TestDerive(t *testing.T) {
 		t.Fatal(err)
 	}
 	// d rounds up to 10001µs, b defaults to q, t = ⌈10001/3⌉ = 3334.
-	want := Params{Algo: MustLookup(GCRA), Quota: 3, Period: 10001, Burst: 3, Interval: 3334, Capacity: 30003, BurstSpan: 10002}
+	want := Params{Algo: MustLookup(GCRA), Quota: 3, Period: 10001, Burst: 3, Interval: 3334, Capacity: 30003, BurstSpan: 10002, MaxCost: 3}
 	if p != want {
 		t.Errorf("Derive: %+v, want %+v", p, want)
 	}
