@@ -476,7 +476,9 @@ func costTraces() []trace {
 // between calls (same name and algorithm): one state per key, each call
 // judged with its own values.
 func valueTraces() []trace {
-	adm := func(rem int64) *runtime.Decision { return &runtime.Decision{Allowed: true, Remaining: rem, Rejected: -1} }
+	adm := func(rem int64) *runtime.Decision {
+		return &runtime.Decision{Allowed: true, Remaining: rem, Rejected: -1}
+	}
 	rej := func(ra time.Duration) *runtime.Decision {
 		return &runtime.Decision{Rejected: 0, RetryAfter: ra, Reason: runtime.ReasonQuota}
 	}
