@@ -53,7 +53,8 @@ const DefaultMaxKeys = 1 << 20
 // A key costs at most 128 bytes in a gcra or leaky_bucket limit and 192
 // bytes in the others (measured with keys of 16 to 64 bytes: 53 to 101 and
 // 83 to 131 bytes; 69 and 95 for any key over 64 bytes), plus, for
-// sliding_window, its log: 48 bytes and at most 16 per call in the window.
+// sliding_window, its log: 48 bytes and at most 32 per call in the window
+// (one entry per call, whatever its cost).
 // So a limit holds at most MaxKeys times that (128 or 192 MiB with the
 // default MaxKeys), plus up to 36 KB for its shards. A key over 64 bytes
 // costs its SHA-256 on every decision (about 1 µs for 1 KB) and no
