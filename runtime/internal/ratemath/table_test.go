@@ -33,6 +33,9 @@ func TestAlgorithmsTable(t *testing.T) {
 		if (a.FreshAt != nil) != (a.Words == 1) {
 			t.Errorf("%s: FreshAt is needed exactly for a one-word state", a.Name)
 		}
+		if a.CostBound < BoundQuota || a.CostBound > BoundBucket {
+			t.Errorf("%s: no cost bound", a.Name)
+		}
 		if a.Paces && !a.Reserves {
 			t.Errorf("%s: an algorithm that paces must reserve", a.Name)
 		}
