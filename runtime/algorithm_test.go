@@ -33,9 +33,10 @@ func TestAlgorithmConstants(t *testing.T) {
 
 // TestReasonValues: the algorithms' rejection reasons are runtime's.
 func TestReasonValues(t *testing.T) {
-	if Reason(ratemath.ReasonQuota) != ReasonQuota || Reason(ratemath.ReasonDeadline) != ReasonDeadline {
-		t.Fatalf("ratemath's reasons %d, %d; runtime's %d, %d",
-			ratemath.ReasonQuota, ratemath.ReasonDeadline, ReasonQuota, ReasonDeadline)
+	if Reason(ratemath.ReasonQuota) != ReasonQuota || Reason(ratemath.ReasonDeadline) != ReasonDeadline ||
+		Reason(ratemath.ReasonCost) != ReasonCost {
+		t.Fatalf("ratemath's reasons %d, %d, %d; runtime's %d, %d, %d",
+			ratemath.ReasonQuota, ratemath.ReasonDeadline, ratemath.ReasonCost, ReasonQuota, ReasonDeadline, ReasonCost)
 	}
 }
 

@@ -127,7 +127,10 @@ func (r *Rate) perCallParams(s *rateSpec, e *effSpec, c *Call) (*ratemath.Params
 	}
 	p := new(ratemath.Params)
 	var err error
-	if *p, err = limitParams(&l); err != nil {
+	if *p, err = limitParams(&l); err == nil && e.t == nil {
+		err = p.CheckExact() // a shared store's scripts compute in doubles
+	}
+	if err != nil {
 		return nil, fmt.Errorf("throttle: %s %s: %w: %v", s.policy, s.Name, ErrInvalidValue, err)
 	}
 	slot.Store(p)

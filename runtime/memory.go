@@ -53,7 +53,8 @@ const DefaultMaxKeys = 1 << 20
 // A key costs at most 128 bytes in a gcra or leaky_bucket limit and 192
 // bytes in the others (measured with keys of 16 to 64 bytes: 53 to 101 and
 // 83 to 131 bytes; 69 and 95 for any key over 64 bytes), plus, for
-// sliding_window, its log: 48 bytes and at most 16 per call in the window.
+// sliding_window, its log: 48 bytes and at most 32 per call in the window
+// (one entry per call, whatever its cost).
 // So a limit holds at most MaxKeys times that (128 or 192 MiB with the
 // default MaxKeys), plus up to 36 KB for its shards. A key over 64 bytes
 // costs its SHA-256 on every decision (about 1 µs for 1 KB) and no
@@ -68,17 +69,16 @@ type MemoryStore struct {
 	tables map[tableID]*memTable
 	nextID uint64
 
-	refs sync.Map // refKey → *memRef, for the Store interface
+	// byID is tables again, read without the mutex (the Store interface's
+	// path). Both are keyed by a limit's identity, never by a *Limit: a
+	// caller that brings a new *Limit on every call (per-call values,
+	// overrides) adds nothing; params are derived from each Limit anew.
+	byID sync.Map // tableID → *memTable
 }
 
 type tableID struct {
 	keyspace, name string
 	alg            Algorithm
-}
-
-type refKey struct {
-	limit    *Limit
-	keyspace string
 }
 
 // memRef is a limit resolved against a MemoryStore: its table and params.
@@ -119,9 +119,14 @@ func NewMemoryStore(opts ...MemoryOption) *MemoryStore {
 // scope=local limits when the configured store is not a MemoryStore.
 var defaultMemory = NewMemoryStore()
 
-// table returns the table of limit l in keyspace ks, creating it.
+// table returns the table of limit l in keyspace ks, creating it. The
+// table is the limit's identity (keyspace, name, algorithm): its state
+// stays whatever values (quota, burst, bucket, duration) later calls bring.
 func (s *MemoryStore) table(ks string, l *Limit) *memTable {
 	id := tableID{ks, l.Name, l.Algorithm}
+	if t, ok := s.byID.Load(id); ok {
+		return t.(*memTable)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t := s.tables[id]
@@ -129,24 +134,29 @@ func (s *MemoryStore) table(ks string, l *Limit) *memTable {
 		s.nextID++
 		t = newMemTable(s.nextID, s.nshards, max(1, s.maxKeys/s.nshards))
 		s.tables[id] = t
+		s.byID.Store(id, t)
 	}
 	return t
 }
 
-// ref resolves l in keyspace ks, caching the result.
-func (s *MemoryStore) ref(ks string, l *Limit) (*memRef, error) {
-	k := refKey{l, ks}
-	if r, ok := s.refs.Load(k); ok {
-		return r.(*memRef), nil
-	}
+// params validates l, the values in force for one call, and derives its
+// parameters.
+func (s *MemoryStore) params(l *Limit) (ratemath.Params, error) {
 	p, err := limitParams(l)
 	if err != nil {
-		return nil, fmt.Errorf("throttle: invalid limit %q (%v quota=%d duration=%v bucket=%d): %w",
-			l.Name, l.Algorithm, l.Quota, l.Duration, l.Bucket, err)
+		return p, fmt.Errorf("throttle: invalid limit %q (%v quota=%d duration=%v burst=%d bucket=%d): %w",
+			l.Name, l.Algorithm, l.Quota, l.Duration, l.Burst, l.Bucket, err)
 	}
-	r := &memRef{t: s.table(ks, l), p: p}
-	actual, _ := s.refs.LoadOrStore(k, r)
-	return actual.(*memRef), nil
+	return p, nil
+}
+
+// ref resolves l in keyspace ks (not cached: see table).
+func (s *MemoryStore) ref(ks string, l *Limit) (*memRef, error) {
+	p, err := s.params(l)
+	if err != nil {
+		return nil, err
+	}
+	return &memRef{t: s.table(ks, l), p: p}, nil
 }
 
 // count returns how many keyed and unkeyed states the store holds, counting
@@ -175,7 +185,42 @@ func (s *MemoryStore) count() int {
 	return n
 }
 
-var errBadRequest = errors.New("throttle: request needs one key per limit")
+var errBadRequest = errors.New("throttle: request needs one key per limit (and one cost per limit, or none)")
+
+// checkRequest checks req's shape and its costs.
+func checkRequest(req *Request) error {
+	if len(req.Keys) != len(req.Limits) || (req.Costs != nil && len(req.Costs) != len(req.Limits)) {
+		return errBadRequest
+	}
+	for i, c := range req.Costs {
+		if c < 0 {
+			return fmt.Errorf("throttle: limit %q: cost %d: %w", req.Limits[i].Name, c, ErrInvalidCost)
+		}
+	}
+	return nil
+}
+
+// maxStackCalls is how many limits MemoryStore.Decide and Cancel handle
+// without allocating.
+const maxStackCalls = 4
+
+// calls resolves req into one memCall per limit, over the buffers given
+// (used when they are large enough).
+func (s *MemoryStore) calls(req *Request, pbuf []ratemath.Params, cbuf []memCall) ([]memCall, error) {
+	n := len(req.Limits)
+	if n > len(pbuf) {
+		pbuf, cbuf = make([]ratemath.Params, n), make([]memCall, n)
+	}
+	for i, l := range req.Limits {
+		p, err := s.params(l)
+		if err != nil {
+			return nil, err
+		}
+		pbuf[i] = p
+		cbuf[i] = memCall{t: s.table(req.Keyspace, l), p: &pbuf[i], key: req.Keys[i], cost: req.Cost(i)}
+	}
+	return cbuf[:n], nil
+}
 
 // nowMicros returns the decision time of req: req.Now when set, else the
 // configured clock.
@@ -186,59 +231,66 @@ func requestNow(req *Request) int64 {
 	return nowMicros(loadConfig().clock)
 }
 
-// Decide implements Store.
+// Decide implements Store. Each limit's state is its identity's (keyspace,
+// name, algorithm) and key's, decided with the values req's Limit carries
+// for this call.
 func (s *MemoryStore) Decide(ctx context.Context, req *Request) (Decision, error) {
-	if len(req.Keys) != len(req.Limits) || len(req.Limits) == 0 {
+	if len(req.Limits) == 0 {
 		return Decision{}, errBadRequest
 	}
-	var buf [4]*memRef
-	refs := buf[:0]
-	for _, l := range req.Limits {
-		r, err := s.ref(req.Keyspace, l)
-		if err != nil {
-			return Decision{}, err
-		}
-		refs = append(refs, r)
+	if err := checkRequest(req); err != nil {
+		return Decision{}, err
+	}
+	var pbuf [maxStackCalls]ratemath.Params
+	var cbuf [maxStackCalls]memCall
+	calls, err := s.calls(req, pbuf[:], cbuf[:])
+	if err != nil {
+		return Decision{}, err
 	}
 	maxWait := int64(-1)
 	if req.MaxWait >= 0 {
 		maxWait = ratemath.Micros(req.MaxWait)
 	}
-	return decideRefs(refs, req.Keys, requestNow(req), maxWait), nil
+	return decideCalls(calls, requestNow(req), maxWait), nil
 }
 
 // Cancel implements Store: it gives back, on every limit of req, the
-// reservation of one admitted call (token_bucket, gcra, leaky_bucket).
+// reservation of one admitted call of the request's cost (token_bucket,
+// gcra, leaky_bucket).
 func (s *MemoryStore) Cancel(ctx context.Context, req *Request) error {
-	if len(req.Keys) != len(req.Limits) {
-		return errBadRequest
+	if err := checkRequest(req); err != nil {
+		return err
+	}
+	var pbuf [maxStackCalls]ratemath.Params
+	var cbuf [maxStackCalls]memCall
+	calls, err := s.calls(req, pbuf[:], cbuf[:])
+	if err != nil {
+		return err
 	}
 	now := requestNow(req)
-	for i, l := range req.Limits {
-		r, err := s.ref(req.Keyspace, l)
-		if err != nil {
-			return err
-		}
-		r.t.cancelOne(&r.p, req.Keys[i], now)
+	for _, c := range calls {
+		c.t.cancelOne(c.p, c.key, now, c.cost)
 	}
 	return nil
 }
 
-// cancelOne gives back one reservation of key, if p's algorithm reserves.
-func (t *memTable) cancelOne(p *ratemath.Params, key string, now int64) {
-	if !p.Algo.Reserves {
+// cancelOne gives back the reservation of one call of cost units of key,
+// with the params p of that call, if p's algorithm reserves (cost 0:
+// nothing was reserved).
+func (t *memTable) cancelOne(p *ratemath.Params, key string, now, cost int64) {
+	if !p.Algo.Reserves || cost == 0 {
 		return
 	}
 	if key == "" {
 		s := &t.one
 		if isWord(p) {
-			s.cancelWord(p, now)
+			s.cancelWord(p, now, cost)
 			return
 		}
 		s.mu.Lock()
 		if s.ok && now < s.e.exp {
 			var ttl int64
-			s.e.st, ttl = p.Algo.Cancel(p, s.e.st, now)
+			s.e.st, ttl = p.Algo.Cancel(p, s.e.st, now, cost)
 			s.e.exp = now + ttl
 		}
 		s.mu.Unlock()
@@ -251,12 +303,12 @@ func (t *memTable) cancelOne(p *ratemath.Params, key string, now int64) {
 	sh.mu.Lock()
 	if isWord(p) {
 		if i := sh.w.find(wordTag(h), k); i >= 0 {
-			st, _ := p.Algo.Cancel(p, ratemath.WordState(sh.w.hold(i)), now)
+			st, _ := p.Algo.Cancel(p, ratemath.WordState(sh.w.hold(i)), now, cost)
 			sh.w.set(i, st.Word())
 		}
 	} else if e := sh.get(k); e != nil && now < e.exp {
 		var ttl int64
-		e.st, ttl = p.Algo.Cancel(p, e.st, now)
+		e.st, ttl = p.Algo.Cancel(p, e.st, now, cost)
 		e.exp = now + ttl
 	}
 	sh.mu.Unlock()

@@ -46,11 +46,11 @@ func TestTakeGCRAMatchesGCRA(t *testing.T) {
 			} else {
 				slot.serialLeft.Store(0)
 			}
-			next, o := p.Algo.Decide(&p, st, fresh, now, 0)
+			next, o := p.Algo.Decide(&p, st, fresh, now, 0, 1)
 			if o.Allowed {
 				st, fresh = next, false
 			}
-			if ra := slot.takeGCRA(&p, res); (ra == 0) != o.Allowed || ra != o.RetryAfter {
+			if ra := slot.takeGCRA(&p, res, 1); (ra == 0) != o.Allowed || ra != o.RetryAfter {
 				t.Fatalf("%+v step %d (serial %v): takeGCRA %d, gcra %+v", p, step, serial, ra, o)
 			}
 			if left := slot.serialLeft.Load(); serial && left != 1 || !serial && left != 0 {
@@ -69,7 +69,7 @@ func TestTakeGCRATurnsSerialOnContention(t *testing.T) {
 	var slot oneSlot
 	slot.word.Store(lockedWord) // a multi-limit decision holds the word
 	done := make(chan int64)
-	go func() { done <- slot.takeGCRA(&p, res) }()
+	go func() { done <- slot.takeGCRA(&p, res, 1) }()
 	for slot.serialLeft.Load() == 0 {
 		goruntime.Gosched()
 	}
@@ -81,7 +81,7 @@ func TestTakeGCRATurnsSerialOnContention(t *testing.T) {
 		t.Fatalf("serial decisions left %d, want %d", left, serialSpan-1)
 	}
 	for range serialSpan - 1 {
-		if ra := slot.takeGCRA(&p, res); ra != 0 {
+		if ra := slot.takeGCRA(&p, res, 1); ra != 0 {
 			t.Fatalf("RetryAfter %d, want admitted", ra)
 		}
 	}

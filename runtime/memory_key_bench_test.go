@@ -28,7 +28,7 @@ func heapPerKey(alg Algorithm, keyLen, n int) float64 {
 	for i := range n {
 		b := strconv.AppendInt(buf[:0], int64(i), 10)
 		b = append(b, buf[len(b):]...)
-		if o := tab.decideOne(&p, string(b), 1, 0); !o.Allowed {
+		if o := tab.decideOne(&p, string(b), 1, 0, 1); !o.Allowed {
 			panic("a new key was rejected")
 		}
 	}

@@ -93,7 +93,7 @@ func TestMemoryKeyForms(t *testing.T) {
 		sh := &tab.shards[0]
 		for _, n := range []int{1, maxPlainKey, maxPlainKey + 1, 4096} {
 			key := strings.Repeat("z", n)
-			tab.decideOne(&p, key, 1, 0)
+			tab.decideOne(&p, key, 1, 0, 1)
 			var stored []string
 			var long []bool
 			if alg == GCRA {
@@ -182,7 +182,7 @@ func TestMemoryLongKeyCancelUndo(t *testing.T) {
 			case 0: // a no-op for fixed_window and sliding_window
 				s.Cancel(ctx, memReq(now, []*Limit{l}, strings.Clone(key)))
 			case 1:
-				r.t.undoOne(&r.p, strings.Clone(key), now.UnixMicro())
+				r.t.undoOne(&r.p, strings.Clone(key), now.UnixMicro(), 1)
 			}
 		}
 		return got

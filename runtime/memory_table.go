@@ -56,25 +56,28 @@ const lockedWord = -1 << 63
 // a wordTable, and decides it lock-free.
 func isWord(p *ratemath.Params) bool { return p.Algo.Words == 1 }
 
-// decideWord decides on the word of a gcra or leaky_bucket slot, lock-free.
-func (s *oneSlot) decideWord(p *ratemath.Params, now, maxWait int64) ratemath.Outcome {
+// decideWord decides a call of cost units (>= 1) on the word of a gcra or
+// leaky_bucket slot, lock-free.
+func (s *oneSlot) decideWord(p *ratemath.Params, now, maxWait, cost int64) ratemath.Outcome {
 	for {
 		cur := s.word.Load()
 		if cur == lockedWord {
 			goruntime.Gosched()
 			continue
 		}
-		st, o := p.Algo.Decide(p, ratemath.WordState(cur), cur == 0, now, maxWait)
+		st, o := p.Algo.Decide(p, ratemath.WordState(cur), cur == 0, now, maxWait, cost)
 		if !o.Allowed || s.word.CompareAndSwap(cur, st.Word()) {
 			return o
 		}
 	}
 }
 
-// takeGCRA is gcra with maxWait 0 on the slot's word, specialised for the
-// hot path of an unkeyed gcra limit that does not wait: it admits (and
-// commits) or returns the RetryAfter, exactly as gcra does, at the time
-// res.now() tells.
+// takeGCRA is gcra with maxWait 0 on the slot's word for a call of cost
+// units, specialised for the hot path of an unkeyed gcra limit that does
+// not wait: it admits (and commits) or returns the RetryAfter, exactly as
+// gcra does, at the time res.now() tells. The caller handles the costs
+// gcra never sees: 0 (admitted without a decision) and above p.MaxCost
+// (ReasonCost); cost is in [1, p.MaxCost].
 //
 // It adapts to contention. Uncontended, a decision is one clock read, one
 // load and one compare-and-swap. When that swap fails, another core changed
@@ -84,32 +87,32 @@ func (s *oneSlot) decideWord(p *ratemath.Params, now, maxWait int64) ratemath.Ou
 // lets one core make many decisions in a row while the word's cache line
 // stays with it, instead of both cores trading the line on every attempt
 // (BenchmarkRateAllowedParallel). Decisions are the same in either mode.
-func (s *oneSlot) takeGCRA(p *ratemath.Params, res *rateRes) (retryAfter int64) {
+func (s *oneSlot) takeGCRA(p *ratemath.Params, res *rateRes, cost int64) (retryAfter int64) {
 	if s.serialLeft.Load() == 0 {
-		if ra, ok := s.tryTakeGCRA(p, res.now()); ok {
+		if ra, ok := s.tryTakeGCRA(p, res.now(), cost); ok {
 			return ra
 		}
 		s.serialLeft.Store(serialSpan)
 	}
-	return s.takeGCRASerial(p, res)
+	return s.takeGCRASerial(p, res, cost)
 }
 
 // tryTakeGCRA makes one lock-free attempt of takeGCRA at time now; ok is
 // false when the word was held or changed under it.
-func (s *oneSlot) tryTakeGCRA(p *ratemath.Params, now int64) (retryAfter int64, ok bool) {
-	return casGCRA(&s.word, p, now)
+func (s *oneSlot) tryTakeGCRA(p *ratemath.Params, now, cost int64) (retryAfter int64, ok bool) {
+	return casGCRA(&s.word, p, now, cost)
 }
 
-// casGCRA makes one attempt of gcra with maxWait 0 on the word w at time
-// now: it returns the RetryAfter of a rejection, or 0 when its swap
+// casGCRA makes one attempt of gcra with maxWait 0 for a call of cost
+// units (in [1, p.MaxCost]) on the word w at time now: it returns the RetryAfter of a rejection, or 0 when its swap
 // admitted the call; ok is false when w holds the sentinel of a held or
 // frozen word (lockedWord, frozenWord) or changed under it.
-func casGCRA(w *atomic.Int64, p *ratemath.Params, now int64) (retryAfter int64, ok bool) {
+func casGCRA(w *atomic.Int64, p *ratemath.Params, now, cost int64) (retryAfter int64, ok bool) {
 	cur := w.Load()
 	if cur == lockedWord {
 		return 0, false
 	}
-	next, over := ratemath.GCRAStep(p, cur, now) // a fresh word (0) is ≤ now
+	next, over := ratemath.GCRAStep(p, cur, now, cost) // a fresh word (0) is ≤ now
 	if over > 0 {
 		return over, true
 	}
@@ -118,14 +121,14 @@ func casGCRA(w *atomic.Int64, p *ratemath.Params, now int64) (retryAfter int64, 
 
 // takeGCRASerial is takeGCRA in serial mode. The swap still guards the
 // word: multi-limit decisions and cancels do not take s.serial.
-func (s *oneSlot) takeGCRASerial(p *ratemath.Params, res *rateRes) (retryAfter int64) {
+func (s *oneSlot) takeGCRASerial(p *ratemath.Params, res *rateRes, cost int64) (retryAfter int64) {
 	s.serial.Lock()
 	defer s.serial.Unlock()
 	if left := s.serialLeft.Load(); left > 0 {
 		s.serialLeft.Store(left - 1)
 	}
 	for {
-		if ra, ok := s.tryTakeGCRA(p, res.now()); ok {
+		if ra, ok := s.tryTakeGCRA(p, res.now(), cost); ok {
 			return ra
 		}
 		goruntime.Gosched() // a multi-limit decision holds the word
@@ -146,8 +149,9 @@ func (s *oneSlot) lockWord() {
 // unlockWord publishes held and releases the word.
 func (s *oneSlot) unlockWord() { s.word.Store(s.held) }
 
-// cancelWord gives back one reservation on the slot's word.
-func (s *oneSlot) cancelWord(p *ratemath.Params, now int64) {
+// cancelWord gives back the reservation of a call of cost units on the
+// slot's word.
+func (s *oneSlot) cancelWord(p *ratemath.Params, now, cost int64) {
 	for {
 		cur := s.word.Load()
 		if cur == lockedWord {
@@ -157,7 +161,7 @@ func (s *oneSlot) cancelWord(p *ratemath.Params, now int64) {
 		if cur == 0 {
 			return
 		}
-		st, _ := p.Algo.Cancel(p, ratemath.WordState(cur), now)
+		st, _ := p.Algo.Cancel(p, ratemath.WordState(cur), now, cost)
 		if s.word.CompareAndSwap(cur, st.Word()) {
 			return
 		}
@@ -221,15 +225,20 @@ func newMemTable(id uint64, nshards, perShard int) *memTable {
 	}
 }
 
-// decideOne decides one call on one key and commits it when admitted.
-func (t *memTable) decideOne(p *ratemath.Params, key string, now, maxWait int64) ratemath.Outcome {
+// decideOne decides one call of cost units on one key, with the params p in
+// force for this call, and commits it when admitted. A cost of 0 is
+// admitted without reading or writing anything (Remaining 0).
+func (t *memTable) decideOne(p *ratemath.Params, key string, now, maxWait, cost int64) ratemath.Outcome {
+	if cost == 0 {
+		return ratemath.Outcome{Allowed: true}
+	}
 	if key == "" {
 		s := &t.one
 		if isWord(p) {
-			return s.decideWord(p, now, maxWait)
+			return s.decideWord(p, now, maxWait, cost)
 		}
 		s.mu.Lock()
-		o := t.decideEntry(p, &s.e, s.ok, now, maxWait)
+		o := t.decideEntry(p, &s.e, s.ok, now, maxWait, cost)
 		if o.Allowed {
 			s.ok = true
 		}
@@ -241,15 +250,15 @@ func (t *memTable) decideOne(p *ratemath.Params, key string, now, maxWait int64)
 	h := maphash.String(t.seed, k.s)
 	sh := &t.shards[h&t.mask]
 	if isWord(p) {
-		return t.decideKeyedWord(sh, p, h, k, now, maxWait)
+		return t.decideKeyedWord(sh, p, h, k, now, maxWait, cost)
 	}
 	sh.mu.Lock()
 	var o ratemath.Outcome
 	if ep := sh.get(k); ep != nil {
-		o = t.decideEntry(p, ep, true, now, maxWait)
+		o = t.decideEntry(p, ep, true, now, maxWait, cost)
 	} else {
 		var e entry
-		if o = t.decideEntry(p, &e, false, now, maxWait); o.Allowed {
+		if o = t.decideEntry(p, &e, false, now, maxWait, cost); o.Allowed {
 			ep = new(entry)
 			*ep = e
 			sh.insert(k, ep, now, t.perShard)
@@ -265,7 +274,7 @@ func (t *memTable) decideOne(p *ratemath.Params, key string, now, maxWait int64)
 
 // decideKeyedWord decides a keyed gcra or leaky_bucket call in shard sh,
 // under its mutex (see wordTable for the lock-free updates it races with).
-func (t *memTable) decideKeyedWord(sh *memShard, p *ratemath.Params, h uint64, key memKey, now, maxWait int64) ratemath.Outcome {
+func (t *memTable) decideKeyedWord(sh *memShard, p *ratemath.Params, h uint64, key memKey, now, maxWait, cost int64) ratemath.Outcome {
 	tag := wordTag(h)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
@@ -274,7 +283,7 @@ func (t *memTable) decideKeyedWord(sh *memShard, p *ratemath.Params, h uint64, k
 	if i >= 0 {
 		cur = sh.w.hold(i)
 	}
-	st, o := p.Algo.Decide(p, ratemath.WordState(cur), i < 0, now, maxWait)
+	st, o := p.Algo.Decide(p, ratemath.WordState(cur), i < 0, now, maxWait, cost)
 	switch {
 	case i >= 0 && o.Allowed:
 		sh.w.set(i, st.Word())
@@ -294,14 +303,15 @@ func (t *memTable) decideKeyedWord(sh *memShard, p *ratemath.Params, h uint64, k
 // lock-free decisions need no shared counter.
 func sweepDue(h uint64, now int64) bool { return (h^uint64(now))&(sweepEvery-1) == 0 }
 
-// takeKeyedGCRA is gcra with maxWait 0 on key's word, specialised for the
-// hot path of a keyed gcra limit that does not wait: for a key already
+// takeKeyedGCRA is gcra with maxWait 0 on key's word for a call of cost
+// units (in [1, p.MaxCost], as for takeGCRA), specialised for the hot path
+// of a keyed gcra limit that does not wait: for a key already
 // present, one hash, one lock-free probe and one compare-and-swap (and, for a
 // key over maxPlainKey bytes, its SHA-256 first). A new key,
 // or a word frozen by a change of the table, goes to decideKeyedWord under
 // the shard's mutex. It admits (and commits) or returns the RetryAfter,
 // exactly as decideKeyedWord with gcra does.
-func (t *memTable) takeKeyedGCRA(p *ratemath.Params, key string, now int64) (retryAfter int64) {
+func (t *memTable) takeKeyedGCRA(p *ratemath.Params, key string, now, cost int64) (retryAfter int64) {
 	var d [sha256.Size]byte
 	k := keyOf(key, &d)
 	h := maphash.String(t.seed, k.s)
@@ -309,7 +319,7 @@ func (t *memTable) takeKeyedGCRA(p *ratemath.Params, key string, now int64) (ret
 	if a, i := sh.w.lookup(wordTag(h), k); a != nil {
 		w := &a.words[i]
 		for {
-			if ra, ok := casGCRA(w, p, now); ok {
+			if ra, ok := casGCRA(w, p, now, cost); ok {
 				if sweepDue(h, now) && sh.mu.TryLock() {
 					sh.w.sweep(p, now, sweepSample)
 					sh.mu.Unlock()
@@ -321,7 +331,7 @@ func (t *memTable) takeKeyedGCRA(p *ratemath.Params, key string, now int64) (ret
 			}
 		}
 	}
-	if o := t.decideKeyedWord(sh, p, h, k, now, 0); !o.Allowed {
+	if o := t.decideKeyedWord(sh, p, h, k, now, 0, cost); !o.Allowed {
 		return o.RetryAfter
 	}
 	return 0
@@ -329,26 +339,26 @@ func (t *memTable) takeKeyedGCRA(p *ratemath.Params, key string, now int64) (ret
 
 // decideEntry decides on e (present or not) and, when admitted, updates e in
 // place. The caller holds the lock guarding e.
-func (t *memTable) decideEntry(p *ratemath.Params, e *entry, present bool, now, maxWait int64) ratemath.Outcome {
+func (t *memTable) decideEntry(p *ratemath.Params, e *entry, present bool, now, maxWait, cost int64) ratemath.Outcome {
 	fresh := !present || now >= e.exp
 	if p.Algo.Words == 0 {
 		if e.log == nil {
 			var l ratemath.Log
-			o := p.Algo.DecideLog(p, &l, now)
+			o := p.Algo.DecideLog(p, &l, now, cost)
 			if o.Allowed {
-				l.Push(now, p.Quota)
+				l.Push(now, cost, p.Quota)
 				e.log, e.exp = &l, now+o.TTL
 			}
 			return o
 		}
-		o := p.Algo.DecideLog(p, e.log, now)
+		o := p.Algo.DecideLog(p, e.log, now, cost)
 		if o.Allowed {
-			e.log.Push(now, p.Quota)
+			e.log.Push(now, cost, p.Quota)
 			e.exp = now + o.TTL
 		}
 		return o
 	}
-	st, o := p.Algo.Decide(p, e.st, fresh, now, maxWait)
+	st, o := p.Algo.Decide(p, e.st, fresh, now, maxWait, cost)
 	if o.Allowed {
 		e.st, e.exp = st, now+o.TTL
 	}

@@ -135,7 +135,7 @@ func TestMemoryStoreFlood(t *testing.T) {
 	buf := make([]byte, 0, 32)
 	for i := 0; i < 1_000_000; i++ {
 		buf = strconv.AppendInt(append(buf[:0], "attacker-"...), int64(i), 10)
-		if !tab.decideOne(&p, string(buf), now, 0).Allowed {
+		if !tab.decideOne(&p, string(buf), now, 0, 1).Allowed {
 			t.Fatalf("key %d rejected", i)
 		}
 		if i%100_000 == 0 && s.count() > bound {

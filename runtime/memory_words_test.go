@@ -104,9 +104,9 @@ func TestWordTableLockFreeUpdatesSurviveRebuilds(t *testing.T) {
 				key := "hot" + strconv.Itoa(k)
 				var ok bool
 				if g%2 == 0 {
-					ok = tab.takeKeyedGCRA(&p, key, now) == 0
+					ok = tab.takeKeyedGCRA(&p, key, now, 1) == 0
 				} else {
-					ok = tab.decideOne(&p, key, now, 0).Allowed
+					ok = tab.decideOne(&p, key, now, 0, 1).Allowed
 				}
 				if ok {
 					admitted[k].Add(1)
@@ -119,7 +119,7 @@ func TestWordTableLockFreeUpdatesSurviveRebuilds(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := range 5000 {
-				tab.takeKeyedGCRA(&p, "flood"+strconv.Itoa(g)+"/"+strconv.Itoa(i), now)
+				tab.takeKeyedGCRA(&p, "flood"+strconv.Itoa(g)+"/"+strconv.Itoa(i), now, 1)
 			}
 		}()
 	}
@@ -187,8 +187,8 @@ func TestTakeKeyedGCRAMatchesDecide(t *testing.T) {
 			if rng.IntN(10) == 0 {
 				key = "k" + strconv.Itoa(rng.IntN(200)) // more keys than the table keeps
 			}
-			ra := take.takeKeyedGCRA(&p, key, now)
-			o := ref.decideOne(&p, key, now, 0)
+			ra := take.takeKeyedGCRA(&p, key, now, 1)
+			o := ref.decideOne(&p, key, now, 0, 1)
 			if o.Allowed != (ra == 0) || (!o.Allowed && o.RetryAfter != ra) {
 				t.Fatalf("%s step %d key %s: take %d, decide %+v", l.Name, i, key, ra, o)
 			}
@@ -244,7 +244,7 @@ func TestWordTableLockFreeUnderChurn(t *testing.T) {
 	// so eviction, which forgets the state nearest to fresh, passes it by.
 	for k := range hot {
 		for range burst {
-			if tab.takeKeyedGCRA(&p, "hot"+strconv.Itoa(k), start) == 0 {
+			if tab.takeKeyedGCRA(&p, "hot"+strconv.Itoa(k), start, 1) == 0 {
 				admitted[k].Add(1)
 			}
 		}
@@ -260,9 +260,9 @@ func TestWordTableLockFreeUnderChurn(t *testing.T) {
 				now := clock.Add(7) // 7µs per decision, about 2 T per hot key's turn
 				var ok bool
 				if g%3 == 0 {
-					ok = tab.decideOne(&p, key, now, 0).Allowed
+					ok = tab.decideOne(&p, key, now, 0, 1).Allowed
 				} else {
-					ok = tab.takeKeyedGCRA(&p, key, now) == 0
+					ok = tab.takeKeyedGCRA(&p, key, now, 1) == 0
 				}
 				if ok {
 					admitted[k].Add(1)
@@ -274,7 +274,7 @@ func TestWordTableLockFreeUnderChurn(t *testing.T) {
 	go func() {
 		defer wg.Done()
 		for i := range 20000 {
-			tab.takeKeyedGCRA(&p, "flood/"+strconv.Itoa(i), clock.Add(1))
+			tab.takeKeyedGCRA(&p, "flood/"+strconv.Itoa(i), clock.Add(1), 1)
 		}
 	}()
 	wg.Wait()
@@ -304,16 +304,16 @@ func BenchmarkWordTableKeys100k(b *testing.B) {
 		b.Run(path, func(b *testing.B) {
 			tab := NewMemoryStore().table("bench", l)
 			for _, k := range keys {
-				tab.decideOne(&p, k, 1, 0)
+				tab.decideOne(&p, k, 1, 0, 1)
 			}
 			b.ReportAllocs()
 			i := 0
 			for b.Loop() {
 				if path == "take" {
-					if tab.takeKeyedGCRA(&p, keys[i], 1) != 0 {
+					if tab.takeKeyedGCRA(&p, keys[i], 1, 1) != 0 {
 						b.Fatal("rejected")
 					}
-				} else if o := tab.decideOne(&p, keys[i], 1, 0); !o.Allowed {
+				} else if o := tab.decideOne(&p, keys[i], 1, 0, 1); !o.Allowed {
 					b.Fatal("rejected")
 				}
 				if i++; i == len(keys) {

@@ -209,12 +209,12 @@ func (r *Rate) Allow(ctx context.Context, key string) error {
 // limit's values in force for key, p its params for the call.
 func (r *Rate) allowMem(ctx context.Context, cfg *config, res *rateRes, e *effSpec, p *ratemath.Params, key string, cost int64) error {
 	s := &r.specs[0]
-	if e.bound == 0 && s.Algorithm == GCRA && cost == 1 {
+	if e.bound == 0 && s.Algorithm == GCRA && cost >= 1 && cost <= p.MaxCost {
 		var ra int64
 		if key == "" {
-			ra = e.t.one.takeGCRA(p, res)
+			ra = e.t.one.takeGCRA(p, res, cost)
 		} else {
-			ra = e.t.takeKeyedGCRA(p, key, res.now())
+			ra = e.t.takeKeyedGCRA(p, key, res.now(), cost)
 		}
 		if ra == 0 {
 			return nil
@@ -225,7 +225,7 @@ func (r *Rate) allowMem(ctx context.Context, cfg *config, res *rateRes, e *effSp
 	if e.bound != 0 {
 		maxWait = clipWait(ctx, e.bound, 0)
 	}
-	o := e.t.decideOneC(p, key, res.now(), maxWait, cost)
+	o := e.t.decideOne(p, key, res.now(), maxWait, cost)
 	if o.Allowed && o.Delay == 0 {
 		return nil
 	}

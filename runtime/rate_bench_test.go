@@ -172,7 +172,7 @@ func BenchmarkMemoryBytesPerIdleKey(b *testing.B) {
 		s := NewMemoryStore()
 		tab := s.table("bench", l)
 		for _, k := range keys {
-			tab.decideOne(&p, k, 1, 0)
+			tab.decideOne(&p, k, 1, 0, 1)
 		}
 		runtime.GC()
 		runtime.ReadMemStats(&after)

@@ -343,7 +343,7 @@ func cancelMem(res *rateRes, cs []callSpec) {
 	now := res.now()
 	for j := range cs {
 		if c := &cs[j]; c.e.t != nil {
-			c.e.t.cancelOneC(c.params(), c.key, now, c.cost)
+			c.e.t.cancelOne(c.params(), c.key, now, c.cost)
 		}
 	}
 }
@@ -353,7 +353,7 @@ func cancelMem(res *rateRes, cs []callSpec) {
 func undoMem(cs []callSpec, now int64) {
 	for j := range cs {
 		if c := &cs[j]; c.e.t != nil {
-			c.e.t.undoOneC(c.params(), c.key, now, c.cost)
+			c.e.t.undoOne(c.params(), c.key, now, c.cost)
 		}
 	}
 }

@@ -20,7 +20,8 @@ import (
 type Store interface {
 	Decide(ctx context.Context, req *Request) (Decision, error)
 	// Cancel gives back what an earlier admitted decision with Delay > 0
-	// reserved (the waiter's context ended before its turn).
+	// reserved (the waiter's context ended before its turn): req carries
+	// the same limits, keys and Costs as that decision.
 	Cancel(ctx context.Context, req *Request) error
 }
 
@@ -46,12 +47,26 @@ type ProcessCounter interface {
 }
 
 // Request is one decision over one or more limits.
+//
+// Limits[i] carries the values in force for this call: its Quota, Burst,
+// Bucket and Duration may differ from one call of a limit to the next
+// (per-call values, overrides), and its *Limit may be new on every call.
+// A store keys state by (Keyspace, Limit.Name, Limit.Algorithm) and the
+// key only, decides each call with the values it brings, and keeps the
+// state across such changes; it must not keep anything per *Limit that
+// would grow with the calls.
 type Request struct {
 	Keyspace string
 	Limits   []*Limit // the limits, in the function's directive order
 	Keys     []string // the caller's key for each limit ("" for unkeyed ones)
 	// Costs holds the units the call takes from each limit, in order; nil
-	// means 1 from each.
+	// means 1 from each. A cost of 0 skips its limit (admitted, nothing read
+	// or written, not counted in Remaining or Delay); a request whose every
+	// cost is 0 is admitted without touching any state. A cost above what the
+	// limit can ever admit (Limit's burst, quota or bucket+1, by algorithm)
+	// is rejected at once for ReasonCost with RetryAfter 0, whatever
+	// MaxWait. A negative cost is an error wrapping ErrInvalidCost. Cancel
+	// gives back the reservation of a call of these costs.
 	Costs []int64
 	// MaxWait is how far in the future an admission may be reserved
 	// (token_bucket, gcra, leaky_bucket); 0 admits only calls that can run now.
@@ -65,8 +80,9 @@ type Request struct {
 // Decision is a Store's answer.
 type Decision struct {
 	Allowed bool
-	// Remaining is how many more calls the most constrained limit would admit
-	// now (leaky_bucket: how many more may queue); 0 when rejected.
+	// Remaining is how many more units the most constrained limit would
+	// admit now (leaky_bucket: how many more may queue); 0 when rejected,
+	// and 0 when no limit took part (every cost 0).
 	Remaining int64
 	// Delay is how long an admitted call must wait for the time it reserved.
 	Delay time.Duration
@@ -77,6 +93,17 @@ type Decision struct {
 	// or -1.
 	Rejected int
 	// Reason is ReasonQuota, or ReasonDeadline when only the wait bound stood
-	// in the way (leaky_bucket); 0 when admitted.
+	// in the way (leaky_bucket), or ReasonCost when a limit can never admit
+	// the call's cost (RetryAfter 0; Rejected is the first such limit, and
+	// it wins over the other reasons); 0 when admitted.
 	Reason Reason
+}
+
+// Cost returns the units the call takes from limit i: Costs[i], or 1 when
+// Costs is nil.
+func (r *Request) Cost(i int) int64 {
+	if r.Costs == nil {
+		return 1
+	}
+	return r.Costs[i]
 }

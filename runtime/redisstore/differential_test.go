@@ -57,9 +57,17 @@ func TestDifferential(t *testing.T) {
 			now := time.Date(2026, 11, 24, 3, 0, 0, 0, time.UTC).Add(time.Duration(r.IntN(1e6)) * time.Microsecond)
 			for step := 0; step < 300; step++ {
 				now = now.Add(time.Duration(r.ExpFloat64()*float64(limits[0].Duration)/4) + time.Duration(r.IntN(3))*time.Microsecond)
-				req := &runtime.Request{Keyspace: ks, Limits: limits, Keys: make([]string, nlim), Now: now}
+				req := &runtime.Request{Keyspace: ks, Limits: make([]*runtime.Limit, nlim), Keys: make([]string, nlim), Now: now}
 				for i := range req.Keys {
 					req.Keys[i] = keys[r.IntN(len(keys))]
+					req.Limits[i] = perCall(r, limits[i], seed)
+				}
+				if seed%2 == 0 { // costs: mostly 1, sometimes 0, up to the bound, or beyond
+					req.Costs = make([]int64, nlim)
+					for i, l := range req.Limits {
+						p, _ := ratemath.Derive(uint8(l.Algorithm), l.Quota, l.Duration, l.Burst, l.Bucket)
+						req.Costs[i] = []int64{1, 1, 1, 0, p.MaxCost, p.MaxCost + 1, 1 + r.Int64N(p.MaxCost)}[r.IntN(7)]
+					}
 				}
 				switch r.IntN(4) {
 				case 0:
@@ -85,12 +93,28 @@ func TestDifferential(t *testing.T) {
 					t.Fatal(err)
 				}
 				if got != want {
-					t.Fatalf("step %d at %v, limits %s, keys %q, maxWait %v:\nredis  %+v\nmemory %+v",
-						step, now.UnixMicro(), describe(limits), req.Keys, req.MaxWait, got, want)
+					t.Fatalf("step %d at %v, limits %s, keys %q, costs %v, maxWait %v:\nredis  %+v\nmemory %+v",
+						step, now.UnixMicro(), describe(req.Limits), req.Keys, req.Costs, req.MaxWait, got, want)
 				}
 			}
 		})
 	}
+}
+
+// perCall returns the values of limit l in force for one call: for seeds
+// divisible by 4, another quota (and burst) on about one call in three,
+// where a change of them cannot make the two stores' forgetting of a state
+// past its TTL matter (gcra, the windows: see docs/design.md); always a
+// new *Limit, as per-call values bring.
+func perCall(r *rand.Rand, l *runtime.Limit, seed uint64) *runtime.Limit {
+	c := *l
+	if seed%4 == 0 && r.IntN(3) == 0 && c.Algorithm != runtime.TokenBucket && c.Algorithm != runtime.LeakyBucket {
+		c.Quota = int64(1 + r.IntN(5))
+		if c.Burst > 0 {
+			c.Burst = int64(1 + r.IntN(6))
+		}
+	}
+	return &c
 }
 
 func describe(ls []*runtime.Limit) string {

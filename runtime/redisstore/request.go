@@ -20,21 +20,49 @@ const (
 // cannot parse (a server running another version of the script).
 var errMalformedReply = errors.New("redisstore: malformed script reply")
 
-// validate checks what the script relies on: one key per limit and valid
-// parameters (ratemath.Derive: the same rules as the in-memory store).
+// validate checks what the script relies on: one key per limit, one cost
+// per limit (or none), costs not negative, and valid parameters
+// (ratemath.Derive: the same rules as the in-memory store) whose products
+// the scripts compute exactly (ratemath.Params.CheckExact: below 2^53).
+// Each call's values are checked as they come: a limit's values may change
+// from one call to the next.
 func validate(req *runtime.Request) error {
 	if len(req.Limits) == 0 || len(req.Keys) != len(req.Limits) {
 		return errors.New("redisstore: request needs one key per limit")
 	}
-	for _, l := range req.Limits {
+	if req.Costs != nil && len(req.Costs) != len(req.Limits) {
+		return errors.New("redisstore: request needs one cost per limit, or none")
+	}
+	for i, l := range req.Limits {
 		if l == nil {
 			return errors.New("redisstore: nil limit")
 		}
-		if _, err := limitParams(l); err != nil {
+		p, err := limitParams(l)
+		if err == nil {
+			err = p.CheckExact()
+		}
+		if err != nil {
 			return fmt.Errorf("redisstore: invalid limit %+v: %w", l, err)
+		}
+		if c := req.Cost(i); c < 0 {
+			return fmt.Errorf("redisstore: limit %q: cost %d: %w", l.Name, c, runtime.ErrInvalidCost)
 		}
 	}
 	return nil
+}
+
+// free reports whether every cost of req is 0: the call is admitted
+// without touching any state, and needs no round trip.
+func free(req *runtime.Request) bool {
+	if req.Costs == nil {
+		return false
+	}
+	for _, c := range req.Costs {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // limitParams derives l's parameters, as the in-memory store does.
@@ -75,9 +103,10 @@ func encode(buf []byte, ends []int, req *runtime.Request, mode int, spread bool)
 		maxWait = ratemath.Micros(req.MaxWait)
 	}
 	buf = appendInts(buf, 1, int64(mode), nowSet, now, maxWait, int64(len(req.Limits)))
-	for _, l := range req.Limits {
+	for i, l := range req.Limits {
 		p, _ := limitParams(l) // validated
-		buf = appendInts(buf, int64(p.Algo.ID), p.Quota, p.Period, p.Burst, p.Bucket, p.Interval, p.Capacity, p.BurstSpan)
+		buf = appendInts(buf, int64(p.Algo.ID), p.Quota, p.Period, p.Burst, p.Bucket, p.Interval, p.Capacity, p.BurstSpan,
+			req.Cost(i))
 	}
 	tagStart := len(pfx) + 2
 	return encoded{all: string(buf), keyEnds: ends, argv: argv,

@@ -18,13 +18,17 @@ import (
 // is a body, not a function, written against these locals:
 //
 //	in:  key, now, maxwait (µs, < 0 unbounded), the limit's q d b k t c bt
-//	     (as ratemath.Derive derives them), slack (ms added to TTLs), and
-//	     for string-valued states sa, sb: the state decoded (sa nil: none)
+//	     (as ratemath.Derive derives them), cost (the call's units, from 1
+//	     to the algorithm's bound: the drivers skip cost 0 and reject a
+//	     larger cost for REASON_COST themselves, from ratemath's CostBound),
+//	     slack (ms added to TTLs), and for string-valued states sa, sb: the
+//	     state decoded (sa nil: none)
 //	out: ok; when ok: remaining, delay, ttl (µs until the state is fresh)
 //	     and the state to write, na and nb; otherwise reason and retry
 //
 // A body does not write; sliding_window, whose state is a list, has a
-// commit after its --[[COMMIT]] mark that writes it. An algorithm that
+// commit after its --[[COMMIT]] mark that writes it (from na and nb, which
+// its decision sets for it). An algorithm that
 // reserves has a cancel after its --[[CANCEL]] mark: with sa, sb the state
 // (present), it sets na, nb and ttl, which the driver writes. Each body is
 // used twice, so that there is one Lua twin per algorithm:
@@ -76,8 +80,8 @@ var (
 	algScripts = func() []*luaScript {
 		s := make([]*luaScript, len(ratemath.Algorithms)+1)
 		driver := assemble("single")
-		if !strings.Contains(driver, algorithmMark) {
-			panic("redisstore: lua/single.lua lacks " + algorithmMark)
+		if !strings.Contains(driver, algorithmMark) || !strings.Contains(driver, maxCostMark) {
+			panic("redisstore: lua/single.lua lacks " + algorithmMark + " or " + maxCostMark)
 		}
 		for i := range ratemath.Algorithms {
 			a := &ratemath.Algorithms[i]
@@ -85,6 +89,7 @@ var (
 			decide, commit, _ := body(a)
 			src := strings.Replace(driver, algorithmMark, decide, 1)
 			src = strings.Replace(src, commitMark, commit, 1)
+			src = strings.Replace(src, maxCostMark, a.CostBound.Lua(), 1)
 			s[a.ID] = newLuaScript(assemble("prelude", "common") + bind + src)
 		}
 		return s
@@ -93,11 +98,13 @@ var (
 
 // algorithmMark and commitMark are where lua/single.lua takes an
 // algorithm's body and commit; commitMark also ends a body's decision, and
-// cancelMark starts a reserving algorithm's cancel.
+// cancelMark starts a reserving algorithm's cancel. maxCostMark is where
+// lua/single.lua takes the algorithm's cost bound (ratemath.CostBound.Lua).
 const (
 	algorithmMark = "--[[ALGORITHM]]"
 	commitMark    = "--[[COMMIT]]"
 	cancelMark    = "--[[CANCEL]]"
+	maxCostMark   = "--[[MAXCOST]]"
 )
 
 // body returns a's Lua body: the decision, the commit ("" when the driver
@@ -120,7 +127,7 @@ func body(a *ratemath.Algorithm) (decide, commit, cancel string) {
 func dispatcherFuncs(a *ratemath.Algorithm) string {
 	name, words := a.Name, strconv.Itoa(a.Words)
 	decide, commit, cancel := body(a)
-	const params = "  local q, d, b, k, t, c, bt = p.q, p.d, p.b, p.k, p.t, p.c, p.bt\n" +
+	const params = "  local q, d, b, k, t, c, bt, cost = p.q, p.d, p.b, p.k, p.t, p.c, p.bt, p.cost\n" +
 		"  local slack = TTL_SLACK_MS\n"
 	var s strings.Builder
 	s.WriteString("local function " + name + "_decide(key, p, now, maxwait)\n" + params)
@@ -148,11 +155,13 @@ func dispatcherFuncs(a *ratemath.Algorithm) string {
 	return s.String()
 }
 
-// dispatchFuncs writes the dispatcher's decide, commit and cancel, which
-// run a limit's algorithm by its number (lua/dispatch.lua uses them), and
-// ALGORITHMS, the number of algorithms. An unknown number is an error.
+// dispatchFuncs writes the dispatcher's decide, commit, cancel and
+// max_cost, which run a limit's algorithm (or give its cost bound) by its
+// number (lua/dispatch.lua uses them), and ALGORITHMS, the number of
+// algorithms. An unknown number is an error.
 func dispatchFuncs() string {
-	var decide, commit, cancel strings.Builder
+	var decide, commit, cancel, maxCost strings.Builder
+	maxCost.WriteString("local function max_cost(alg, p)\n  local q, b, k = p.q, p.b, p.k\n")
 	decide.WriteString("local function decide(alg, key, p, now, maxwait)\n")
 	commit.WriteString("local function commit(alg, key, p, now, ttl, a, b)\n")
 	cancel.WriteString("local function cancel(alg, key, p, now)\n")
@@ -160,6 +169,7 @@ func dispatchFuncs() string {
 		a := &ratemath.Algorithms[i]
 		cond := "  if alg == " + strconv.Itoa(int(a.ID)) + " then\n"
 		decide.WriteString(cond + "    return " + a.Name + "_decide(key, p, now, maxwait)\n  end\n")
+		maxCost.WriteString(cond + "    return " + a.CostBound.Lua() + "\n  end\n")
 		commit.WriteString(cond + "    return " + a.Name + "_commit(key, p, now, ttl, a, b)\n  end\n")
 		if a.Reserves {
 			cancel.WriteString(cond + "    return " + a.Name + "_cancel(key, p, now)\n  end\n")
@@ -169,7 +179,8 @@ func dispatchFuncs() string {
 	}
 	const unknown = "  error('throttle: unknown algorithm ' .. alg)\nend\n\n"
 	return "local ALGORITHMS = " + strconv.Itoa(len(ratemath.Algorithms)) + "\n\n" +
-		decide.String() + unknown + commit.String() + unknown + cancel.String() + unknown
+		decide.String() + unknown + commit.String() + unknown + cancel.String() + unknown +
+		maxCost.String() + unknown
 }
 
 // assemble concatenates the embedded Lua files named by parts.

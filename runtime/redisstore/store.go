@@ -135,10 +135,15 @@ func unavailable(cause error) error {
 	return fmt.Errorf("%w: %w", runtime.ErrStoreUnavailable, cause)
 }
 
-// Decide implements runtime.Store.
+// Decide implements runtime.Store. Each limit of req brings the values in
+// force for this call (they may change between calls of one limit: the
+// state under its key stays), and req.Costs the units the call takes.
 func (s *Store) Decide(ctx context.Context, req *runtime.Request) (runtime.Decision, error) {
 	if err := validate(req); err != nil {
 		return runtime.Decision{}, err
+	}
+	if free(req) {
+		return runtime.Decision{Allowed: true, Rejected: -1}, nil // every cost 0: nothing to decide
 	}
 	if err := s.guard(); err != nil {
 		return runtime.Decision{}, err
@@ -168,6 +173,9 @@ func (s *Store) Decide(ctx context.Context, req *runtime.Request) (runtime.Decis
 func (s *Store) Cancel(ctx context.Context, req *runtime.Request) error {
 	if err := validate(req); err != nil {
 		return err
+	}
+	if free(req) {
+		return nil
 	}
 	if err := s.guard(); err != nil {
 		return err
@@ -401,6 +409,7 @@ type encMemo struct {
 	mode    int
 	spread  bool
 	limit   runtime.Limit
+	cost    int64
 	ks, key string
 	maxWait time.Duration
 }
@@ -408,14 +417,15 @@ type encMemo struct {
 // matches reports whether m is the encoding of req.
 func (m *encMemo) matches(req *runtime.Request, mode int, spread bool) bool {
 	return m.ok && len(req.Limits) == 1 && req.Now.IsZero() && m.mode == mode && m.spread == spread &&
-		m.maxWait == req.MaxWait && *req.Limits[0] == m.limit && m.key == req.Keys[0] && m.ks == req.Keyspace
+		m.maxWait == req.MaxWait && *req.Limits[0] == m.limit && m.cost == req.Cost(0) && m.key == req.Keys[0] &&
+		m.ks == req.Keyspace
 }
 
 // remember makes m the encoding of req, when req can have one.
 func (m *encMemo) remember(req *runtime.Request, mode int, spread bool) {
 	m.ok = len(req.Limits) == 1 && req.Now.IsZero()
 	if m.ok {
-		*m = encMemo{ok: true, mode: mode, spread: spread, limit: *req.Limits[0],
+		*m = encMemo{ok: true, mode: mode, spread: spread, limit: *req.Limits[0], cost: req.Cost(0),
 			ks: req.Keyspace, key: req.Keys[0], maxWait: req.MaxWait}
 	}
 }

@@ -56,11 +56,14 @@ type step struct {
 	limits  []int         // indexes into the trace's limits
 	keys    []string
 	maxWait time.Duration // -1: unbounded
+	costs   []int64       // Request.Costs (nil: 1 each)
 	cancel  bool          // Cancel instead of Decide
 	want    *runtime.Decision
 }
 
-// trace is a named sequence of requests over a set of limits.
+// trace is a named sequence of requests over a set of limits. Limits with
+// the same Name and Algorithm are one limit whose values change between
+// calls (per-call values, overrides): one state per key.
 type trace struct {
 	name   string
 	limits []runtime.Limit
@@ -78,6 +81,9 @@ func Run(t *testing.T, newStore func(t *testing.T) runtime.Store) {
 	traces = append(traces, multiTraces()...)
 	traces = append(traces, keyTraces()...)
 	traces = append(traces, waitTraces()...)
+	traces = append(traces, costTraces()...)
+	traces = append(traces, valueTraces()...)
+	traces = append(traces, randomCostTraces()...)
 	checkGolden(t)
 	run := strconv.FormatInt(time.Now().UnixNano(), 36)
 	for i, tr := range traces {
@@ -98,9 +104,10 @@ func runTrace(t *testing.T, store runtime.Store, tr trace, keyspace string) {
 		limits[i] = &l
 	}
 	for n, s := range tr.steps {
-		req := &runtime.Request{Keyspace: keyspace, Keys: s.keys, MaxWait: s.maxWait, Now: base.Add(s.at)}
+		req := &runtime.Request{Keyspace: keyspace, Keys: s.keys, MaxWait: s.maxWait, Now: base.Add(s.at), Costs: s.costs}
 		for _, i := range s.limits {
-			req.Limits = append(req.Limits, limits[i])
+			l := *limits[i] // a new *Limit per call, as per-call values bring: state is by identity
+			req.Limits = append(req.Limits, &l)
 		}
 		desc := describe(n, req, s)
 		if s.cancel {
@@ -139,7 +146,7 @@ func describe(n int, req *runtime.Request, s step) string {
 	for i, l := range req.Limits {
 		fmt.Fprintf(&b, " [%v %q q=%d d=%v b=%d k=%d key=%q]", l.Algorithm, l.Name, l.Quota, l.Duration, l.Burst, l.Bucket, req.Keys[i])
 	}
-	fmt.Fprintf(&b, " maxWait=%v", s.maxWait)
+	fmt.Fprintf(&b, " maxWait=%v costs=%v", s.maxWait, s.costs)
 	return b.String()
 }
 
@@ -150,7 +157,11 @@ func checkInvariants(t *testing.T, desc string, req *runtime.Request, d runtime.
 		t.Fatalf("%s: inconsistent admission %+v", desc, d)
 	case d.Allowed && req.MaxWait >= 0 && d.Delay > req.MaxWait:
 		t.Fatalf("%s: Delay %v beyond MaxWait", desc, d.Delay)
-	case !d.Allowed && (d.RetryAfter <= 0 || d.Rejected < 0 || d.Rejected >= len(req.Limits) || d.Delay != 0):
+	case !d.Allowed && d.Reason == runtime.ReasonCost && (d.RetryAfter != 0 || d.Rejected < 0 ||
+		d.Rejected >= len(req.Limits) || d.Delay != 0):
+		t.Fatalf("%s: inconsistent cost rejection %+v", desc, d)
+	case !d.Allowed && d.Reason != runtime.ReasonCost && (d.RetryAfter <= 0 || d.Rejected < 0 ||
+		d.Rejected >= len(req.Limits) || d.Delay != 0):
 		t.Fatalf("%s: inconsistent rejection %+v", desc, d)
 	}
 }
@@ -397,4 +408,220 @@ func goldenTraces() []trace {
 				{at: m, limits: one, keys: k, maxWait: -1, want: &runtime.Decision{Allowed: true, Delay: m, Rejected: -1}},
 				{at: 3 * m, limits: one, keys: k, want: adm(1)}}},
 	}
+}
+
+// costTraces: hand-computed decisions of calls with costs (docs/design.md):
+// every algorithm with costs 0, several units, a cost it can never admit
+// (ReasonCost, RetryAfter 0, whatever the wait bound) and a cancel of a
+// reservation of several units; and several limits with different costs,
+// all-or-nothing.
+func costTraces() []trace {
+	adm := func(rem int64, delay time.Duration) *runtime.Decision {
+		return &runtime.Decision{Allowed: true, Remaining: rem, Delay: delay, Rejected: -1}
+	}
+	rej := func(i int, ra time.Duration, r runtime.Reason) *runtime.Decision {
+		return &runtime.Decision{Rejected: i, RetryAfter: ra, Reason: r}
+	}
+	never := func(i int) *runtime.Decision { return &runtime.Decision{Rejected: i, Reason: runtime.ReasonCost} }
+	k := []string{"c"}
+	c := func(at time.Duration, cost int64, maxWait time.Duration, want *runtime.Decision) step {
+		return step{at: at, limits: []int{0}, keys: k, costs: []int64{cost}, maxWait: maxWait, want: want}
+	}
+	cancel := func(at time.Duration, cost int64) step {
+		return step{at: at, limits: []int{0}, keys: k, costs: []int64{cost}, cancel: true}
+	}
+	const s, m = time.Second, time.Minute
+	return []trace{
+		{name: "cost/fixed_window", limits: []runtime.Limit{{Name: "f", Algorithm: runtime.FixedWindow, Quota: 5, Duration: m}},
+			steps: []step{c(10*s, 3, 0, adm(2, 0)), c(20*s, 3, 0, rej(0, 40*s, runtime.ReasonQuota)), c(20*s, 2, 0, adm(0, 0)),
+				c(20*s, 6, -1, never(0)), c(20*s, 0, 0, adm(0, 0)), c(m, 5, 0, adm(0, 0)), c(m, 1, 0, rej(0, m, runtime.ReasonQuota))}},
+		{name: "cost/sliding_window", limits: []runtime.Limit{{Name: "s", Algorithm: runtime.SlidingWindow, Quota: 5, Duration: m}},
+			steps: []step{c(0, 2, 0, adm(3, 0)), c(10*s, 3, 0, adm(0, 0)), c(20*s, 1, 0, rej(0, 40*s, runtime.ReasonQuota)),
+				c(20*s, 3, 0, rej(0, 50*s, runtime.ReasonQuota)), c(20*s, 0, 0, adm(0, 0)), c(m, 2, 0, adm(0, 0)), c(m, 6, 0, never(0)),
+				c(70*s-time.Microsecond, 1, 0, rej(0, time.Microsecond, runtime.ReasonQuota)), c(70*s, 3, 0, adm(0, 0)),
+				c(70*s, 5, 0, rej(0, 60*s, runtime.ReasonQuota)), c(2*m, 5, 0, rej(0, 10*s, runtime.ReasonQuota)), c(130*s, 5, 0, adm(0, 0))}},
+		{name: "cost/token_bucket", limits: []runtime.Limit{{Name: "t", Algorithm: runtime.TokenBucket, Quota: 2, Duration: m, Burst: 4}},
+			steps: []step{c(0, 3, 0, adm(1, 0)), c(0, 2, 0, rej(0, 30*s, runtime.ReasonQuota)), c(0, 2, 30*s, adm(0, 30*s)),
+				cancel(0, 2), c(15*s, 1, 0, adm(0, 0)), c(15*s, 5, -1, never(0)), c(15*s, 0, 0, adm(0, 0)),
+				c(15*s, 4, -1, adm(0, 105*s))}},
+		{name: "cost/gcra", limits: []runtime.Limit{{Name: "g", Algorithm: runtime.GCRA, Quota: 2, Duration: m, Burst: 4}},
+			steps: []step{c(0, 3, 0, adm(1, 0)), c(0, 2, 0, rej(0, 30*s, runtime.ReasonQuota)), c(0, 2, 30*s, adm(0, 30*s)),
+				cancel(0, 2), c(15*s, 1, 0, adm(0, 0)), c(15*s, 5, -1, never(0)), c(15*s, 0, 0, adm(0, 0)),
+				c(15*s, 4, -1, adm(0, 105*s))}},
+		{name: "cost/leaky_bucket", limits: []runtime.Limit{{Name: "l", Algorithm: runtime.LeakyBucket, Quota: 1, Duration: m, Bucket: 2}},
+			steps: []step{c(0, 2, -1, adm(1, 0)), c(0, 2, -1, rej(0, m, runtime.ReasonQuota)), c(0, 1, -1, adm(0, 2*m)),
+				c(0, 4, -1, never(0)), c(0, 3, -1, rej(0, 3*m, runtime.ReasonQuota)), cancel(30*s, 1),
+				c(30*s, 1, 0, rej(0, 90*s, runtime.ReasonDeadline)), c(30*s, 0, 0, adm(0, 0)), c(3*m, 3, -1, adm(0, 0)),
+				cancel(3*m, 3), c(3*m, 2, -1, adm(0, m))}},
+		{name: "cost/multi", limits: []runtime.Limit{
+			{Name: "f", Algorithm: runtime.FixedWindow, Quota: 3, Duration: m},
+			{Name: "g", Algorithm: runtime.GCRA, Quota: 1, Duration: m, Burst: 2}},
+			steps: []step{
+				{at: 0, limits: []int{0, 1}, keys: []string{"a", "a"}, costs: []int64{2, 1}, want: adm(1, 0)},
+				{at: 0, limits: []int{0, 1}, keys: []string{"a", "a"}, costs: []int64{1, 2}, want: rej(1, m, runtime.ReasonQuota)},
+				{at: 0, limits: []int{0, 1}, keys: []string{"a", "a"}, costs: []int64{2, 0}, want: rej(0, m, runtime.ReasonQuota)},
+				{at: 0, limits: []int{0, 1}, keys: []string{"a", "a"}, costs: []int64{1, 0}, want: adm(0, 0)},
+				{at: 0, limits: []int{0, 1}, keys: []string{"a", "a"}, costs: []int64{0, 3}, want: never(1)},
+				{at: 0, limits: []int{0, 1}, keys: []string{"a", "a"}, costs: []int64{4, 3}, maxWait: -1, want: never(0)},
+				{at: 0, limits: []int{0, 1}, keys: []string{"a", "a"}, costs: []int64{0, 0}, want: adm(0, 0)},
+				{at: 0, limits: []int{0, 1}, keys: []string{"a", "a"}, costs: []int64{1, 1}, maxWait: m, want: rej(0, m, runtime.ReasonQuota)},
+				{at: 0, limits: []int{1, 0}, keys: []string{"a", "a"}, costs: []int64{1, 0}, maxWait: m, want: adm(0, 0)},
+				{at: 0, limits: []int{1, 0}, keys: []string{"a", "a"}, costs: []int64{1, 0}, cancel: true},
+				{at: m, limits: []int{0, 1}, keys: []string{"a", "a"}, costs: []int64{3, 1}, want: adm(0, 0)},
+			}},
+	}
+}
+
+// valueTraces: hand-computed decisions of one limit whose values change
+// between calls (same name and algorithm): one state per key, each call
+// judged with its own values.
+func valueTraces() []trace {
+	adm := func(rem int64) *runtime.Decision {
+		return &runtime.Decision{Allowed: true, Remaining: rem, Rejected: -1}
+	}
+	rej := func(ra time.Duration) *runtime.Decision {
+		return &runtime.Decision{Rejected: 0, RetryAfter: ra, Reason: runtime.ReasonQuota}
+	}
+	k := []string{"v"}
+	v := func(at time.Duration, variant int, cost int64, want *runtime.Decision) step {
+		return step{at: at, limits: []int{variant}, keys: k, costs: []int64{cost}, want: want}
+	}
+	const s, m = time.Second, time.Minute
+	return []trace{
+		{name: "values/gcra", limits: []runtime.Limit{
+			{Name: "g", Algorithm: runtime.GCRA, Quota: 1, Duration: m, Burst: 1},
+			{Name: "g", Algorithm: runtime.GCRA, Quota: 2, Duration: m, Burst: 4}},
+			steps: []step{v(0, 0, 1, adm(0)), v(0, 1, 1, adm(1)), v(0, 0, 1, rej(90*s)), v(30*s, 1, 1, adm(1)),
+				v(30*s, 1, 2, rej(30*s))}},
+		{name: "values/fixed_window", limits: []runtime.Limit{
+			{Name: "w", Algorithm: runtime.FixedWindow, Quota: 2, Duration: m},
+			{Name: "w", Algorithm: runtime.FixedWindow, Quota: 5, Duration: m},
+			{Name: "w", Algorithm: runtime.FixedWindow, Quota: 1, Duration: m}},
+			steps: []step{v(0, 0, 2, adm(0)), v(s, 0, 1, rej(59*s)), v(s, 1, 2, adm(1)), v(2*s, 2, 1, rej(58*s)),
+				v(2*s, 1, 1, adm(0)), v(m, 2, 1, adm(0))}},
+		{name: "values/sliding_window", limits: []runtime.Limit{
+			{Name: "s", Algorithm: runtime.SlidingWindow, Quota: 3, Duration: m},
+			{Name: "s", Algorithm: runtime.SlidingWindow, Quota: 1, Duration: m}},
+			steps: []step{v(0, 0, 1, adm(2)), v(10*s, 1, 1, rej(50*s)), v(10*s, 0, 2, adm(0)), v(m, 1, 1, rej(10*s)),
+				v(70*s, 1, 1, adm(0)), v(70*s, 0, 1, adm(1))}},
+		{name: "values/leaky_bucket", limits: []runtime.Limit{
+			{Name: "l", Algorithm: runtime.LeakyBucket, Quota: 1, Duration: m, Bucket: 0},
+			{Name: "l", Algorithm: runtime.LeakyBucket, Quota: 1, Duration: m, Bucket: 3}},
+			steps: []step{
+				{at: 0, limits: []int{0}, keys: k, maxWait: -1, want: adm(0)},
+				{at: 0, limits: []int{0}, keys: k, maxWait: -1, want: rej(m)},
+				{at: 0, limits: []int{1}, keys: k, maxWait: -1, costs: []int64{2}, want: &runtime.Decision{Allowed: true, Remaining: 1, Delay: m, Rejected: -1}},
+				{at: 0, limits: []int{0}, keys: k, maxWait: -1, want: rej(3 * m)},
+			}},
+		{name: "values/token_bucket", limits: []runtime.Limit{
+			{Name: "t", Algorithm: runtime.TokenBucket, Quota: 1, Duration: m, Burst: 1},
+			{Name: "t", Algorithm: runtime.TokenBucket, Quota: 2, Duration: m, Burst: 3}},
+			steps: []step{v(0, 1, 2, adm(1)), v(0, 0, 1, adm(0)), v(0, 1, 1, rej(30*s)), v(15*s, 1, 1, rej(15*s)),
+				v(15*s, 0, 1, rej(45*s))}},
+	}
+}
+
+// randomCostTraces: for every algorithm, random calls with random costs
+// (0, within the limit's bound, above it), random values among variants of
+// one limit (quota, burst, bucket, and duration where a store's forgetting
+// of a state past its TTL cannot matter), waits and cancels of the same
+// costs; and multi-limit calls with different costs.
+func randomCostTraces() []trace {
+	var out []trace
+	for _, alg := range algorithms {
+		rng := rand.New(rand.NewPCG(99, uint64(alg)))
+		a := ratemath.MustLookup(uint8(alg))
+		for n := 0; n < 6; n++ {
+			tr := trace{name: fmt.Sprintf("random-cost/%v/%d", alg, n)}
+			first := randomLimit(rng, alg, "rc")
+			tr.limits = []runtime.Limit{first}
+			for v := 0; v < 2 && n%2 == 1; v++ {
+				l := randomLimit(rng, alg, "rc")
+				if !robustDuration(alg) {
+					l.Duration = first.Duration
+				}
+				if !robustRate(alg) {
+					l.Quota, l.Burst = first.Quota, first.Burst
+				}
+				tr.limits = append(tr.limits, l)
+			}
+			var at time.Duration
+			for i := 0; i < 50; i++ {
+				vi := rng.IntN(len(tr.limits))
+				d := tr.limits[vi].Duration
+				at += time.Duration(rng.Int64N(int64(d/time.Microsecond)/3)) * time.Microsecond
+				if rng.IntN(8) == 0 {
+					at += d * 4
+				}
+				key := []string{"", "k"}[rng.IntN(2)]
+				p, _ := ratemath.Derive(uint8(alg), tr.limits[vi].Quota, d, tr.limits[vi].Burst, tr.limits[vi].Bucket)
+				cost := randomCost(rng, p.MaxCost)
+				s := step{at: at, limits: []int{vi}, keys: []string{key}, costs: []int64{cost},
+					maxWait: randomWait(rng, alg, d)}
+				tr.steps = append(tr.steps, s)
+				if a.Reserves && rng.IntN(4) == 0 {
+					c := s
+					c.cancel = true
+					tr.steps = append(tr.steps, c)
+				}
+			}
+			out = append(out, tr)
+		}
+	}
+	rng := rand.New(rand.NewPCG(5, 5))
+	for n := 0; n < 8; n++ {
+		tr := trace{name: fmt.Sprintf("random-cost/multi/%d", n)}
+		k := 2 + rng.IntN(2)
+		for i := 0; i < k; i++ {
+			tr.limits = append(tr.limits, randomLimit(rng, algorithms[rng.IntN(len(algorithms))], "mc"+strconv.Itoa(i)))
+		}
+		var at time.Duration
+		for i := 0; i < 40; i++ {
+			at += time.Duration(rng.Int64N(int64(20*time.Second/time.Microsecond))) * time.Microsecond
+			s := step{at: at, maxWait: []time.Duration{0, 0, 5 * time.Second, -1}[rng.IntN(4)]}
+			for j := range tr.limits {
+				l := tr.limits[j]
+				p, _ := ratemath.Derive(uint8(l.Algorithm), l.Quota, l.Duration, l.Burst, l.Bucket)
+				s.limits = append(s.limits, j)
+				s.keys = append(s.keys, []string{"", "a"}[rng.IntN(2)])
+				s.costs = append(s.costs, randomCost(rng, p.MaxCost))
+			}
+			tr.steps = append(tr.steps, s)
+			if rng.IntN(4) == 0 {
+				c := s
+				c.cancel = true
+				tr.steps = append(tr.steps, c)
+			}
+		}
+		out = append(out, tr)
+	}
+	return out
+}
+
+// randomCost returns 1 mostly, else 0, a cost up to bound, or bound+1.
+func randomCost(rng *rand.Rand, bound int64) int64 {
+	switch r := rng.IntN(10); {
+	case r < 4:
+		return 1
+	case r == 4:
+		return 0
+	case r == 5:
+		return bound + 1
+	default:
+		return 1 + rng.Int64N(bound)
+	}
+}
+
+// robustDuration and robustRate tell which values of a limit may change
+// between calls in the random traces. A store may keep a state past its
+// TTL (Redis until the key expires; the memory store's word states until
+// swept) or forget it then; a past-TTL state decides like a fresh one with
+// the values that wrote it, but not always with others: a window's
+// duration, leaky_bucket's interval (quota and duration) and
+// token_bucket's rate and capacity decide on an expired state otherwise.
+// See docs/design.md ("Values that change").
+func robustDuration(alg runtime.Algorithm) bool { return alg == runtime.GCRA }
+
+func robustRate(alg runtime.Algorithm) bool {
+	return alg != runtime.LeakyBucket && alg != runtime.TokenBucket
 }

@@ -19,20 +19,22 @@ type subject struct {
 
 func (s *subject) clone() *subject {
 	c := *s
-	c.log.buf = append([]int64(nil), s.log.buf...)
+	c.log.buf = append([]logEntry(nil), s.log.buf...)
 	return &c
 }
 
-func (s *subject) decide(now, maxWait int64) Outcome {
+func (s *subject) decide(now, maxWait int64) Outcome { return s.decideCost(now, maxWait, 1) }
+
+func (s *subject) decideCost(now, maxWait, cost int64) Outcome {
 	if s.p.Algo.Words == 0 {
-		o := s.p.Algo.DecideLog(&s.p, &s.log, now)
+		o := s.p.Algo.DecideLog(&s.p, &s.log, now, cost)
 		if o.Allowed {
-			s.log.Push(now, s.p.Quota)
+			s.log.Push(now, cost, s.p.Quota)
 		}
 		return o
 	}
 	fresh := !s.ok || now >= s.exp
-	st, o := s.p.Algo.Decide(&s.p, s.st, fresh, now, maxWait)
+	st, o := s.p.Algo.Decide(&s.p, s.st, fresh, now, maxWait, cost)
 	if o.Allowed {
 		s.st, s.ok, s.exp = st, true, now+o.TTL
 	}
@@ -433,7 +435,7 @@ func TestCancelGivesBack(t *testing.T) {
 			t.Fatalf("%s: second call %+v", name(alg), o)
 		}
 		var ttl int64
-		s.st, ttl = p.Algo.Cancel(&p, s.st, now)
+		s.st, ttl = p.Algo.Cancel(&p, s.st, now, 1)
 		s.exp = now + ttl
 		if x, y := s.decide(now, -1), base.decide(now, -1); x != y {
 			t.Fatalf("%s: after cancel %+v, without the reservation %+v", name(alg), x, y)

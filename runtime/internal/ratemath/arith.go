@@ -28,3 +28,12 @@ func FloorMod(a, b int64) int64 {
 	}
 	return m
 }
+
+// FloorDiv is ⌊a/b⌋ for b > 0 and any a (Lua: floor_div).
+func FloorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b < 0 {
+		q--
+	}
+	return q
+}

@@ -19,19 +19,24 @@ func (s State) Word() int64 { return s.w0 }
 const (
 	ReasonQuota    uint8 = 1 // runtime.ReasonQuota
 	ReasonDeadline uint8 = 5 // runtime.ReasonDeadline
+	ReasonCost     uint8 = 6 // runtime.ReasonCost
 )
+
+// costRejection is the outcome of a call whose cost is above p.MaxCost:
+// no state can ever admit it, so it is rejected at once, RetryAfter 0.
+var costRejection = Outcome{Reason: ReasonCost}
 
 // Outcome is one algorithm's decision for one limit.
 type Outcome struct {
 	Allowed    bool
-	Reason     uint8 // ReasonQuota or ReasonDeadline when rejected
+	Reason     uint8 // ReasonQuota, ReasonDeadline or ReasonCost when rejected
 	Rem, Per   int64 // remaining is Rem/Per (Per 0 means 1): the division is left to who needs it
 	Delay      int64 // µs an admitted call waits for its turn
-	RetryAfter int64 // µs until a rejected call would be admitted, > 0
+	RetryAfter int64 // µs until a rejected call would be admitted, > 0 (0 for ReasonCost: never)
 	TTL        int64 // µs after now when the committed state is fresh again
 }
 
-// Remaining is how many more calls the limit would admit now.
+// Remaining is how many more units the limit would admit now.
 func (o *Outcome) Remaining() int64 {
 	if o.Per == 0 {
 		return o.Rem

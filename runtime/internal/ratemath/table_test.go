@@ -33,6 +33,9 @@ func TestAlgorithmsTable(t *testing.T) {
 		if (a.FreshAt != nil) != (a.Words == 1) {
 			t.Errorf("%s: FreshAt is needed exactly for a one-word state", a.Name)
 		}
+		if a.CostBound < BoundQuota || a.CostBound > BoundBucket {
+			t.Errorf("%s: no cost bound", a.Name)
+		}
 		if a.Paces && !a.Reserves {
 			t.Errorf("%s: an algorithm that paces must reserve", a.Name)
 		}
@@ -67,7 +70,7 @@ func TestDerive(t *testing.T) {
 		t.Fatal(err)
 	}
 	// d rounds up to 10001µs, b defaults to q, t = ⌈10001/3⌉ = 3334.
-	want := Params{Algo: MustLookup(GCRA), Quota: 3, Period: 10001, Burst: 3, Interval: 3334, Capacity: 30003, BurstSpan: 10002}
+	want := Params{Algo: MustLookup(GCRA), Quota: 3, Period: 10001, Burst: 3, Interval: 3334, Capacity: 30003, BurstSpan: 10002, MaxCost: 3}
 	if p != want {
 		t.Errorf("Derive: %+v, want %+v", p, want)
 	}

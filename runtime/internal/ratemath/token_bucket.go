@@ -7,11 +7,15 @@ func (s State) level() int64                    { return s.w0 }
 func (s State) lastRefill() int64               { return s.w1 }
 
 // tokenBucket refills Quota units per µs into a bucket of Capacity
-// (c = b·d) units; a call takes Period units (one token). Fractional refill
-// is kept exactly because the arithmetic is in units, not tokens. A call
-// that finds fewer than d units may reserve them, driving the level
-// negative, when the refill would cover it within maxWait.
-func tokenBucket(p *Params, st State, fresh bool, now, maxWait int64) (State, Outcome) {
+// (c = b·d) units; a call of cost n takes n·Period units (n tokens).
+// Fractional refill is kept exactly because the arithmetic is in units, not
+// tokens. A call that finds fewer units than it takes may reserve them,
+// driving the level negative, when the refill would cover it within
+// maxWait.
+func tokenBucket(p *Params, st State, fresh bool, now, maxWait, cost int64) (State, Outcome) {
+	if cost > p.MaxCost {
+		return st, costRejection
+	}
 	level, last := st.level(), st.lastRefill()
 	if fresh {
 		level, last = p.Capacity, now
@@ -24,21 +28,22 @@ func tokenBucket(p *Params, st State, fresh bool, now, maxWait int64) (State, Ou
 		level = min(p.Capacity, level+elapsed*p.Quota)
 	}
 	last = now
+	need := cost * p.Period // <= b·d: cost <= b
 	var delay int64
-	if level < p.Period {
-		delay = CeilDiv(p.Period-level, p.Quota)
+	if level < need {
+		delay = CeilDiv(need-level, p.Quota)
 		if maxWait >= 0 && delay > maxWait {
 			return bucketState(level, last), Outcome{Reason: ReasonQuota, RetryAfter: delay,
 				TTL: CeilDiv(p.Capacity-level, p.Quota)}
 		}
 	}
-	level -= p.Period
+	level -= need
 	return bucketState(level, last), Outcome{Allowed: true, Rem: max(level, 0), Per: p.Period, Delay: delay,
 		TTL: CeilDiv(p.Capacity-level, p.Quota)}
 }
 
-// tokenBucketCancel puts back the token a reservation took.
-func tokenBucketCancel(p *Params, st State, now int64) (State, int64) {
-	st = bucketState(min(p.Capacity, st.level()+p.Period), st.lastRefill())
+// tokenBucketCancel puts back the cost tokens a reservation took.
+func tokenBucketCancel(p *Params, st State, now, cost int64) (State, int64) {
+	st = bucketState(min(p.Capacity, st.level()+cost*p.Period), st.lastRefill())
 	return st, max(st.lastRefill()+CeilDiv(p.Capacity-st.level(), p.Quota)-now, 0)
 }

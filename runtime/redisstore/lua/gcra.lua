@@ -1,6 +1,6 @@
   -- gcra.lua: the twin of runtime/internal/ratemath/gcra.go, as a body
-  -- (see script.go for its inputs and outputs). t = ⌈d/q⌉, bt = b·t.
-  -- State: "tat".
+  -- (see script.go for its inputs and outputs). t = ⌈d/q⌉, bt = b·t; a
+  -- call takes cost·t. State: "tat".
   local tat = now
   if sa then
     tat = sa
@@ -8,7 +8,7 @@
       tat = now
     end
   end
-  local nxt = tat + t
+  local nxt = tat + cost * t
   local over = nxt - now - bt
   if maxwait >= 0 and over > maxwait then
     reason, retry = REASON_QUOTA, over
@@ -16,6 +16,6 @@
     ok, remaining, delay, ttl, na = true, floor_div(math.max(bt - (nxt - now), 0), t), math.max(over, 0), nxt - now, nxt
   end
   --[[CANCEL]]
-  -- cancel: give back one emission interval.
-  local tat = math.max(sa - t, now)
+  -- cancel: give back cost emission intervals, not below now.
+  local tat = math.max(sa - cost * t, now)
   na, ttl = tat, tat - now

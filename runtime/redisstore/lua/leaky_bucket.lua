@@ -1,6 +1,7 @@
   -- leaky_bucket.lua: the twin of runtime/internal/ratemath/leaky_bucket.go,
   -- as a body (see script.go for its inputs and outputs). t = ⌈d/q⌉; k is
-  -- the bucket. State: "last", the time the latest admitted call runs.
+  -- the bucket. State: "last", the time the latest admitted unit runs. A
+  -- call of cost units takes the turns nxt, nxt + t, ..., and runs at nxt.
   local last = now - t
   if sa then
     last = sa
@@ -10,21 +11,23 @@
   if last > now then
     ahead = ceil_div(last - now, t)
   end
-  if nxt ~= now and ahead >= k then
-    reason, retry = REASON_QUOTA, (last - now) - (k - 1) * t
+  local units = ahead + cost -- waiting once admitted
+  if nxt == now then
+    units = units - 1 -- its first unit runs at once
+  end
+  if units > k then
+    reason, retry = REASON_QUOTA, (last - now) - (k - cost) * t
   elseif maxwait >= 0 and nxt - now > maxwait then
     reason, retry = REASON_DEADLINE, nxt - now
   else
-    remaining = k
-    if nxt ~= now then
-      remaining = k - (ahead + 1)
-    end
-    ok, delay, ttl, na = true, nxt - now, nxt - now + t, nxt
+    local fin = nxt + (cost - 1) * t
+    ok, remaining, delay, ttl, na = true, k - units, nxt - now, fin - now + t, fin
   end
   --[[CANCEL]]
-  -- cancel: free the latest turn when it is still in the future.
+  -- cancel: free the cost latest turns, as many as are still in the future.
   local last = sa
-  if last - t >= now then
-    last = last - t
+  local n = math.min(cost, math.max(0, floor_div(last - now, t)))
+  if n > 0 then
+    last = last - n * t
   end
   na, ttl = last, math.max(last - now + t, 0)

@@ -6,4 +6,5 @@
 
 local REASON_QUOTA = 1    -- runtime.ReasonQuota
 local REASON_DEADLINE = 5 -- runtime.ReasonDeadline
+local REASON_COST = 6     -- runtime.ReasonCost
 local TTL_SLACK_MS = 0    -- set by dispatch; > 0 only when the caller passed "now"

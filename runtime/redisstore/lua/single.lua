@@ -9,8 +9,11 @@
 --
 -- ARGV[1] packs little-endian int64s: m, then per call
 --   mode (1), nowset, now (µs), maxwait (µs, < 0 unbounded), n (1),
---   alg q d b k t c bt
--- and KEYS holds one key per call. Here, and not in dispatch.lua, a call
+--   alg q d b k t c bt cost
+-- and KEYS holds one key per call. A call of cost 0 is admitted without
+-- reading or writing its key (Remaining 0); a cost above the algorithm's
+-- bound (MAXCOST below, ratemath's CostBound) is rejected at once for
+-- REASON_COST with retry 0, nothing read. Here, and not in dispatch.lua, a call
 -- identical to the one before it (same key, same words: concurrent
 -- callers of one hot key) may instead be a repeat mark, one word 0, with
 -- no key in KEYS: the batcher sends a run of such calls as one call and
@@ -31,20 +34,20 @@
 -- sa (nil when the key is absent) and sb, and writes na and nb; the string
 -- is parsed once when read and formatted once when written.
 
-local CALL = '<i8i8i8i8i8i8i8i8i8i8i8i8i8'
+local CALL = '<i8i8i8i8i8i8i8i8i8i8i8i8i8i8'
 local REPLY = '<i8i8i8i8i8i8'
 
 local packed = ARGV[1]
 local m, pos = struct.unpack('<i8', packed)
 -- The run's shape is checked before anything is decided: m entries, each
--- a call (104 bytes, mode 1, with its key next in KEYS) or a repeat mark
+-- a call (112 bytes, mode 1, with its key next in KEYS) or a repeat mark
 -- (8 zero bytes: the previous call again, on the same key).
 do
   local p, calls = pos, 0
   for j = 1, m do
     local mode = string.byte(packed, p)
     if mode == 1 then
-      p, calls = p + 104, calls + 1
+      p, calls = p + 112, calls + 1
     elseif mode == 0 and j > 1 then
       p = p + 8
     else
@@ -68,13 +71,13 @@ if m > 1 then
   replies = {}
 end
 local reply
-local mode, nowset, at, maxwait, n, alg, q, d, b, k, t, c, bt -- the latest call
+local mode, nowset, at, maxwait, n, alg, q, d, b, k, t, c, bt, cost -- the latest call
 local key, ki = nil, 0 -- its key, KEYS[ki]
 for j = 1, m do
   if string.byte(packed, pos) == 0 then
     pos = pos + 8
   else
-    mode, nowset, at, maxwait, n, alg, q, d, b, k, t, c, bt, pos = struct.unpack(CALL, packed, pos)
+    mode, nowset, at, maxwait, n, alg, q, d, b, k, t, c, bt, cost, pos = struct.unpack(CALL, packed, pos)
     if mode ~= 1 or n ~= 1 or alg ~= ALG then
       return redis.error_reply('ERR throttle: malformed request')
     end
@@ -91,37 +94,45 @@ for j = 1, m do
   else
     slack = 60000 -- a trace's time need not follow the server's clock
   end
-  if STATE_WORDS > 0 and key ~= cached_key then
-    cached_key = key
-    ca, cb = decode_state(redis.call('GET', key), STATE_WORDS)
-  end
-  local sa, sb = ca, cb -- the state under key (sa nil: none)
-  -- The body decides: ok, and then remaining, delay, ttl and the state to
-  -- write (na, nb: string-valued algorithms), or else reason and retry.
-  local ok, reason, remaining, delay, retry, ttl, na, nb = false, 0, 0, 0, 0, 0, nil, nil
-  --[[ALGORITHM]]
-  if ok then
-    --[[COMMIT]]
-    if STATE_WORDS > 0 then
-      if ttl <= 0 then
-        ca, cb = nil, nil
-      else
-        ca, cb = na, nb
-      end
-      cached_ttl, cached_slack = ttl, slack
-    end
-    reply = struct.pack(REPLY, 1, remaining, delay, 0, -1, 0)
+  if cost == 0 then
+    reply = struct.pack(REPLY, 1, 0, 0, 0, -1, 0) -- skipped: nothing read or written
+  elseif cost > --[[MAXCOST]] then
+    reply = struct.pack(REPLY, 0, 0, 0, 0, 0, REASON_COST) -- never admissible
   else
-    reply = struct.pack(REPLY, 0, 0, 0, retry, 0, reason)
+    if STATE_WORDS > 0 and key ~= cached_key then
+      cached_key = key
+      ca, cb = decode_state(redis.call('GET', key), STATE_WORDS)
+    end
+    local sa, sb = ca, cb -- the state under key (sa nil: none)
+    -- The body decides: ok, and then remaining, delay, ttl and the state to
+    -- write (na, nb), or else reason and retry.
+    local ok, reason, remaining, delay, retry, ttl, na, nb = false, 0, 0, 0, 0, 0, nil, nil
+    --[[ALGORITHM]]
+    if ok then
+      --[[COMMIT]]
+      if STATE_WORDS > 0 then
+        if ttl <= 0 then
+          ca, cb = nil, nil
+        else
+          ca, cb = na, nb
+        end
+        cached_ttl, cached_slack = ttl, slack
+      end
+      reply = struct.pack(REPLY, 1, remaining, delay, 0, -1, 0)
+    else
+      reply = struct.pack(REPLY, 0, 0, 0, retry, 0, reason)
+    end
   end
   if replies then
     replies[j] = reply
   end
-  if cached_ttl and (j == m or (string.byte(packed, pos) ~= 0 and KEYS[ki + 1] ~= key)) then
+  -- The pending write is the cached key's (a call of cost 0 on another key
+  -- in between leaves it pending).
+  if cached_ttl and (j == m or (string.byte(packed, pos) ~= 0 and KEYS[ki + 1] ~= cached_key)) then
     if cached_ttl <= 0 then
-      redis.call('DEL', key)
+      redis.call('DEL', cached_key)
     else
-      redis.call('SET', key, encode_state(ca, cb, STATE_WORDS), 'PX',
+      redis.call('SET', cached_key, encode_state(ca, cb, STATE_WORDS), 'PX',
         int(ceil_div(cached_ttl, 1000) + cached_slack))
     end
     cached_ttl = nil

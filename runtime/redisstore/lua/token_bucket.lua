@@ -1,7 +1,7 @@
   -- token_bucket.lua: the twin of runtime/internal/ratemath/token_bucket.go,
   -- as a body (see script.go for its inputs and outputs). One token is d
-  -- units; the capacity is c = b·d units; the refill is q units per µs.
-  -- State: "level last".
+  -- units; the capacity is c = b·d units; the refill is q units per µs; a
+  -- call takes cost·d units (<= c). State: "level last".
   local level, last = c, now
   if sa then
     level, last = sa, sb
@@ -17,17 +17,18 @@
     level = math.min(c, level + elapsed * q)
   end
   last = now
+  local need = cost * d
   local wait = 0
-  if level < d then
-    wait = ceil_div(d - level, q)
+  if level < need then
+    wait = ceil_div(need - level, q)
   end
-  if level < d and maxwait >= 0 and wait > maxwait then
+  if level < need and maxwait >= 0 and wait > maxwait then
     reason, retry = REASON_QUOTA, wait
   else
-    level = level - d
+    level = level - need
     ok, remaining, delay, ttl, na, nb = true, floor_div(math.max(level, 0), d), wait, ceil_div(c - level, q), level, last
   end
   --[[CANCEL]]
-  -- cancel: put back the token a reservation took.
-  local level = math.min(c, sa + d)
+  -- cancel: put back the cost tokens a reservation took.
+  local level = math.min(c, sa + cost * d)
   na, nb, ttl = level, sb, math.max(sb + ceil_div(c - level, q) - now, 0)
