@@ -1,4 +1,0 @@
-package runtime
-
-// TEMPORARY until the overrides branch lands.
-func loadEnvOverrides() {}
