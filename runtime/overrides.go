@@ -43,7 +43,7 @@ func WithOverrides(o Overrides) Option {
 type overrideSet struct {
 	rate  map[limitID]*rateOverrides
 	conc  map[string]*concOverride // by limiter name (pool= or function)
-	lines int                       // override lines, for Len
+	lines int                      // override lines, for Len
 }
 
 // overrideField is a bit per argument an override line sets.

@@ -17,8 +17,8 @@ const OverridesEnv = "THROTTLEGEN_OVERRIDES"
 
 var (
 	envOverridesOnce sync.Once
-	envOverridesDone atomic.Bool           // set once loadEnvOverrides has run
-	envStderr        io.Writer = os.Stderr // where a bad file is reported; tests replace it
+	envOverridesDone atomic.Bool             // set once loadEnvOverrides has run
+	envStderr        io.Writer   = os.Stderr // where a bad file is reported; tests replace it
 )
 
 // loadEnvOverrides puts the override file named by THROTTLEGEN_OVERRIDES in
