@@ -183,7 +183,9 @@ func parseOverrides(text string, known *knownLimits) (*overrideSet, []OverridePr
 	for n, line := range strings.Split(text, "\n") {
 		p.line = n + 1
 		line = strings.TrimSuffix(line, "\r")
+		start := len(p.problems)
 		p.parseLine(line, set, seen, algs)
+		slices.SortStableFunc(p.problems[start:], func(a, b OverrideProblem) int { return a.Col - b.Col })
 	}
 	return set, p.problems
 }
