@@ -419,3 +419,50 @@ func TestConcurrencyOverrideRace(t *testing.T) {
 		t.Fatalf("state at the end: %+v", st)
 	}
 }
+
+// TestGlobalShadow: a scope=global pool in shadow mode takes leases for the
+// calls the store admits, and lets the others go ahead without one.
+func TestGlobalShadow(t *testing.T) {
+	rec := &recorder{}
+	spec := ConcurrencySpec{Name: "test.mode.global", Capacity: 2, Queue: 1, Mode: ModeShadow,
+		ConsumerQuotas: []Quota{{Name: "q", Fraction: 0.5}}}
+	a, b, m, _ := globalPair(t, spec, WithHook(rec))
+	s1, err := a.Acquire(context.Background(), "q")
+	if err != nil || s1 == (Slot{}) {
+		t.Fatalf("first: %v %+v", err, s1)
+	}
+	s2, err := b.Acquire(context.Background(), "q") // over q's quota
+	if err != nil || s2 != (Slot{}) {
+		t.Fatalf("quota: %v %+v", err, s2)
+	}
+	s3, err := b.Acquire(context.Background(), "x")
+	if err != nil || s3 == (Slot{}) {
+		t.Fatalf("third: %v %+v", err, s3)
+	}
+	s4, err := b.Acquire(context.Background(), "y") // would wait
+	if err != nil || s4 != (Slot{}) {
+		t.Fatalf("would wait: %v %+v", err, s4)
+	}
+	if m.held() != 2 {
+		t.Fatalf("%d leases, want 2", m.held())
+	}
+	for _, s := range []Slot{s1, s2, s3, s4} {
+		s.Release()
+	}
+	if m.held() != 0 {
+		t.Fatalf("%d leases left", m.held())
+	}
+	var got []string
+	for _, e := range rec.eventsOf("test.mode.global") {
+		got = append(got, fmt.Sprintf("%s allowed=%v shadow=%v reason=%d", e.Key, e.Allowed, e.Shadow, e.Reason))
+	}
+	want := []string{
+		"q allowed=true shadow=false reason=0",
+		fmt.Sprintf("q allowed=false shadow=true reason=%d", ReasonConsumerQuota),
+		"x allowed=true shadow=false reason=0",
+		"y allowed=true shadow=true reason=0",
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("events\n%v\nwant\n%v", got, want)
+	}
+}

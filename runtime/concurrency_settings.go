@@ -125,15 +125,20 @@ func (c *Concurrency) resolve() (*concSettings, *config) {
 // calls get the slots a larger capacity frees at once (their quotas are
 // checked as after any wait); running calls are never stopped. It returns
 // the settings in force. With poked (a Configure changed the set in force),
-// a limiter that has not decided yet is left to its first call, which
-// loads THROTTLEGEN_OVERRIDES first.
+// a limiter that has not decided yet while THROTTLEGEN_OVERRIDES is still
+// to be loaded takes the new values (Stats shows them) but stays
+// unresolved, so that its first call still loads the file.
 func (c *Concurrency) refresh(poked bool) *concSettings {
 	c.mu.Lock()
 	cfg := loadConfig() // under c.mu: refreshes apply in publication order
 	cur := c.set.Load()
-	if cur.from == cfg.overrides || poked && cur.from == unresolved {
+	if cur.from == cfg.overrides {
 		c.mu.Unlock()
 		return cur
+	}
+	from := cfg.overrides
+	if poked && cur.from == unresolved && !envOverridesDone.Load() {
+		from = unresolved
 	}
 	var ov *concOverride
 	if cfg.overrides != nil && c.spec.Name != "" {
@@ -142,10 +147,10 @@ func (c *Concurrency) refresh(poked bool) *concSettings {
 	var s *concSettings
 	if ov == cur.ov {
 		cp := *cur // the same values, derived from another set
-		cp.from = cfg.overrides
+		cp.from = from
 		s = &cp
 	} else {
-		s = newSettings(c.spec, ov, cfg.overrides)
+		s = newSettings(c.spec, ov, from)
 	}
 	c.set.Store(s)
 	if s.hasConsumerQ && c.byConsumer == nil {
