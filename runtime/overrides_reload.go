@@ -18,7 +18,7 @@ const OverridesEnv = "THROTTLEGEN_OVERRIDES"
 var (
 	envOverridesOnce sync.Once
 	envOverridesDone atomic.Bool             // set once loadEnvOverrides has run
-	envStderr        io.Writer   = os.Stderr // where a bad file is reported; tests replace it
+	envStderr        io.Writer   = os.Stderr // where a bad file is reported
 )
 
 // loadEnvOverrides puts the override file named by THROTTLEGEN_OVERRIDES in
