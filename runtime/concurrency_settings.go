@@ -10,24 +10,24 @@ import (
 // immutable; the limiter swaps them (under its mutex) when the override set
 // in force changes, keeping its running and waiting calls.
 type concSettings struct {
+	// The fields every decision reads come first, to share a cache line.
+
 	// from is the override set these settings were derived from: the
 	// limiter derives them again when the set in force is another one.
 	// unresolved before the limiter's first call.
-	from *overrideSet
-	ov   *concOverride // the override applied; nil when none
+	from         *overrideSet
+	mode         Mode
+	hasPrioQ     bool
+	hasConsumerQ bool
+	capacity     int
+	prioMax      [numPrioClasses]int // priority quotas: the most running calls of each class
 
-	capacity int
-	queue    int
-	order    Order
-	maxWait  time.Duration
-	mode     Mode
-
-	// Quotas compiled to the largest number of running calls allowed.
+	queue         int
+	order         Order
+	maxWait       time.Duration
 	consumerAll   int            // from unnamed consumer quotas; math.MaxInt when none
 	consumerNamed map[string]int // named consumer quotas, min'ed with consumerAll
-	hasConsumerQ  bool
-	prioMax       [numPrioClasses]int
-	hasPrioQ      bool
+	ov            *concOverride  // the override applied; nil when none
 }
 
 // unresolved marks the settings of a limiter that has not decided yet, so
