@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -67,6 +68,29 @@ type ConcurrencySpec struct {
 	// store, when that store implements LeaseStore.
 	Scope Scope
 	// Mode is ModeEnforce (the zero value), ModeShadow or ModeOff.
+	//
+	// ModeOff: Acquire returns the zero Slot at once, with no state and no
+	// hook event.
+	//
+	// ModeShadow: every call is decided as under ModeEnforce, by the same
+	// checks in the same order, but no call is rejected or delayed:
+	//   - a call enforcement admits at once takes a slot, as under
+	//     ModeEnforce (it counts in Stats and in the quotas until released);
+	//   - a call enforcement rejects at once goes ahead without a slot and
+	//     is not counted; the hook sees Allowed false, Shadow true and the
+	//     Reason;
+	//   - a call that would wait for a slot (none is free and the queue has
+	//     room) goes ahead at once without a slot and is not counted; the
+	//     hook sees Allowed true, Shadow true and Reason 0. A shadow limiter
+	//     queues no call.
+	//
+	// So a shadow limiter holds exactly the state enforcement would (running
+	// calls in all, per consumer and per priority, and the same decisions
+	// for the hook) for every sequence of calls in which no call waits: with
+	// Queue 0 that is every sequence. From a call that would have waited on,
+	// the two differ: enforcement would have delayed it and given it the
+	// next freed slot, the shadow limiter does not count it. With
+	// ScopeGlobal the same holds, the store deciding.
 	Mode Mode
 	// LeaseTTL is, with ScopeGlobal, how long a slot held by a process that
 	// died stays taken (DefaultLeaseTTL when 0). Held slots are renewed
@@ -108,14 +132,12 @@ type ConcurrencySpec struct {
 // A Concurrency is safe for concurrent use by many goroutines. Uncontended
 // Acquire and Release do not allocate.
 type Concurrency struct {
-	spec ConcurrencySpec
+	spec ConcurrencySpec // as created: the generated values
 
-	// Quotas compiled to the largest number of running calls allowed.
-	consumerAll   int            // from unnamed consumer quotas; math.MaxInt when none
-	consumerNamed map[string]int // named consumer quotas, min'ed with consumerAll
-	hasConsumerQ  bool
-	prioMax       [numPrioClasses]int
-	hasPrioQ      bool
+	// set is what the limiter decides with: spec with the override in
+	// force applied. Read without the lock for the mode, under it for the
+	// rest; stored under mu (refresh).
+	set atomic.Pointer[concSettings]
 
 	mu         sync.Mutex
 	running    int
@@ -194,44 +216,13 @@ func NewConcurrency(spec ConcurrencySpec) *Concurrency {
 func newConcurrency(spec ConcurrencySpec) *Concurrency {
 	spec.ConsumerQuotas = append([]Quota(nil), spec.ConsumerQuotas...)
 	spec.PriorityQuotas = append([]Quota(nil), spec.PriorityQuotas...)
-	c := &Concurrency{spec: spec, consumerAll: math.MaxInt}
-	for _, q := range spec.ConsumerQuotas {
-		if q.Name == "" {
-			c.consumerAll = min(c.consumerAll, quotaMax(q.Fraction, spec.Capacity))
-		}
-	}
-	for _, q := range spec.ConsumerQuotas {
-		if q.Name != "" {
-			if c.consumerNamed == nil {
-				c.consumerNamed = map[string]int{}
-			}
-			m, ok := c.consumerNamed[q.Name]
-			if !ok {
-				m = c.consumerAll
-			}
-			c.consumerNamed[q.Name] = min(m, quotaMax(q.Fraction, spec.Capacity))
-		}
-	}
-	c.hasConsumerQ = len(spec.ConsumerQuotas) > 0
-	if c.hasConsumerQ {
+	c := &Concurrency{spec: spec}
+	set := newSettings(spec, nil, unresolved)
+	c.set.Store(set)
+	if set.hasConsumerQ {
 		c.byConsumer = map[string]*consumerCount{}
 		c.sweepAt = minSweep
 	}
-	for i := range c.prioMax {
-		c.prioMax[i] = math.MaxInt
-	}
-	for _, q := range spec.PriorityQuotas {
-		m := quotaMax(q.Fraction, spec.Capacity)
-		if q.Name == "" {
-			for i := range c.prioMax {
-				c.prioMax[i] = min(c.prioMax[i], m)
-			}
-			continue
-		}
-		cls, _ := parsePrioClass(q.Name)
-		c.prioMax[cls] = min(c.prioMax[cls], m)
-	}
-	c.hasPrioQ = len(spec.PriorityQuotas) > 0
 	if spec.Scope == ScopeGlobal {
 		c.global = newGlobalState(c)
 	}
@@ -285,6 +276,9 @@ func validateConcurrencySpec(s ConcurrencySpec) error {
 	if s.Scope > ScopeGlobal {
 		return fmt.Errorf("%s: unknown scope %d", prefix, s.Scope)
 	}
+	if s.Mode > ModeOff {
+		return fmt.Errorf("%s: unknown mode %d", prefix, s.Mode)
+	}
 	if s.Scope == ScopeGlobal && s.Name == "" {
 		return fmt.Errorf("%s: scope=global needs a Name: processes share the pool by it", prefix)
 	}
@@ -328,6 +322,8 @@ func specDiff(a, b ConcurrencySpec) string {
 		return fmt.Sprintf("max_wait (%v and %v)", a.MaxWait, b.MaxWait)
 	case a.Scope != b.Scope:
 		return fmt.Sprintf("scope (%d and %d)", a.Scope, b.Scope)
+	case a.Mode != b.Mode:
+		return fmt.Sprintf("mode (%v and %v)", a.Mode, b.Mode)
 	case a.LeaseTTL != b.LeaseTTL:
 		return fmt.Sprintf("lease TTL (%v and %v)", a.LeaseTTL, b.LeaseTTL)
 	}
@@ -358,7 +354,8 @@ func (s Slot) Release() {
 // "concurrency", Key consumer, RetryAfter 0) when the call is rejected —
 // with ReasonDeadline when max_wait passes or ctx reaches its deadline while
 // waiting — or context.Canceled when ctx is cancelled while waiting. With
-// WithLimitsOff it returns the zero Slot and nil at once.
+// WithLimitsOff, or in ModeOff, it returns the zero Slot and nil at once. In
+// ModeShadow it never rejects nor waits: see ConcurrencySpec.Mode.
 func (c *Concurrency) Acquire(ctx context.Context, consumer string) (Slot, error) {
 	cls := prioNone
 	if p, ok := PriorityFrom(ctx); ok {
@@ -368,6 +365,9 @@ func (c *Concurrency) Acquire(ctx context.Context, consumer string) (Slot, error
 		cfg := loadConfig()
 		if cfg.limitsOff {
 			return Slot{}, nil
+		}
+		if s := c.set.Load(); s.from != cfg.overrides || s.mode != ModeEnforce {
+			return c.acquireCold(ctx, cfg, consumer, cls)
 		}
 		return c.acquireWith(ctx, cfg, consumer, cls)
 	}
@@ -397,6 +397,24 @@ func (c *Concurrency) acquire(ctx context.Context, consumer string, cls prioClas
 	if cfg.limitsOff {
 		return Slot{}, nil
 	}
+	return c.acquireCold(ctx, cfg, consumer, cls)
+}
+
+// acquireCold decides a call that Acquire's hot path does not: the
+// limiter's settings are to be derived again (another override set is in
+// force, or this is its first call), its mode is not enforce, or its scope
+// is global.
+func (c *Concurrency) acquireCold(ctx context.Context, cfg *config, consumer string, cls prioClass) (Slot, error) {
+	s := c.set.Load()
+	if s.from != cfg.overrides {
+		s, cfg = c.resolve()
+		if cfg.limitsOff {
+			return Slot{}, nil
+		}
+	}
+	if s.mode == ModeOff {
+		return Slot{}, nil
+	}
 	if c.global != nil {
 		if ls, ok := cfg.store.(LeaseStore); ok {
 			return c.global.acquire(ctx, cfg, ls, consumer, cls)
@@ -408,11 +426,12 @@ func (c *Concurrency) acquire(ctx context.Context, consumer string, cls prioClas
 // acquireWith decides a call in this process.
 func (c *Concurrency) acquireWith(ctx context.Context, cfg *config, consumer string, cls prioClass) (Slot, error) {
 	c.mu.Lock()
-	if c.queue.n == 0 && c.running < c.spec.Capacity {
+	s := c.set.Load()
+	if c.queue.n == 0 && c.running < s.capacity {
 		// A slot is free and nobody waits: checks (1) pass, so only the
 		// quotas can reject. This is the uncontended path: one lock, the
 		// quota checks, and the hook only when one is configured.
-		cc, r := c.quotasLocked(consumer, cls)
+		cc, r := c.quotasLocked(s, consumer, cls)
 		if r == 0 {
 			c.running++
 			c.countLocked(cc, cls)
@@ -425,44 +444,61 @@ func (c *Concurrency) acquireWith(ctx context.Context, cfg *config, consumer str
 		}
 		running := c.running
 		c.mu.Unlock()
-		return Slot{}, c.reject(cfg, consumer, r, 0, running, 0)
+		return c.rejectNow(cfg, s, consumer, r, running, 0)
 	}
-	if _, r := c.admissionLocked(consumer, cls); r != 0 {
+	if _, r := c.admissionLocked(s, consumer, cls); r != 0 {
 		running, queued := c.running, c.queue.n
 		c.mu.Unlock()
-		return Slot{}, c.reject(cfg, consumer, r, 0, running, queued)
+		return c.rejectNow(cfg, s, consumer, r, running, queued)
+	}
+	if s.mode == ModeShadow { // it would wait: a shadow call never does
+		running, queued := c.running, c.queue.n
+		c.mu.Unlock()
+		c.observeShadow(cfg, consumer, true, 0, running, queued)
+		return Slot{}, nil
 	}
 	w := &waiter{consumer: consumer, cls: cls, done: make(chan struct{})}
 	c.queue.push(w)
 	c.mu.Unlock()
-	return c.wait(ctx, cfg, w)
+	return c.wait(ctx, cfg, s.maxWait, w)
+}
+
+// rejectNow rejects a call at once, for reason r; in shadow mode the call
+// goes ahead without a slot and the hook sees the rejection as a shadow
+// one.
+func (c *Concurrency) rejectNow(cfg *config, s *concSettings, consumer string, r Reason, running, queued int) (Slot, error) {
+	if s.mode == ModeShadow {
+		c.observeShadow(cfg, consumer, false, r, running, queued)
+		return Slot{}, nil
+	}
+	return Slot{}, c.reject(cfg, consumer, r, 0, running, queued)
 }
 
 // admissionLocked applies checks (1) to (3) and returns the reason of a
 // rejection, or 0.
-func (c *Concurrency) admissionLocked(consumer string, cls prioClass) (*consumerCount, Reason) {
+func (c *Concurrency) admissionLocked(s *concSettings, consumer string, cls prioClass) (*consumerCount, Reason) {
 	if cls == prioLow && c.queue.n > 0 {
 		return nil, ReasonFullQueue
 	}
-	if c.running >= c.spec.Capacity && c.queue.n >= c.spec.Queue {
+	if c.running >= s.capacity && c.queue.n >= s.queue {
 		return nil, ReasonFullQueue
 	}
-	return c.quotasLocked(consumer, cls)
+	return c.quotasLocked(s, consumer, cls)
 }
 
 // quotasLocked applies the priority and then the consumer quotas. It
 // returns the consumer's count (nil without consumer quotas), so that the
 // caller need not look it up again.
-func (c *Concurrency) quotasLocked(consumer string, cls prioClass) (*consumerCount, Reason) {
-	if c.hasPrioQ && c.byPrio[cls] >= c.prioMax[cls] { // running+1 > max
+func (c *Concurrency) quotasLocked(s *concSettings, consumer string, cls prioClass) (*consumerCount, Reason) {
+	if s.hasPrioQ && c.byPrio[cls] >= s.prioMax[cls] { // running+1 > max
 		return nil, ReasonPriorityQuota
 	}
-	if !c.hasConsumerQ {
+	if !s.hasConsumerQ {
 		return nil, 0
 	}
 	cc := c.last // a hot consumer skips the map
 	if cc == nil || cc.name != consumer {
-		cc = c.consumerLocked(consumer)
+		cc = c.consumerLocked(s, consumer)
 	}
 	if cc.running >= cc.max {
 		return nil, ReasonConsumerQuota
@@ -472,7 +508,8 @@ func (c *Concurrency) quotasLocked(consumer string, cls prioClass) (*consumerCou
 
 // consumerCount is one consumer's running calls and quota. Entries stay in
 // byConsumer while idle, so that a steady stream of calls does not allocate;
-// consumerLocked sweeps idle ones when the map has grown.
+// consumerLocked sweeps idle ones when the map has grown. A new override
+// updates max of every entry (refresh).
 type consumerCount struct {
 	name    string
 	running int
@@ -481,7 +518,7 @@ type consumerCount struct {
 
 const minSweep = 256
 
-func (c *Concurrency) consumerLocked(consumer string) *consumerCount {
+func (c *Concurrency) consumerLocked(s *concSettings, consumer string) *consumerCount {
 	if cc := c.last; cc != nil && cc.name == consumer {
 		return cc
 	}
@@ -495,20 +532,11 @@ func (c *Concurrency) consumerLocked(consumer string) *consumerCount {
 			}
 			c.sweepAt = max(minSweep, 2*len(c.byConsumer))
 		}
-		cc = &consumerCount{name: consumer, max: c.consumerMax(consumer)}
+		cc = &consumerCount{name: consumer, max: s.consumerMax(consumer)}
 		c.byConsumer[consumer] = cc
 	}
 	c.last = cc
 	return cc
-}
-
-func (c *Concurrency) consumerMax(consumer string) int {
-	if c.consumerNamed != nil {
-		if m, ok := c.consumerNamed[consumer]; ok {
-			return m
-		}
-	}
-	return c.consumerAll
 }
 
 // countLocked counts a running call in its consumer and priority.
@@ -557,12 +585,14 @@ func (c *Concurrency) release(s Slot) {
 
 // handOffLocked gives a freed slot to the next waiter whose quotas hold,
 // rejecting on the way those whose quotas no longer hold (check 5). When no
-// waiter takes it, the slot becomes free. It reports false when no slot was
-// taken (a Slot released twice).
+// waiter takes it, or more calls run than the capacity (an override lowered
+// it), the slot becomes free. It reports false when no slot was taken (a
+// Slot released twice).
 func (c *Concurrency) handOffLocked() bool {
-	for c.queue.n > 0 {
-		w := c.queue.pop(c.spec.Order)
-		cc, r := c.quotasLocked(w.consumer, w.cls)
+	s := c.set.Load()
+	for c.queue.n > 0 && c.running <= s.capacity {
+		w := c.queue.pop(s.order)
+		cc, r := c.quotasLocked(s, w.consumer, w.cls)
 		if r != 0 {
 			w.reason = r
 			close(w.done)
@@ -591,20 +621,20 @@ func (c *Concurrency) gaveUp(cfg *config, w *waiter, reason Reason, ctxErr error
 	return c.reject(cfg, w.consumer, reason, waited, running, queued)
 }
 
-// maxWaitTimer returns a channel that receives once the pool's max_wait has
-// passed on cfg's clock (nil, never receiving, without max_wait) and the
-// function that stops it.
-func (c *Concurrency) maxWaitTimer(cfg *config) (<-chan time.Time, func() bool) {
-	if c.spec.MaxWait <= 0 {
+// maxWaitTimer returns a channel that receives once maxWait (the pool's
+// max_wait when the call started waiting) has passed on cfg's clock (nil,
+// never receiving, without max_wait) and the function that stops it.
+func maxWaitTimer(cfg *config, maxWait time.Duration) (<-chan time.Time, func() bool) {
+	if maxWait <= 0 {
 		return nil, func() bool { return false }
 	}
-	return cfg.clock.NewTimer(c.spec.MaxWait)
+	return cfg.clock.NewTimer(maxWait)
 }
 
 // wait blocks until w is granted a slot, rejected, or gives up.
-func (c *Concurrency) wait(ctx context.Context, cfg *config, w *waiter) (Slot, error) {
+func (c *Concurrency) wait(ctx context.Context, cfg *config, maxWait time.Duration, w *waiter) (Slot, error) {
 	start := cfg.clock.Now()
-	timeout, stop := c.maxWaitTimer(cfg)
+	timeout, stop := maxWaitTimer(cfg, maxWait)
 	defer stop()
 	var reason Reason
 	var ctxErr error
@@ -652,6 +682,17 @@ func (c *Concurrency) wait(ctx context.Context, cfg *config, w *waiter) (Slot, e
 func (c *Concurrency) reject(cfg *config, consumer string, r Reason, waited time.Duration, running, queued int) error {
 	c.observe(cfg, consumer, false, r, nil, waited, running, queued)
 	return &ThrottledError{Policy: "concurrency", Name: c.spec.Name, Key: consumer, Reason: r}
+}
+
+// observeShadow reports to the hook, if one is configured, a decision of a
+// shadow limiter that differs from enforcement: a call that would have been
+// rejected for r (allowed false), or that would have waited (allowed true).
+func (c *Concurrency) observeShadow(cfg *config, consumer string, allowed bool, r Reason, running, queued int) {
+	if cfg.hook == nil {
+		return
+	}
+	cfg.hook.OnDecision(Event{Policy: "concurrency", Name: c.spec.Name, Key: consumer, Allowed: allowed,
+		Reason: r, Running: running, Queued: queued, Shadow: true})
 }
 
 // observe reports a decision to the hook, if one is configured. err is the

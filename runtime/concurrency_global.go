@@ -116,6 +116,7 @@ func newGlobalState(c *Concurrency) *globalState {
 // request builds the lease request of a call.
 func (g *globalState) request(cfg *config, consumer string, cls prioClass) (*LeaseRequest, uint64) {
 	c := g.c
+	s := c.set.Load()
 	seq := leaseSeq.Add(1)
 	req := &LeaseRequest{
 		Keyspace:    cfg.keyspace,
@@ -123,32 +124,34 @@ func (g *globalState) request(cfg *config, consumer string, cls prioClass) (*Lea
 		ID:          leasePrefix + strconv.FormatUint(seq, 10),
 		Consumer:    consumer,
 		Priority:    prioClassNames[cls],
-		Capacity:    c.spec.Capacity,
+		Capacity:    s.capacity,
 		ConsumerMax: -1,
 		PriorityMax: -1,
 		TTL:         g.ttl,
 	}
-	if c.hasConsumerQ {
-		req.ConsumerMax = c.consumerMax(consumer)
+	if s.hasConsumerQ {
+		req.ConsumerMax = s.consumerMax(consumer)
 	}
-	if c.hasPrioQ && c.prioMax[cls] < c.spec.Capacity {
-		req.PriorityMax = c.prioMax[cls]
+	if s.hasPrioQ && s.prioMax[cls] < s.capacity {
+		req.PriorityMax = s.prioMax[cls]
 	}
 	return req, seq
 }
 
 // acquire decides a call of a scope=global pool. When the store cannot
 // answer, the call is decided by this process's limiter alone, and the hook
-// sees the store's error.
+// sees the store's error. In shadow mode, a call the store refuses goes
+// ahead without a lease, and so does one that would wait.
 func (g *globalState) acquire(ctx context.Context, cfg *config, ls LeaseStore, consumer string, cls prioClass) (Slot, error) {
 	c := g.c
 	c.mu.Lock()
+	s := c.set.Load()
 	if cls == prioLow && g.waiting > 0 {
 		running, q := g.held, g.waiting
 		c.mu.Unlock()
-		return Slot{}, c.reject(cfg, consumer, ReasonFullQueue, 0, running, q)
+		return c.rejectNow(cfg, s, consumer, ReasonFullQueue, running, q)
 	}
-	queueFull := g.waiting >= c.spec.Queue
+	queueFull := g.waiting >= s.queue
 	c.mu.Unlock()
 
 	if err := unavailable(ls); err != nil { // not asked: nothing to forget
@@ -173,14 +176,21 @@ func (g *globalState) acquire(ctx context.Context, cfg *config, ls LeaseStore, c
 		return Slot{c: c, cls: cls, lease: seq}, nil
 	}
 	c.mu.Lock()
-	if res.Reason != ReasonFullQueue || g.waiting >= c.spec.Queue || cls == prioLow && g.waiting > 0 {
+	s = c.set.Load()
+	if res.Reason != ReasonFullQueue || g.waiting >= s.queue || cls == prioLow && g.waiting > 0 {
 		running, q := g.held, g.waiting
 		c.mu.Unlock()
 		r := res.Reason
 		if r == 0 || r == ReasonFullQueue {
 			r = ReasonFullQueue
 		}
-		return Slot{}, c.reject(cfg, consumer, r, 0, running, q)
+		return c.rejectNow(cfg, s, consumer, r, running, q)
+	}
+	if s.mode == ModeShadow { // it would wait: a shadow call never does
+		running, q := g.held, g.waiting
+		c.mu.Unlock()
+		c.observeShadow(cfg, consumer, true, 0, running, q)
+		return Slot{}, nil
 	}
 	w := &waiter{consumer: consumer, cls: cls, done: make(chan struct{}), lease: &leaseWait{req: req, seq: seq}}
 	g.waiting++
@@ -197,7 +207,7 @@ func (g *globalState) acquire(ctx context.Context, cfg *config, ls LeaseStore, c
 func (g *globalState) wait(ctx context.Context, cfg *config, w *waiter) (Slot, error) {
 	c := g.c
 	start := cfg.clock.Now()
-	timeout, stop := c.maxWaitTimer(cfg)
+	timeout, stop := maxWaitTimer(cfg, c.set.Load().maxWait)
 	defer stop()
 	var ctxDone bool
 	select {
@@ -317,7 +327,7 @@ func (g *globalState) serve(ctx context.Context, ls LeaseStore) (time.Duration, 
 			c.mu.Unlock()
 			return 0, false
 		}
-		w := g.queue.pop(c.spec.Order)
+		w := g.queue.pop(c.set.Load().order)
 		c.mu.Unlock()
 		w.lease.req.CapacityFirst = true
 		var res LeaseResult
@@ -339,7 +349,7 @@ func (g *globalState) serve(ctx context.Context, ls LeaseStore) (time.Duration, 
 		case res.Reason == ReasonFullQueue:
 			c.mu.Lock()
 			if !w.lease.gaveUp {
-				g.queue.unpop(w, c.spec.Order)
+				g.queue.unpop(w, c.set.Load().order)
 				c.mu.Unlock()
 				retry := res.RetryIn
 				if retry <= 0 || retry > g.ttl {

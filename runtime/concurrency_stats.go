@@ -14,7 +14,7 @@ type ConcurrencyStats struct {
 func (c *Concurrency) Stats() ConcurrencyStats {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	s := ConcurrencyStats{Name: c.spec.Name, Capacity: c.spec.Capacity, Running: c.running, Queued: c.queue.n}
+	s := ConcurrencyStats{Name: c.spec.Name, Capacity: c.set.Load().capacity, Running: c.running, Queued: c.queue.n}
 	if c.global != nil {
 		s.Running += c.global.held
 		s.Queued += c.global.waiting

@@ -47,6 +47,9 @@ func Configure(opts ...Option) {
 		}
 		c.gen = old.gen + 1
 		if current.CompareAndSwap(old, &c) {
+			if c.overrides != old.overrides {
+				overridesChanged(&c)
+			}
 			return
 		}
 	}
@@ -73,6 +76,9 @@ func SaveConfig() (restore func()) {
 			c := *saved
 			c.gen = cur.gen + 1
 			if current.CompareAndSwap(cur, &c) {
+				if c.overrides != cur.overrides {
+					overridesChanged(&c)
+				}
 				return
 			}
 		}

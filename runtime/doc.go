@@ -59,6 +59,16 @@
 // change of a store's health as a [StoreEvent]; [AllConcurrencyStats]
 // reports every named pool.
 //
+// Changing limits while the program runs: [ParseOverrides] and
+// [LoadOverrides] read an override text (one line per limit, by its
+// identity; errors as [*OverrideError]), [WithOverrides] puts it in force
+// from the next decision (limits keep their state), [ReloadOverrides] and
+// [WatchOverrides] reload a file and keep the set in force when the new file
+// is bad, and a program started with THROTTLEGEN_OVERRIDES=path
+// ([OverridesEnv]) loads that file before its first decision. [Mode]
+// (mode=) deploys a limit in shadow ([ModeShadow]: decided and reported,
+// never enforced) or switches it off ([ModeOff]).
+//
 // Limits from code, for calls that cannot carry a directive: [NewRateLimiter]
 // returns a [*Rate] whose [Rate.Allow] decides a call, and [NewConcurrency]
 // a [*Concurrency] with [Concurrency.Acquire] and [Slot.Release], or

@@ -14,7 +14,10 @@ type Event struct {
 	Running int           // concurrency: calls running after the decision, when known
 	Queued  int           // concurrency: calls waiting after the decision, when known
 	// Shadow is true for a decision of a limit in mode=shadow that would
-	// have rejected the call (Allowed is false): the call went ahead.
+	// have rejected the call (Allowed is false): the call went ahead. A
+	// concurrency limiter in mode=shadow also reports a call that would have
+	// waited for a slot with Shadow true and Allowed true: it went ahead at
+	// once, without a slot (see ConcurrencySpec.Mode).
 	Shadow bool
 }
 

@@ -12,13 +12,16 @@
 //
 //	metric                              type       labels
 //	throttle_decisions_total            counter    policy, name, result
+//	throttle_shadow_decisions_total     counter    policy, name, result
 //	throttle_store_errors_total         counter    policy, name
 //	throttle_wait_seconds               histogram  policy, name
 //	throttle_concurrency_running        gauge      name
 //	throttle_concurrency_queued         gauge      name
 //	throttle_concurrency_capacity       gauge      name
 //
-// decisions_total counts every decision; store_errors_total the decisions
+// decisions_total counts every decision; shadow_decisions_total the
+// decisions of limits in mode=shadow that enforcement would have made
+// otherwise (see "Shadow mode" below); store_errors_total the decisions
 // (and cache reads or writes) a store could not answer, whatever happened
 // to the call; wait_seconds how long calls waited before their decision was
 // final (a histogram, DefaultBuckets unless WithBuckets); the concurrency
@@ -71,6 +74,24 @@
 // is reported by the runtime as an allowed decision with a store error, so
 // it counts in both.
 //
+// # Shadow mode
+//
+// A limit deployed with mode=shadow lets every call go ahead, so
+// decisions_total counts each of its calls as allowed (a rejection alert on
+// decisions_total does not fire for a shadow rollout). What enforcing it
+// would have done differently is counted, for the same policy and name, in
+// shadow_decisions_total, the "would reject" series: its result is the
+// rejection's value from the table above (quota, full_queue,
+// consumer_quota, ...), or
+//
+//	result  policy       meaning
+//	wait    concurrency  the call would have waited for a slot; it ran at once, without one
+//
+// So the calls a limit would reject are, per second,
+// rate(throttle_shadow_decisions_total{result!="wait"}[5m]), and the share
+// of calls that would be rejected divides that by the rate of
+// throttle_decisions_total of the same policy and name.
+//
 // A Hook is safe for concurrent use.
 package promhook
 
@@ -85,6 +106,7 @@ import (
 // Hook records decisions into Prometheus metrics. Create it with New.
 type Hook struct {
 	decisions   *prometheus.CounterVec
+	shadow      *prometheus.CounterVec
 	storeErrors *prometheus.CounterVec
 	wait        *prometheus.HistogramVec
 	running     *prometheus.Desc
@@ -126,6 +148,10 @@ func New(opts ...Option) *Hook {
 			Namespace: o.namespace, Name: "decisions_total", ConstLabels: o.constLabels,
 			Help: "Decisions of throttle limiters, by policy, limit name and result (allowed or the reason of a rejection).",
 		}, []string{"policy", "name", "result"}),
+		shadow: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: o.namespace, Name: "shadow_decisions_total", ConstLabels: o.constLabels,
+			Help: "Decisions of throttle limiters in shadow mode that enforcement would have made otherwise: the reason of the rejection it would have made, or wait.",
+		}, []string{"policy", "name", "result"}),
 		storeErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: o.namespace, Name: "store_errors_total", ConstLabels: o.constLabels,
 			Help: "Decisions a throttle store could not answer.",
@@ -152,6 +178,10 @@ func (h *Hook) OnDecision(e runtime.Event) {
 		if e.Policy == "cache" {
 			return // a cache read or write the store could not answer: not a lookup
 		}
+	}
+	if e.Shadow {
+		h.shadow.WithLabelValues(e.Policy, e.Name, shadowResult(e)).Inc()
+		e.Allowed = true // the call went ahead
 	}
 	h.decisions.WithLabelValues(e.Policy, e.Name, result(e)).Inc()
 	h.wait.WithLabelValues(e.Policy, e.Name).Observe(e.Wait.Seconds())
@@ -185,6 +215,15 @@ func result(e runtime.Event) string {
 	}
 }
 
+// shadowResult is the result label of e, a shadow decision, in
+// shadow_decisions_total: what enforcement would have decided.
+func shadowResult(e runtime.Event) string {
+	if e.Allowed {
+		return "wait"
+	}
+	return result(e)
+}
+
 // reasonLabel is r's String without "rejected due to ", spaces made
 // underscores: "rejected due to full queue" is full_queue.
 func reasonLabel(r runtime.Reason) string {
@@ -200,6 +239,7 @@ func isStoreError(e runtime.Event) bool {
 // Describe implements prometheus.Collector.
 func (h *Hook) Describe(ch chan<- *prometheus.Desc) {
 	h.decisions.Describe(ch)
+	h.shadow.Describe(ch)
 	h.storeErrors.Describe(ch)
 	h.wait.Describe(ch)
 	ch <- h.running
@@ -210,6 +250,7 @@ func (h *Hook) Describe(ch chan<- *prometheus.Desc) {
 // Collect implements prometheus.Collector.
 func (h *Hook) Collect(ch chan<- prometheus.Metric) {
 	h.decisions.Collect(ch)
+	h.shadow.Collect(ch)
 	h.storeErrors.Collect(ch)
 	h.wait.Collect(ch)
 	for _, s := range h.stats() {

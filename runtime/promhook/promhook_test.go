@@ -157,3 +157,53 @@ func TestCacheHitMissNeverError(t *testing.T) {
 		}
 	}
 }
+
+// TestShadowDecisions: a shadow limit's calls count as allowed in
+// decisions_total, and what enforcement would have done in
+// shadow_decisions_total, from the runtime's own events.
+func TestShadowDecisions(t *testing.T) {
+	h := promhook.New()
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(h)
+	t.Cleanup(runtime.SaveConfig())
+	runtime.Configure(runtime.WithHook(h))
+	c := runtime.NewConcurrency(runtime.ConcurrencySpec{Name: "promhook.shadow", Capacity: 1, Queue: 1, Mode: runtime.ModeShadow,
+		ConsumerQuotas: []runtime.Quota{{Name: "batch", Fraction: 0.5}}})
+	ctx := context.Background()
+	s, err := c.Acquire(ctx, "web") // allowed, holds the slot
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if _, err := c.Acquire(ctx, "batch"); err != nil { // consumer quota: 0.5 of 1 is 0
+			t.Fatal(err)
+		}
+	}
+	if _, err := c.Acquire(ctx, "web"); err != nil { // would wait
+		t.Fatal(err)
+	}
+	s.Release()
+	h.OnDecision(runtime.Event{Policy: "gcra", Name: "g", Shadow: true, Reason: runtime.ReasonQuota})
+
+	m := gather(t, reg)
+	for key, want := range map[string]float64{
+		"promhook.shadow/concurrency/allowed": 4, "g/gcra/allowed": 1,
+	} {
+		if c := m["throttle_decisions_total"][key]; c == nil || c.GetCounter().GetValue() != want {
+			t.Errorf("decisions_total{%s} = %v, want %v", key, c, want)
+		}
+	}
+	if n := len(m["throttle_decisions_total"]); n != 2 {
+		t.Errorf("decisions_total has %d series, want 2: %v", n, m["throttle_decisions_total"])
+	}
+	for key, want := range map[string]float64{
+		"promhook.shadow/concurrency/consumer_quota": 2, "promhook.shadow/concurrency/wait": 1, "g/gcra/quota": 1,
+	} {
+		if c := m["throttle_shadow_decisions_total"][key]; c == nil || c.GetCounter().GetValue() != want {
+			t.Errorf("shadow_decisions_total{%s} = %v, want %v", key, c, want)
+		}
+	}
+	if n := len(m["throttle_shadow_decisions_total"]); n != 3 {
+		t.Errorf("shadow_decisions_total has %d series, want 3", n)
+	}
+}

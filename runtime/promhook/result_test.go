@@ -103,3 +103,37 @@ func TestResult(t *testing.T) {
 		t.Errorf("unknown reason labelled %q", got)
 	}
 }
+
+// TestShadowResultsDocumented: the result of every shadow decision is a
+// value of the result table, or the "wait" the Shadow mode section adds.
+func TestShadowResultsDocumented(t *testing.T) {
+	doc := documentedResults(t)
+	src, _ := os.ReadFile("promhook.go")
+	if !regexp.MustCompile(`(?m)^//\twait\s{2,}concurrency\s`).Match(src) {
+		t.Fatal("promhook.go: the Shadow mode section does not document wait")
+	}
+	for _, e := range events() {
+		e.Shadow = true
+		got := shadowResult(e)
+		if got != "wait" && !doc[got] || got == "allowed" {
+			t.Errorf("%+v: shadow result %q is not documented", e, got)
+		}
+	}
+}
+
+func TestShadowResult(t *testing.T) {
+	for _, tc := range []struct {
+		e    runtime.Event
+		want string
+	}{
+		{runtime.Event{Policy: "gcra", Shadow: true, Reason: runtime.ReasonQuota}, "quota"},
+		{runtime.Event{Policy: "gcra", Shadow: true, Reason: runtime.ReasonCost}, "cost"},
+		{runtime.Event{Policy: "concurrency", Shadow: true, Reason: runtime.ReasonFullQueue}, "full_queue"},
+		{runtime.Event{Policy: "concurrency", Shadow: true, Reason: runtime.ReasonConsumerQuota}, "consumer_quota"},
+		{runtime.Event{Policy: "concurrency", Shadow: true, Allowed: true}, "wait"},
+	} {
+		if got := shadowResult(tc.e); got != tc.want {
+			t.Errorf("%+v: %q, want %q", tc.e, got, tc.want)
+		}
+	}
+}
