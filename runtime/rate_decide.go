@@ -111,10 +111,14 @@ func (r *Rate) enforce(ctx context.Context, cfg *config, res *rateRes, cs []call
 
 // shadow decides a call over cs, all in mode=shadow, as enforce would in
 // one decision, leaving the same state, but lets the call go ahead at once
-// whatever the decision, and tells the hook. A reservation is kept without
-// waiting for it; a window limit whose wait= would have covered its
-// RetryAfter (enforce would sleep and ask again) is reported admitted after
-// that wait, without consuming.
+// whatever the decision, and tells the hook: a call enforce would reject is
+// an event with Allowed false and Shadow true. A call enforce would make
+// wait goes ahead at once too, reported with Allowed true, Shadow true and
+// the wait it was spared (as a shadow concurrency limiter reports a call
+// that would have queued): a reservation (token_bucket, gcra, leaky_bucket)
+// is kept, so the state is enforce's; a window limit whose wait= would have
+// covered its RetryAfter (enforce would sleep and ask again) consumes
+// nothing.
 func (r *Rate) shadow(ctx context.Context, cfg *config, res *rateRes, cs []callSpec) {
 	d, err := r.decide(ctx, res, cs, r.maxWait(ctx, cs, 0))
 	var storeErr error
@@ -125,8 +129,8 @@ func (r *Rate) shadow(ctx context.Context, cfg *config, res *rateRes, cs []callS
 			return
 		}
 	}
-	if d.Allowed {
-		r.emit(cfg, cs, true, -1, 0, ratemath.Micros(d.Delay), storeErr, false)
+	if d.Allowed { // a call enforce would make wait went ahead at once: Shadow
+		r.emit(cfg, cs, true, -1, 0, ratemath.Micros(d.Delay), storeErr, d.Delay > 0)
 		return
 	}
 	i := d.Rejected
@@ -136,7 +140,7 @@ func (r *Rate) shadow(ctx context.Context, cfg *config, res *rateRes, cs []callS
 	e := cs[i].e
 	ra := ratemath.Micros(d.RetryAfter)
 	if d.Reason == ReasonQuota && !r.specs[cs[i].i].reserve && e.bound > 0 && ra <= clipWait(ctx, e.bound, 0) {
-		r.emit(cfg, cs, true, -1, 0, ra, storeErr, false)
+		r.emit(cfg, cs, true, -1, 0, ra, storeErr, true)
 		return
 	}
 	r.emit(cfg, cs, false, i, d.Reason, 0, storeErr, true)
@@ -448,8 +452,9 @@ func sleep(ctx context.Context, clk Clock, d time.Duration) error {
 }
 
 // emit tells the hook, if any, about the decision of every directive of
-// cs; rejected indexes cs (-1: all). shadow marks a rejection of shadow
-// limits, which let the call go ahead.
+// cs; rejected indexes cs (-1: all). shadow marks the decision of shadow
+// limits that let a call go ahead which enforce would have rejected or
+// made wait.
 func (r *Rate) emit(cfg *config, cs []callSpec, allowed bool, rejected int, reason Reason, waited int64, err error, shadow bool) {
 	h := cfg.hook
 	if h == nil {
@@ -458,7 +463,7 @@ func (r *Rate) emit(cfg *config, cs []callSpec, allowed bool, rejected int, reas
 	for j := range cs {
 		s := &r.specs[cs[j].i]
 		ev := Event{Policy: s.policy, Name: s.Name, Key: cs[j].key, Allowed: allowed,
-			Wait: time.Duration(waited) * time.Microsecond, Err: err, Shadow: shadow && !allowed}
+			Wait: time.Duration(waited) * time.Microsecond, Err: err, Shadow: shadow}
 		if !allowed && (rejected < 0 || rejected == j) {
 			ev.Reason = reason
 		}

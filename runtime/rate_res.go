@@ -66,7 +66,9 @@ func (res *rateRes) now() int64 {
 
 // resolve derives and caches what r needs from cfg.
 func (r *Rate) resolve(cfg *config) *rateRes {
-	loadEnvOverrides()
+	if !envOverridesDone.Load() {
+		loadEnvOverrides()
+	}
 	if c := loadConfig(); c != cfg && cfg.overrides == nil && c.overrides != nil {
 		cfg = c // the environment's overrides were just put in force
 	}
@@ -102,7 +104,7 @@ func (r *Rate) resolve(cfg *config) *rateRes {
 			local = local || (e.hot != nil && e.fail == FailLocal)
 			continue
 		}
-		base := *e
+		base := *e // the generated values: a key's override replaces the one without key= as a whole
 		if ovs.all != nil {
 			*e = s.override(base, ovs.all)
 		}
@@ -113,7 +115,7 @@ func (r *Rate) resolve(cfg *config) *rateRes {
 			}
 			m := make(map[string]*effSpec, len(ovs.keys))
 			for k, o := range ovs.keys {
-				ke := s.override(*e, o)
+				ke := s.override(base, o)
 				m[k] = &ke
 				local = local || (ke.hot != nil && ke.fail == FailLocal)
 			}

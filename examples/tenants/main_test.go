@@ -22,7 +22,7 @@ second 2, with overrides.txt in force (acme 8/s; words enforced, 900/s):
   served: acme 7, globex 2, initech 2
   rejected: search 16, words 3; would reject (shadow): none
 a bad override file is refused, the overrides in force stay:
-  1:23: unknown argument qouta of sliding_window; did you mean quota?
+  1:23: unknown argument "qouta" for sliding_window; did you mean "quota"?
 second 3, still with overrides.txt:
   served: acme 7, globex 2, initech 2
   rejected: search 16, words 3; would reject (shadow): none
