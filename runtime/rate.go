@@ -83,6 +83,14 @@ type RateSpec struct {
 // several reserving directives, a call reserves at most the smallest of their
 // wait bounds ahead. Sleeps use the configured Clock.
 //
+// Values: each directive decides with the values in force for the call: an
+// override for its key, else an override for the limit (Overrides, read
+// from the configuration), else the call's per-call values (RateSpec.PerCall,
+// Call), else the generated ones. A call consumes its Cost in units from
+// each directive, all-or-nothing; a directive in ModeOff is skipped, and the
+// directives in ModeShadow decide after the enforced ones (see Mode) and
+// never reject or delay the call.
+//
 // Directives decided by different stores (scope=local next to a configured
 // shared store) are decided in memory first, then by the store; when the
 // store rejects, what the memory limits reserved is given back (a window's
