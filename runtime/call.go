@@ -48,13 +48,9 @@ func (r *Rate) AllowCall(ctx context.Context, c Call) error {
 	if len(r.specs) != 1 {
 		panic(fmt.Sprintf("throttle: %s: AllowCall on %d rate directives", r.function, len(r.specs)))
 	}
-	cfg := loadConfig()
-	if cfg.limitsOff {
-		return nil
-	}
-	res := r.res.Load()
-	if res == nil || res.cfg != cfg {
-		res = r.resolve(cfg)
+	cfg, res := r.load()
+	if cfg == nil {
+		return nil // WithLimitsOff
 	}
 	if e := res.eff0(c.Key); res.fast && cfg.hook == nil && c.Cost >= 0 && e.mode == ModeEnforce {
 		if e.perCall == 0 {
@@ -80,13 +76,9 @@ func (r *Rate) AllowCalls(ctx context.Context, calls ...Call) error {
 		panic(fmt.Sprintf("throttle: %s: AllowCalls got %d calls for %d rate directives",
 			r.function, len(calls), len(r.specs)))
 	}
-	cfg := loadConfig()
-	if cfg.limitsOff {
-		return nil
-	}
-	res := r.res.Load()
-	if res == nil || res.cfg != cfg {
-		res = r.resolve(cfg)
+	cfg, res := r.load()
+	if cfg == nil {
+		return nil // WithLimitsOff
 	}
 	return r.allowCalls(ctx, cfg, res, calls)
 }

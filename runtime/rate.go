@@ -195,13 +195,9 @@ func (r *Rate) Allow(ctx context.Context, key string) error {
 		}
 		return r.AllowKeys(ctx, keys...)
 	}
-	cfg := loadConfig()
-	if cfg.limitsOff {
-		return nil
-	}
-	res := r.res.Load()
-	if res == nil || res.cfg != cfg {
-		res = r.resolve(cfg)
+	cfg, res := r.load()
+	if cfg == nil {
+		return nil // WithLimitsOff
 	}
 	if res.fast && cfg.hook == nil {
 		if e := res.eff0(key); e.mode == ModeEnforce && e.perCall == 0 {
@@ -258,13 +254,9 @@ func (r *Rate) AllowKeys(ctx context.Context, keys ...string) error {
 		panic(fmt.Sprintf("throttle: %s: AllowKeys got %d keys for %d rate directives",
 			r.function, len(keys), len(r.specs)))
 	}
-	cfg := loadConfig()
-	if cfg.limitsOff {
-		return nil
-	}
-	res := r.res.Load()
-	if res == nil || res.cfg != cfg {
-		res = r.resolve(cfg)
+	cfg, res := r.load()
+	if cfg == nil {
+		return nil // WithLimitsOff
 	}
 	var buf [4]Call
 	calls := buf[:0]

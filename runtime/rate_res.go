@@ -64,6 +64,20 @@ func (res *rateRes) now() int64 {
 	return res.cfg.clock.Now().UnixMicro()
 }
 
+// load returns the configuration in force and what r derives from it, or
+// nil and nil when limits are off (WithLimitsOff).
+func (r *Rate) load() (*config, *rateRes) {
+	cfg := loadConfig()
+	if cfg.limitsOff {
+		return nil, nil
+	}
+	res := r.res.Load()
+	if res == nil || res.cfg != cfg {
+		res = r.resolve(cfg)
+	}
+	return cfg, res
+}
+
 // resolve derives and caches what r needs from cfg.
 func (r *Rate) resolve(cfg *config) *rateRes {
 	if !envOverridesDone.Load() {
