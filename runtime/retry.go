@@ -158,7 +158,9 @@ func NewRetry(spec RetrySpec) *Retry {
 
 // Retryable reports whether err is retried according to the words of on=
 // (throttled, timeout, error). Error values listed in on= are checked by the
-// generated code itself. A nil err is never retryable.
+// generated code itself. A nil err is never retryable, and throttled does
+// not retry a rejection for ReasonCost: no retry of a call that costs more
+// than its limit can ever admit can succeed.
 func (r *Retry) Retryable(err error) bool {
 	if err == nil {
 		return false
@@ -168,7 +170,8 @@ func (r *Retry) Retryable(err error) bool {
 		return true
 	}
 	if on&OnThrottled != 0 && errors.Is(err, ErrThrottled) {
-		return true
+		var te *ThrottledError
+		return !errors.As(err, &te) || te.Reason != ReasonCost
 	}
 	if on&OnTimeout != 0 && isTimeout(err) {
 		return true

@@ -316,3 +316,15 @@ func ExampleRetry() {
 	fmt.Println(r0, err, attempt)
 	// Output: ok <nil> 3
 }
+
+// TestRetryableNotForCost: on=throttled does not retry a cost no limit could
+// ever admit (ReasonCost); on=error retries any error, as it says.
+func TestRetryableNotForCost(t *testing.T) {
+	cost := fmt.Errorf("wrapped: %w", &ThrottledError{Policy: "gcra", Reason: ReasonCost})
+	if NewRetry(RetrySpec{On: OnThrottled}).Retryable(cost) {
+		t.Error("on=throttled retries a rejection for cost")
+	}
+	if !NewRetry(RetrySpec{On: OnError}).Retryable(cost) {
+		t.Error("on=error does not retry a rejection for cost")
+	}
+}
