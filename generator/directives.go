@@ -176,7 +176,7 @@ var policies = append(ratePolicies(), []policySpec{
 		{name: "base", typ: argDuration, def: "100ms", doc: "the first wait"},
 		{name: "max", typ: argDuration, def: "no cap", doc: "the longest wait, before jitter"},
 		{name: "jitter", typ: argEnum, values: []string{"none", "full"}, def: "full", doc: "randomises each wait in [0, wait]"},
-		{name: "on", typ: argOn, def: "throttled,timeout", doc: "what is retried: throttled, timeout, error (any) or Go error expressions matched with errors.Is, comma-separated"},
+		{name: "on", typ: argOn, def: "throttled,timeout", doc: "what is retried: throttled (not a rejection for cost, which no retry can admit), timeout, error (any) or Go error expressions matched with errors.Is, comma-separated"},
 		{name: "budget", typ: argFraction, doc: "caps retries at this fraction of recent calls"},
 	}},
 	{name: "timeout", kind: kindTimeout, doc: "bounds the call; the wrapper returns an error satisfying runtime.ErrTimeout once the deadline passes", args: []argSpec{
