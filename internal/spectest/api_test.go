@@ -32,7 +32,46 @@ var (
 	_ func(string) throttle.Option                                        = throttle.WithKeyspace
 	_ func(redis.UniversalClient, ...redisstore.Option) *redisstore.Store = redisstore.New
 	_ throttle.Store                                                      = (*redisstore.Store)(nil)
+	_ error                                                               = throttle.ErrInvalidCost
+	_ throttle.Reason                                                     = throttle.ReasonCost
+	_ func(string) (throttle.Overrides, error)                            = throttle.ParseOverrides
+	_ func(throttle.Overrides) throttle.Option                            = throttle.WithOverrides
+	_ func(string) (throttle.Overrides, error)                            = throttle.LoadOverrides
+	_ func(throttle.Hook) throttle.Option                                 = throttle.WithHook
 )
+
+// TestEventFields: the fields docs/spec.md §4 names on runtime.Event,
+// Shadow (§6) among them.
+func TestEventFields(t *testing.T) {
+	e := throttle.Event{Policy: "gcra", Name: "n", Key: "k", Allowed: false, Reason: throttle.ReasonQuota, Err: nil, Shadow: true}
+	var (
+		_ string          = e.Policy
+		_ string          = e.Name
+		_ string          = e.Key
+		_ bool            = e.Allowed
+		_ throttle.Reason = e.Reason
+		_ error           = e.Err
+		_ bool            = e.Shadow
+	)
+	var h throttle.Hook = hookFunc(func(throttle.Event) {})
+	h.OnDecision(e)
+}
+
+type hookFunc func(throttle.Event)
+
+func (f hookFunc) OnDecision(e throttle.Event) { f(e) }
+
+// TestErrInvalidCost: a distinct error, found through wrapping, that is not
+// a rejection.
+func TestErrInvalidCost(t *testing.T) {
+	err := fmt.Errorf("call: %w", throttle.ErrInvalidCost)
+	if !errors.Is(err, throttle.ErrInvalidCost) {
+		t.Error("a wrapped ErrInvalidCost does not satisfy errors.Is")
+	}
+	if errors.Is(throttle.ErrInvalidCost, throttle.ErrThrottled) || errors.Is(throttle.ErrThrottled, throttle.ErrInvalidCost) {
+		t.Error("ErrInvalidCost and ErrThrottled are confused")
+	}
+}
 
 func TestThrottledErrorFields(t *testing.T) {
 	te := &throttle.ThrottledError{Policy: "gcra", Key: "k", Reason: throttle.ReasonQuota, RetryAfter: time.Second}
@@ -62,6 +101,7 @@ func TestReasonStrings(t *testing.T) {
 		throttle.ReasonPriorityQuota: "rejected due to priority quota",
 		throttle.ReasonConsumerQuota: "rejected due to consumer quota",
 		throttle.ReasonDeadline:      "rejected due to deadline",
+		throttle.ReasonCost:          "rejected due to cost",
 	} {
 		if got := r.String(); got != want {
 			t.Errorf("Reason(%d).String() = %q, want %q", r, got, want)

@@ -52,6 +52,13 @@ func TestBehaviour(t *testing.T) {
 		}
 	}
 	res := run(t, dir, []string{"SPECTEST_REDIS=" + redisAddr(t)}, "go", "test", "-json", "-count=1", "-timeout=120s", "./...")
+	reportInnerTests(t, res)
+}
+
+// reportInnerTests reports each top-level test of a "go test -json" run in
+// a temporary module as a subtest of t, named package/Test.
+func reportInnerTests(t *testing.T, res result) {
+	t.Helper()
 	type event struct {
 		Action, Package, Test, Output string
 	}
