@@ -195,6 +195,11 @@ func (r *Rate) decide(ctx context.Context, res *rateRes, cs []callSpec, maxWait 
 		mc, _ := memCalls(cs, mbuf[:0], nil)
 		return decideCalls(mc, now, maxWait), nil
 	}
+	for j := range cs { // a cost no limit could ever admit needs no round trip (nor may a remembered rejection answer it)
+		if cs[j].cost > cs[j].p.MaxCost {
+			return Decision{Rejected: j, Reason: ReasonCost}, nil
+		}
+	}
 	if d, ok := r.hotRejection(cs, now, maxWait); ok {
 		return d, nil
 	}
