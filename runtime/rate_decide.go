@@ -47,12 +47,7 @@ func (r *Rate) allowCalls(ctx context.Context, cfg *config, res *rateRes, calls 
 	nShadow := 0
 	for i := range r.specs {
 		s, c := &r.specs[i], &calls[i]
-		e := &res.eff[i]
-		if res.keyed != nil && res.keyed[i] != nil {
-			if ke := res.keyed[i][c.Key]; ke != nil {
-				e = ke
-			}
-		}
+		e := res.effFor(i, c.Key)
 		if e.mode == ModeOff {
 			continue
 		}

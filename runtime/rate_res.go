@@ -20,11 +20,10 @@ type rateRes struct {
 	// path, for calls whose values in force (eff0) are enforced and
 	// constant.
 	fast bool
-	// eff[i] is spec i's values in force; keyed[i], when not nil, those of
-	// keys with an override of their own (keyed is nil when no spec has
-	// one).
+	// eff[i] is spec i's values in force; keyed[i] those of keys with an
+	// override of their own (keyed is nil when no spec has one).
 	eff   []effSpec
-	keyed []map[string]*effSpec
+	keyed []keyedEff
 	store Store
 	avail AvailabilityReporter // store, when it implements it
 }
@@ -46,15 +45,48 @@ type effSpec struct {
 	params *[8]atomic.Pointer[ratemath.Params]
 }
 
-// eff0 returns the values in force of the first directive for key.
-func (res *rateRes) eff0(key string) *effSpec {
-	if res.keyed != nil && res.keyed[0] != nil {
-		if e := res.keyed[0][key]; e != nil {
+// keyedEff holds the values in force of the keys of one directive that
+// have an override of their own: a few in a slice, searched by length
+// first (cheaper than hashing the key), more in a map.
+type keyedEff struct {
+	few  []keyEff
+	many map[string]*effSpec
+}
+
+type keyEff struct {
+	key string
+	e   *effSpec
+}
+
+// maxFewKeys is how many keys keyedEff keeps in its slice.
+const maxFewKeys = 8
+
+// get returns the values in force for key, or nil when it has no override
+// of its own.
+func (k *keyedEff) get(key string) *effSpec {
+	if k.many != nil {
+		return k.many[key]
+	}
+	for i := range k.few {
+		if len(k.few[i].key) == len(key) && k.few[i].key == key {
+			return k.few[i].e
+		}
+	}
+	return nil
+}
+
+// effFor returns the values in force of directive i for key.
+func (res *rateRes) effFor(i int, key string) *effSpec {
+	if res.keyed != nil {
+		if e := res.keyed[i].get(key); e != nil {
 			return e
 		}
 	}
-	return &res.eff[0]
+	return &res.eff[i]
 }
+
+// eff0 returns the values in force of the first directive for key.
+func (res *rateRes) eff0(key string) *effSpec { return res.effFor(0, key) }
 
 // now returns the decision time in µs since the Unix epoch.
 func (res *rateRes) now() int64 {
@@ -125,15 +157,21 @@ func (r *Rate) resolve(cfg *config) *rateRes {
 		local = local || (e.hot != nil && e.fail == FailLocal)
 		if len(ovs.keys) > 0 {
 			if res.keyed == nil {
-				res.keyed = make([]map[string]*effSpec, len(r.specs))
+				res.keyed = make([]keyedEff, len(r.specs))
 			}
-			m := make(map[string]*effSpec, len(ovs.keys))
-			for k, o := range ovs.keys {
+			k := &res.keyed[i]
+			if len(ovs.keys) > maxFewKeys {
+				k.many = make(map[string]*effSpec, len(ovs.keys))
+			}
+			for key, o := range ovs.keys {
 				ke := s.override(base, o)
-				m[k] = &ke
+				if k.many != nil {
+					k.many[key] = &ke
+				} else {
+					k.few = append(k.few, keyEff{key, &ke})
+				}
 				local = local || (ke.hot != nil && ke.fail == FailLocal)
 			}
-			res.keyed[i] = m
 		}
 	}
 	res.fast = len(r.specs) == 1 && res.allMem
