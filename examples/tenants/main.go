@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -30,8 +31,8 @@ import (
 	"github.com/throttlegen/throttlegen/runtime/fakeclock"
 )
 
-// overrides is overrides.txt: what an operator would put in a file and
-// load with throttle.LoadOverrides or throttle.ReloadOverrides.
+// overrides is overrides.txt: what an operator puts in the file the
+// service reloads.
 //
 //go:embed overrides.txt
 var overrides string
@@ -83,17 +84,32 @@ func run(ctx context.Context, w io.Writer) error {
 
 	second("second 1, the generated limits (pro 5/s, free 2/s; words in shadow):")
 
-	o, err := throttle.ParseOverrides(overrides)
+	// The operator's file, reloaded while the service runs (as a SIGHUP
+	// handler or throttle.WatchOverrides would).
+	dir, err := os.MkdirTemp("", "tenants")
 	if err != nil {
 		return err
 	}
-	throttle.Configure(throttle.WithOverrides(o))
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "overrides.txt")
+	if err := os.WriteFile(path, []byte(overrides), 0o644); err != nil {
+		return err
+	}
+	if err := throttle.ReloadOverrides(path); err != nil {
+		return err
+	}
 	second("second 2, with overrides.txt in force (acme 8/s; words enforced, 900/s):")
 
-	if _, err := throttle.ParseOverrides(badOverrides); err != nil {
-		fmt.Fprintf(w, "a bad override file is refused, the overrides in force stay:\n  %v\n", err)
-	} else {
-		return errors.New("the bad override file was accepted")
+	if err := os.WriteFile(path, []byte(badOverrides), 0o644); err != nil {
+		return err
+	}
+	var bad *throttle.OverrideError
+	if err := throttle.ReloadOverrides(path); !errors.As(err, &bad) {
+		return fmt.Errorf("the bad override file was not refused: %v", err)
+	}
+	fmt.Fprintln(w, "a bad override file is refused, the overrides in force stay:")
+	for _, p := range bad.Problems {
+		fmt.Fprintf(w, "  %s\n", p)
 	}
 	second("second 3, still with overrides.txt:")
 	return nil
