@@ -15,7 +15,9 @@ const (
 	// same state (a call that would have been rejected consumes nothing and
 	// holds no slot), but lets every call run and returns no error: the hook
 	// sees a call that would have been rejected with Event.Allowed false and
-	// Event.Shadow true. A shadow limit never delays a call.
+	// Event.Shadow true. A shadow limit never delays a call, and never
+	// fails one: a negative cost or a per-call value below 1 is reported
+	// to the hook (Event.Err) instead.
 	ModeShadow
 	// ModeOff skips the policy: no decision, no state, no hook event.
 	ModeOff

@@ -51,15 +51,21 @@ func (r *Rate) allowCalls(ctx context.Context, cfg *config, res *rateRes, calls 
 		if e.mode == ModeOff {
 			continue
 		}
-		if c.Cost < 0 {
-			return r.invalidCost(s, c.Cost)
-		}
 		x := callSpec{i: i, e: e, p: &e.p, key: c.Key, cost: c.Cost}
-		if e.perCall != 0 {
-			var err error
-			if x.p, err = r.perCallParams(s, e, c); err != nil {
+		var err error
+		if c.Cost < 0 {
+			err = r.invalidCost(s, c.Cost)
+		} else if e.perCall != 0 {
+			x.p, err = r.perCallParams(s, e, c)
+		}
+		if err != nil {
+			if e.mode != ModeShadow {
 				return err
 			}
+			// A shadow limit never fails a call: the hook hears of it.
+			x.p = &e.p
+			r.emit(cfg, []callSpec{x}, false, -1, 0, 0, err, true)
+			continue
 		}
 		cs = append(cs, x)
 		if e.mode == ModeShadow {

@@ -162,3 +162,22 @@ func TestShadowFailClosed(t *testing.T) {
 		t.Fatalf("events %+v", h.events)
 	}
 }
+
+// TestShadowInvalidValues: a shadow limit never fails a call, not even one
+// with a negative cost or a per-call value below 1: the hook hears of it.
+func TestShadowInvalidValues(t *testing.T) {
+	rateFakeClock(t)
+	h := &rateRecordingHook{}
+	Configure(WithHook(h))
+	r := NewRate(t.Name(), RateSpec{Algorithm: GCRA, Duration: time.Second, PerCall: PerCallQuota, Mode: ModeShadow})
+	for _, c := range []Call{{Cost: -1, Quota: 1}, {Cost: 1, Quota: 0}} {
+		h.events = nil
+		if err := r.AllowCall(context.Background(), c); err != nil {
+			t.Fatalf("%+v: %v", c, err)
+		}
+		if len(h.events) != 1 || h.events[0].Allowed || !h.events[0].Shadow ||
+			!(errors.Is(h.events[0].Err, ErrInvalidCost) || errors.Is(h.events[0].Err, ErrInvalidValue)) {
+			t.Fatalf("%+v: events %+v", c, h.events)
+		}
+	}
+}
