@@ -48,19 +48,30 @@ func (r *Rate) AllowCall(ctx context.Context, c Call) error {
 	if len(r.specs) != 1 {
 		panic(fmt.Sprintf("throttle: %s: AllowCall on %d rate directives", r.function, len(r.specs)))
 	}
-	cfg, res := r.load()
-	if cfg == nil {
-		return nil // WithLimitsOff
+	cfg, res := loadConfig(), r.res.Load()
+	if res == nil || res.cfg != cfg || cfg.limitsOff {
+		if cfg, res = r.load(); cfg == nil {
+			return nil // WithLimitsOff
+		}
 	}
-	if e := res.eff0(c.Key); res.fast && cfg.hook == nil && c.Cost >= 0 && e.mode == ModeEnforce {
-		if e.perCall == 0 {
-			return r.allowMem(ctx, cfg, res, e, &e.p, c.Key, c.Cost)
+	if res.fast && cfg.hook == nil && c.Cost >= 0 {
+		e := &res.eff[0]
+		if res.keyed != nil {
+			e = res.eff0(c.Key)
 		}
-		p, err := r.perCallParams(&r.specs[0], e, &c)
-		if err != nil {
-			return err
+		if e.mode == ModeEnforce {
+			p := &e.p
+			if e.perCall != 0 {
+				var err error
+				if p, err = r.perCallParams(&r.specs[0], e, &c); err != nil {
+					return err
+				}
+			}
+			if e.bound == 0 && p.Algo.ID == uint8(GCRA) && c.Cost >= 1 && c.Cost <= p.MaxCost {
+				return r.takeGCRA(res, e, p, c.Key, c.Cost)
+			}
+			return r.allowMem(ctx, cfg, res, e, p, c.Key, c.Cost)
 		}
-		return r.allowMem(ctx, cfg, res, e, p, c.Key, c.Cost)
 	}
 	calls := [1]Call{c}
 	return r.allowCalls(ctx, cfg, res, calls[:])
@@ -89,34 +100,36 @@ func (r *Rate) AllowCalls(ctx context.Context, calls ...Call) error {
 // values are kept (e.params), so that a call with values seen before
 // derives and allocates nothing.
 func (r *Rate) perCallParams(s *rateSpec, e *effSpec, c *Call) (*ratemath.Params, error) {
-	l := *e.limit
+	quota, burst, bucket := e.limit.Quota, e.limit.Burst, e.limit.Bucket
 	if e.perCall&PerCallQuota != 0 {
 		if c.Quota < 1 {
 			return nil, r.invalidValue(s, "quota", c.Quota)
 		}
-		l.Quota = c.Quota
+		quota = c.Quota
 	}
 	if e.perCall&PerCallBurst != 0 {
 		if c.Burst < 1 {
 			return nil, r.invalidValue(s, "burst", c.Burst)
 		}
-		l.Burst = c.Burst
+		burst = c.Burst
 	}
 	if e.perCall&PerCallBucket != 0 {
 		if c.Bucket < 1 {
 			return nil, r.invalidValue(s, "bucket", c.Bucket)
 		}
-		l.Bucket = c.Bucket
+		bucket = c.Bucket
 	}
-	burst := l.Burst
-	if burst <= 0 {
-		burst = l.Quota
+	b := burst
+	if b <= 0 {
+		b = quota // as Derive defaults it
 	}
-	h := uint64(l.Quota)*0x9e3779b97f4a7c15 ^ uint64(burst)*0xc2b2ae3d27d4eb4f ^ uint64(l.Bucket)*0x165667b19e3779f9
+	h := uint64(quota)*0x9e3779b97f4a7c15 ^ uint64(b)*0xc2b2ae3d27d4eb4f ^ uint64(bucket)*0x165667b19e3779f9
 	slot := &e.params[h>>61] // the top 3 bits: one of 8
-	if p := slot.Load(); p != nil && p.Quota == l.Quota && p.Burst == burst && p.Bucket == l.Bucket {
+	if p := slot.Load(); p != nil && p.Quota == quota && p.Burst == b && p.Bucket == bucket {
 		return p, nil
 	}
+	l := *e.limit
+	l.Quota, l.Burst, l.Bucket = quota, burst, bucket
 	p := new(ratemath.Params)
 	var err error
 	if *p, err = limitParams(&l); err == nil && e.t == nil {

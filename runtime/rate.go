@@ -195,17 +195,54 @@ func (r *Rate) Allow(ctx context.Context, key string) error {
 		}
 		return r.AllowKeys(ctx, keys...)
 	}
-	cfg, res := r.load()
-	if cfg == nil {
-		return nil // WithLimitsOff
+	// The hot path, written out: no call but the decision itself.
+	cfg, res := loadConfig(), r.res.Load()
+	if res == nil || res.cfg != cfg || cfg.limitsOff {
+		if cfg, res = r.load(); cfg == nil {
+			return nil // WithLimitsOff
+		}
 	}
 	if res.fast && cfg.hook == nil {
-		if e := res.eff0(key); e.mode == ModeEnforce && e.perCall == 0 {
+		e := &res.eff[0]
+		if res.keyed != nil {
+			e = res.eff0(key)
+		}
+		if e.mode == ModeEnforce && e.perCall == 0 {
+			if e.bound == 0 && e.p.Algo.ID == uint8(GCRA) {
+				// r.takeGCRA, written out: the call would cost 4% here
+				// (BenchmarkRateAllowed/gcra, 44 against 46 ns).
+				var ra int64
+				if key == "" {
+					ra = e.t.one.takeGCRA(&e.p, res, 1)
+				} else {
+					ra = e.t.takeKeyedGCRA(&e.p, key, res.now(), 1)
+				}
+				if ra == 0 {
+					return nil
+				}
+				return r.specs[0].rejection(key, ReasonQuota, time.Duration(ra)*time.Microsecond)
+			}
 			return r.allowMem(ctx, cfg, res, e, &e.p, key, 1)
 		}
 	}
 	calls := [1]Call{{Key: key, Cost: 1}}
 	return r.allowCalls(ctx, cfg, res, calls[:])
+}
+
+// takeGCRA decides a call of cost 1 <= cost <= p.MaxCost on the one gcra
+// limit of a Rate decided in memory that does not wait: the hottest path,
+// lock-free (see oneSlot.takeGCRA).
+func (r *Rate) takeGCRA(res *rateRes, e *effSpec, p *ratemath.Params, key string, cost int64) error {
+	var ra int64
+	if key == "" {
+		ra = e.t.one.takeGCRA(p, res, cost)
+	} else {
+		ra = e.t.takeKeyedGCRA(p, key, res.now(), cost)
+	}
+	if ra == 0 {
+		return nil
+	}
+	return r.specs[0].rejection(key, ReasonQuota, time.Duration(ra)*time.Microsecond)
 }
 
 // allowMem decides a call of a Rate whose one limit is decided in memory,
@@ -214,16 +251,7 @@ func (r *Rate) Allow(ctx context.Context, key string) error {
 func (r *Rate) allowMem(ctx context.Context, cfg *config, res *rateRes, e *effSpec, p *ratemath.Params, key string, cost int64) error {
 	s := &r.specs[0]
 	if e.bound == 0 && s.Algorithm == GCRA && cost >= 1 && cost <= p.MaxCost {
-		var ra int64
-		if key == "" {
-			ra = e.t.one.takeGCRA(p, res, cost)
-		} else {
-			ra = e.t.takeKeyedGCRA(p, key, res.now(), cost)
-		}
-		if ra == 0 {
-			return nil
-		}
-		return s.rejection(key, ReasonQuota, time.Duration(ra)*time.Microsecond)
+		return r.takeGCRA(res, e, p, key, cost)
 	}
 	var maxWait int64
 	if e.bound != 0 {

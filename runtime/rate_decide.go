@@ -191,24 +191,26 @@ func memCalls(cs []callSpec, buf []memCall, idx []int) ([]memCall, []int) {
 // under fail=closed.
 func (r *Rate) decide(ctx context.Context, res *rateRes, cs []callSpec, maxWait int64) (Decision, error) {
 	var mbuf [4]memCall
-	now := res.now()
 	if res.allMem {
 		mc, _ := memCalls(cs, mbuf[:0], nil)
-		return decideCalls(mc, now, maxWait), nil
+		return decideCalls(mc, res.now(), maxWait), nil
 	}
 	for j := range cs { // a cost no limit could ever admit needs no round trip (nor may a remembered rejection answer it)
 		if cs[j].cost > cs[j].p.MaxCost {
 			return Decision{Rejected: j, Reason: ReasonCost}, nil
 		}
 	}
-	if d, ok := r.hotRejection(cs, now, maxWait); ok {
+	// The clock is read only when needed: a store whose breaker is open
+	// answers for limits all decided by it without it.
+	now := decisionTime{res: res}
+	if d, ok := r.hotRejection(cs, &now, maxWait); ok {
 		return d, nil
 	}
 	dm := Decision{Allowed: true, Rejected: -1, Remaining: maxInt64}
 	var ibuf [4]int
 	mc, idx := memCalls(cs, mbuf[:0], ibuf[:0])
 	if len(mc) > 0 {
-		dm = decideCalls(mc, now, maxWait)
+		dm = decideCalls(mc, now.get(), maxWait)
 		if !dm.Allowed {
 			dm.Rejected = idx[dm.Rejected]
 			return dm, nil
@@ -220,7 +222,17 @@ func (r *Rate) decide(ctx context.Context, res *rateRes, cs []callSpec, maxWait 
 		err = res.avail.Unavailable()
 	}
 	if err == nil {
-		ds, err = res.store.Decide(ctx, storeRequest(res, cs, maxWait))
+		sent := now.get() // before the request: a remembered rejection never outlasts the store's
+		if ds, err = res.store.Decide(ctx, storeRequest(res, cs, maxWait)); err == nil && !ds.Allowed {
+			undoMem(cs, sent)
+			j := storeIndex(cs, ds.Rejected)
+			ds.Rejected = j
+			if ds.Reason == ReasonQuota {
+				c := &cs[j]
+				c.e.hot.remember(c.key, c.cost, c.params(), sent, ratemath.Micros(ds.RetryAfter), maxWait)
+			}
+			return ds, nil
+		}
 	}
 	if err != nil {
 		closed, local := false, false
@@ -232,26 +244,32 @@ func (r *Rate) decide(ctx context.Context, res *rateRes, cs []callSpec, maxWait 
 		}
 		switch {
 		case closed:
-			undoMem(cs, now)
+			if len(mc) > 0 {
+				undoMem(cs, now.get())
+			}
 			return Decision{Rejected: -1}, err
 		case local:
-			return r.decideLocal(res, cs, dm, now, maxWait), err
+			return r.decideLocal(res, cs, dm, now.get(), maxWait), err
 		}
 		return dm, err
-	}
-	if !ds.Allowed {
-		undoMem(cs, now)
-		j := storeIndex(cs, ds.Rejected)
-		ds.Rejected = j
-		if ds.Reason == ReasonQuota {
-			c := &cs[j]
-			c.e.hot.remember(c.key, c.cost, c.params(), now, ratemath.Micros(ds.RetryAfter), maxWait)
-		}
-		return ds, nil
 	}
 	ds.Delay = max(ds.Delay, dm.Delay)
 	ds.Remaining = min(ds.Remaining, dm.Remaining)
 	return ds, nil
+}
+
+// decisionTime is a decision's time (µs), read from the clock on first use.
+type decisionTime struct {
+	res *rateRes
+	t   int64
+	ok  bool
+}
+
+func (d *decisionTime) get() int64 {
+	if !d.ok {
+		d.t, d.ok = d.res.now(), true
+	}
+	return d.t
 }
 
 // storeIndex returns the index in cs of the k-th store-decided limit (the
@@ -277,7 +295,7 @@ func storeIndex(cs []callSpec, k int) int {
 // hotRejection returns the rejection of a call that a store-decided limit's
 // rejection memory (hotKeys) answers without asking the store; ok is false
 // when the store must decide.
-func (r *Rate) hotRejection(cs []callSpec, now, maxWait int64) (d Decision, ok bool) {
+func (r *Rate) hotRejection(cs []callSpec, now *decisionTime, maxWait int64) (d Decision, ok bool) {
 	for j := range cs {
 		c := &cs[j]
 		if c.e.hot == nil {

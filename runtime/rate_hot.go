@@ -69,12 +69,16 @@ func (h *hotKeys) slot(key string) *atomic.Pointer[hotEntry] {
 }
 
 // rejected returns how long (µs, > 0) a call of key, of cost cost, with
-// params p, that may wait up to maxWait is still rejected at time now, or 0
-// when the store must decide.
-func (h *hotKeys) rejected(key string, cost int64, p *ratemath.Params, now, maxWait int64) int64 {
+// params p, that may wait up to maxWait is still rejected at its decision
+// time, or 0 when the store must decide.
+func (h *hotKeys) rejected(key string, cost int64, p *ratemath.Params, at *decisionTime, maxWait int64) int64 {
 	e := h.slot(key).Load()
-	if e == nil || now >= e.until || e.key != key || e.epoch != rejectionEpoch.Load() ||
+	if e == nil || e.key != key || e.epoch != rejectionEpoch.Load() ||
 		cost < e.cost || e.quota != p.Quota || e.burst != p.Burst || e.bucket != p.Bucket || e.period != p.Period {
+		return 0
+	}
+	now := at.get() // only for a key with a rejection to remember: most calls read no clock here
+	if now >= e.until {
 		return 0
 	}
 	if e.maxWait >= 0 && (maxWait < 0 || maxWait > e.maxWait) {
