@@ -62,9 +62,11 @@ func (r *Rate) AllowCall(ctx context.Context, c Call) error {
 		if e.mode == ModeEnforce {
 			p := &e.p
 			if e.perCall != 0 {
-				var err error
-				if p, err = r.perCallParams(&r.specs[0], e, &c); err != nil {
-					return err
+				if p = e.params.quota.Load(); p == nil || p.Quota != c.Quota || e.perCall != PerCallQuota {
+					var err error // not the tier of the call before
+					if p, err = r.perCallParams(&r.specs[0], e, &c); err != nil {
+						return err
+					}
 				}
 			}
 			if e.bound == 0 && p.Algo.ID == uint8(GCRA) && c.Cost >= 1 && c.Cost <= p.MaxCost {
@@ -124,7 +126,7 @@ func (r *Rate) perCallParams(s *rateSpec, e *effSpec, c *Call) (*ratemath.Params
 		b = quota // as Derive defaults it
 	}
 	h := uint64(quota)*0x9e3779b97f4a7c15 ^ uint64(b)*0xc2b2ae3d27d4eb4f ^ uint64(bucket)*0x165667b19e3779f9
-	slot := &e.params[h>>61] // the top 3 bits: one of 8
+	slot := &e.params.slots[h>>61] // the top 3 bits: one of 8
 	if p := slot.Load(); p != nil && p.Quota == quota && p.Burst == b && p.Bucket == bucket {
 		return p, nil
 	}
@@ -139,6 +141,9 @@ func (r *Rate) perCallParams(s *rateSpec, e *effSpec, c *Call) (*ratemath.Params
 		return nil, fmt.Errorf("throttle: %s %s: %w: %v", s.policy, s.Name, ErrInvalidValue, err)
 	}
 	slot.Store(p)
+	if e.perCall == PerCallQuota {
+		e.params.quota.Store(p)
+	}
 	return p, nil
 }
 

@@ -40,9 +40,21 @@ type effSpec struct {
 	hot     *hotKeys      // store-decided: the rejection memory (§7)
 	share   *localShare   // store-decided: the fail=local share
 	ov      *rateOverride // the override in force, if any (nil: generated values)
-	// params keeps the params of the latest per-call values seen, by a
-	// hash of the values (see perCallParams).
-	params *[8]atomic.Pointer[ratemath.Params]
+	// params keeps the params of the latest per-call values seen (see
+	// perCallParams); nil without per-call values.
+	params *paramCache
+}
+
+// paramCache keeps the params of a directive's latest per-call values.
+type paramCache struct {
+	// slots holds the params of the latest values seen, by a hash of the
+	// values.
+	slots [8]atomic.Pointer[ratemath.Params]
+	// quota, when only quota is per call, is the params derived last:
+	// AllowCall's memory path reuses them for a call of the same quota
+	// without a call or a hash (a limit whose callers mostly share a
+	// tier).
+	quota atomic.Pointer[ratemath.Params]
 }
 
 // keyedEff holds the values in force of the keys of one directive that
@@ -133,7 +145,7 @@ func (r *Rate) resolve(cfg *config) *rateRes {
 			e.bound = -1 // it waits its turn by nature: only the context bounds the wait
 		}
 		if s.PerCall != 0 {
-			e.params = new([8]atomic.Pointer[ratemath.Params])
+			e.params = new(paramCache)
 		}
 		if cfg.store == nil || cfg.store == Store(mem) || s.Scope == ScopeLocal {
 			e.t = mem.table(cfg.keyspace, s.limit)
@@ -190,7 +202,7 @@ func (r *Rate) resolve(cfg *config) *rateRes {
 func (s *rateSpec) override(e effSpec, o *rateOverride) effSpec {
 	e.ov = o
 	if e.params != nil {
-		e.params = new([8]atomic.Pointer[ratemath.Params]) // the values in force changed
+		e.params = new(paramCache) // the values in force changed
 	}
 	if o.has&(ovQuota|ovDuration|ovBurst|ovBucket) != 0 {
 		l := *e.limit
