@@ -326,8 +326,8 @@ func storeRequest(res *rateRes, cs []callSpec, maxWait int64) *Request {
 		c := &cs[storeIndex(cs, 0)]
 		one.key[0], one.limit[0], one.cost[0] = c.key, c.e.limit, c.cost
 		if c.own() {
-			one.lim = c.limit()
-			one.limit[0] = &one.lim
+			l := c.limit() // per-call values: one more allocation, not a larger request for every call
+			one.limit[0] = &l
 		}
 		one.Request = Request{Keyspace: res.cfg.keyspace, Limits: one.limit[:], Keys: one.key[:], MaxWait: mw}
 		if c.cost != 1 {
@@ -363,7 +363,6 @@ type oneKeyRequest struct {
 	key   [1]string
 	limit [1]*Limit
 	cost  [1]int64
-	lim   Limit
 }
 
 // cancelMem gives back what the memory part of an admitted decision reserved.
