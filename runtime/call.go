@@ -59,15 +59,22 @@ func (r *Rate) AllowCall(ctx context.Context, c Call) error {
 		if res.keyed != nil {
 			e = res.eff0(c.Key)
 		}
-		if e.mode == ModeEnforce {
+		if e.mode != ModeOff {
 			p := &e.p
 			if e.perCall != 0 {
 				if p = e.params.quota.Load(); p == nil || p.Quota != c.Quota || e.perCall != PerCallQuota {
 					var err error // not the tier of the call before
 					if p, err = r.perCallParams(&r.specs[0], e, &c); err != nil {
+						if e.mode == ModeShadow {
+							return nil // a shadow limit never fails a call (and no hook hears of it)
+						}
 						return err
 					}
 				}
+			}
+			if e.mode == ModeShadow {
+				shadowMem(ctx, res, e, p, c.Key, c.Cost)
+				return nil
 			}
 			if e.bound == 0 && p.Algo.ID == uint8(GCRA) && c.Cost >= 1 && c.Cost <= p.MaxCost {
 				return r.takeGCRA(res, e, p, c.Key, c.Cost)

@@ -224,6 +224,10 @@ func (r *Rate) Allow(ctx context.Context, key string) error {
 			}
 			return r.allowMem(ctx, cfg, res, e, &e.p, key, 1)
 		}
+		if e.mode == ModeShadow && e.perCall == 0 {
+			shadowMem(ctx, res, e, &e.p, key, 1)
+			return nil
+		}
 	}
 	calls := [1]Call{{Key: key, Cost: 1}}
 	return r.allowCalls(ctx, cfg, res, calls[:])
@@ -243,6 +247,25 @@ func (r *Rate) takeGCRA(res *rateRes, e *effSpec, p *ratemath.Params, key string
 		return nil
 	}
 	return r.specs[0].rejection(key, ReasonQuota, time.Duration(ra)*time.Microsecond)
+}
+
+// shadowMem is Rate.shadow for a Rate whose one limit, in mode=shadow, is
+// decided in memory without a hook: the decision leaves its state (a
+// reservation is kept, as enforce would make it), and nothing else sees it.
+func shadowMem(ctx context.Context, res *rateRes, e *effSpec, p *ratemath.Params, key string, cost int64) {
+	if e.bound == 0 && p.Algo.ID == uint8(GCRA) && cost >= 1 && cost <= p.MaxCost {
+		if key == "" {
+			e.t.one.takeGCRA(p, res, cost)
+		} else {
+			e.t.takeKeyedGCRA(p, key, res.now(), cost)
+		}
+		return
+	}
+	var maxWait int64
+	if e.bound != 0 {
+		maxWait = clipWait(ctx, e.bound, 0)
+	}
+	e.t.decideOne(p, key, res.now(), maxWait, cost)
 }
 
 // allowMem decides a call of a Rate whose one limit is decided in memory,

@@ -181,3 +181,37 @@ func TestShadowInvalidValues(t *testing.T) {
 		}
 	}
 }
+
+// TestShadowWithoutHookKeepsState: without a hook, a shadow limit takes the
+// memory fast path; it still leaves enforcement's state, which enforcing it
+// then shows.
+func TestShadowWithoutHookKeepsState(t *testing.T) {
+	for _, alg := range Algorithms() {
+		rateFakeClock(t)
+		name := t.Name() + "/" + alg.String()
+		r := NewRate(name, RateSpec{Algorithm: alg, Quota: 2, Duration: time.Hour, Bucket: 1, Wait: time.Nanosecond, Mode: ModeShadow})
+		c := NewRate(name+"/call", RateSpec{Algorithm: alg, Duration: time.Hour, Bucket: 1, Wait: time.Nanosecond,
+			Mode: ModeShadow, PerCall: PerCallQuota})
+		for range 5 {
+			if err := r.Allow(context.Background(), "k"); err != nil {
+				t.Fatal(err)
+			}
+			if err := c.AllowCall(context.Background(), Call{Key: "k", Cost: 1, Quota: 2}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := c.AllowCall(context.Background(), Call{Key: "k", Cost: 1, Quota: 0}); err != nil {
+			t.Fatalf("%v: an invalid value failed a shadow call: %v", alg, err)
+		}
+		Configure(WithOverrides(Overrides{&overrideSet{rate: map[limitID]*rateOverrides{
+			{name, alg}:           {all: &rateOverride{has: ovMode, Mode: ModeEnforce}},
+			{name + "/call", alg}: {all: &rateOverride{has: ovMode, Mode: ModeEnforce}},
+		}}}))
+		if err := r.Allow(context.Background(), "k"); !errors.Is(err, ErrThrottled) {
+			t.Fatalf("%v: enforced after 5 shadow calls over a quota of 2: %v", alg, err)
+		}
+		if err := c.AllowCall(context.Background(), Call{Key: "k", Cost: 1, Quota: 2}); !errors.Is(err, ErrThrottled) {
+			t.Fatalf("%v: per-call, enforced after 5 shadow calls over a quota of 2: %v", alg, err)
+		}
+	}
+}
