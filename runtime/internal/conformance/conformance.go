@@ -247,13 +247,21 @@ func randomTraces() []trace {
 
 // multiTraces: several limits per decision, all-or-nothing.
 func multiTraces() []trace {
+	return randomMulti(rand.New(rand.NewPCG(7, 7)), "multi", "m", 10, []string{"", "a", "b"}, false)
+}
+
+// randomMulti returns n random traces named name/i over 2 or 3 limits of
+// random algorithms named prefix+index, keys drawn from keys, some steps
+// cancelled; with costs, each limit's cost is drawn by randomCost (and every
+// step decides every limit), else every cost is 1 and a third of the steps
+// decide a subset, in another order.
+func randomMulti(rng *rand.Rand, name, prefix string, n int, keys []string, costs bool) []trace {
 	var out []trace
-	rng := rand.New(rand.NewPCG(7, 7))
-	for n := 0; n < 10; n++ {
-		tr := trace{name: fmt.Sprintf("multi/%d", n)}
+	for t := 0; t < n; t++ {
+		tr := trace{name: fmt.Sprintf("%s/%d", name, t)}
 		k := 2 + rng.IntN(2)
 		for i := 0; i < k; i++ {
-			tr.limits = append(tr.limits, randomLimit(rng, algorithms[rng.IntN(len(algorithms))], "m"+strconv.Itoa(i)))
+			tr.limits = append(tr.limits, randomLimit(rng, algorithms[rng.IntN(len(algorithms))], prefix+strconv.Itoa(i)))
 		}
 		var at time.Duration
 		for i := 0; i < 40; i++ {
@@ -261,9 +269,14 @@ func multiTraces() []trace {
 			s := step{at: at, maxWait: []time.Duration{0, 0, 5 * time.Second, -1}[rng.IntN(4)]}
 			for j := range tr.limits {
 				s.limits = append(s.limits, j)
-				s.keys = append(s.keys, []string{"", "a", "b"}[rng.IntN(3)])
+				s.keys = append(s.keys, keys[rng.IntN(len(keys))])
+				if costs {
+					l := tr.limits[j]
+					p, _ := ratemath.Derive(uint8(l.Algorithm), l.Quota, l.Duration, l.Burst, l.Bucket)
+					s.costs = append(s.costs, randomCost(rng, p.MaxCost))
+				}
 			}
-			if rng.IntN(3) == 0 { // a subset, in another order
+			if !costs && rng.IntN(3) == 0 { // a subset, in another order
 				s.limits, s.keys = s.limits[1:], s.keys[1:]
 				s.limits[0], s.limits[len(s.limits)-1] = s.limits[len(s.limits)-1], s.limits[0]
 			}
@@ -568,34 +581,7 @@ func randomCostTraces() []trace {
 			out = append(out, tr)
 		}
 	}
-	rng := rand.New(rand.NewPCG(5, 5))
-	for n := 0; n < 8; n++ {
-		tr := trace{name: fmt.Sprintf("random-cost/multi/%d", n)}
-		k := 2 + rng.IntN(2)
-		for i := 0; i < k; i++ {
-			tr.limits = append(tr.limits, randomLimit(rng, algorithms[rng.IntN(len(algorithms))], "mc"+strconv.Itoa(i)))
-		}
-		var at time.Duration
-		for i := 0; i < 40; i++ {
-			at += time.Duration(rng.Int64N(int64(20*time.Second/time.Microsecond))) * time.Microsecond
-			s := step{at: at, maxWait: []time.Duration{0, 0, 5 * time.Second, -1}[rng.IntN(4)]}
-			for j := range tr.limits {
-				l := tr.limits[j]
-				p, _ := ratemath.Derive(uint8(l.Algorithm), l.Quota, l.Duration, l.Burst, l.Bucket)
-				s.limits = append(s.limits, j)
-				s.keys = append(s.keys, []string{"", "a"}[rng.IntN(2)])
-				s.costs = append(s.costs, randomCost(rng, p.MaxCost))
-			}
-			tr.steps = append(tr.steps, s)
-			if rng.IntN(4) == 0 {
-				c := s
-				c.cancel = true
-				tr.steps = append(tr.steps, c)
-			}
-		}
-		out = append(out, tr)
-	}
-	return out
+	return append(out, randomMulti(rand.New(rand.NewPCG(5, 5)), "random-cost/multi", "mc", 8, []string{"", "a"}, true)...)
 }
 
 // randomCost returns 1 mostly, else 0, a cost up to bound, or bound+1.
