@@ -591,22 +591,31 @@ func (c *Concurrency) release(s Slot) {
 func (c *Concurrency) handOffLocked() bool {
 	s := c.set.Load()
 	for c.queue.n > 0 && c.running <= s.capacity {
-		w := c.queue.pop(s.order)
-		cc, r := c.quotasLocked(s, w.consumer, w.cls)
-		if r != 0 {
-			w.reason = r
-			close(w.done)
-			continue
+		if c.grantLocked(s, c.queue.pop(s.order)) {
+			return true
 		}
-		c.countLocked(cc, w.cls)
-		w.cc = cc
-		close(w.done)
-		return true
 	}
 	if c.running == 0 {
 		return false
 	}
 	c.running--
+	return true
+}
+
+// grantLocked gives waiter w, taken off the queue, a slot if its quotas
+// hold (check 5: they are checked again after waiting), counting it for its
+// consumer and priority (the caller counts it running), or else rejects it.
+// It reports whether w got the slot.
+func (c *Concurrency) grantLocked(s *concSettings, w *waiter) bool {
+	cc, r := c.quotasLocked(s, w.consumer, w.cls)
+	if r != 0 {
+		w.reason = r
+		close(w.done)
+		return false
+	}
+	c.countLocked(cc, w.cls)
+	w.cc = cc
+	close(w.done)
 	return true
 }
 

@@ -161,17 +161,9 @@ func (c *Concurrency) refresh(poked bool) *concSettings {
 		cc.max = s.consumerMax(cc.name)
 	}
 	for c.queue.n > 0 && c.running < s.capacity { // a larger capacity: serve the waiters
-		w := c.queue.pop(s.order)
-		cc, r := c.quotasLocked(s, w.consumer, w.cls)
-		if r != 0 {
-			w.reason = r
-			close(w.done)
-			continue
+		if c.grantLocked(s, c.queue.pop(s.order)) {
+			c.running++
 		}
-		c.running++
-		c.countLocked(cc, w.cls)
-		w.cc = cc
-		close(w.done)
 	}
 	c.mu.Unlock()
 	if c.global != nil {
