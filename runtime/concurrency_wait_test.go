@@ -67,6 +67,7 @@ func TestConcurrencyMaxWaitNotReachedGetsSlot(t *testing.T) {
 	}
 }
 
+// recorder is a Hook that records every event.
 type recorder struct {
 	mu     sync.Mutex
 	events []Event

@@ -9,7 +9,7 @@ import (
 
 func TestNewRateLimiterDecidesLikeAWrapper(t *testing.T) {
 	rs := &rateRecordingStore{mem: NewMemoryStore()}
-	h := &rateRecordingHook{}
+	h := &recorder{}
 	configureForTest(t, WithStore(rs), WithKeyspace("manual"), WithHook(h))
 	name := rateUnique(t)
 	lim := NewRateLimiter(name, RateSpec{Algorithm: SlidingWindow, Quota: 1, Duration: time.Hour})

@@ -3,7 +3,6 @@ package runtime
 import (
 	"context"
 	"errors"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -28,18 +27,6 @@ func (s *flakyStore) Cancel(ctx context.Context, req *Request) error { return s.
 
 func (s *flakyStore) Processes(string) int { return s.procs }
 
-// eventLog records a hook's events.
-type eventLog struct {
-	mu     sync.Mutex
-	events []Event
-}
-
-func (l *eventLog) OnDecision(e Event) {
-	l.mu.Lock()
-	l.events = append(l.events, e)
-	l.mu.Unlock()
-}
-
 // TestFailLocal: while the store cannot answer, a fail=local limit admits
 // this process's share (quota and burst divided by the processes the store
 // counts, rounded up), rejects past it with a *ThrottledError whose event
@@ -51,7 +38,7 @@ func TestFailLocal(t *testing.T) {
 	}{{1, 10}, {2, 5}, {3, 4}, {20, 1}} {
 		clk := rateFakeClock(t)
 		st := &flakyStore{mem: NewMemoryStore(), procs: tc.procs}
-		log := &eventLog{}
+		log := &recorder{}
 		useRateConfig(t, WithStore(st), WithClock(clk), WithHook(log))
 		r := NewRate(rateUnique(t), RateSpec{Algorithm: GCRA, Quota: 10, Duration: time.Hour, Burst: 10, Fail: FailLocal})
 		ctx := context.Background()

@@ -14,7 +14,7 @@ import (
 func modeTrace(t *testing.T, name string, spec RateSpec, m Mode, calls []modeCall) (errs []error, events []Event) {
 	t.Helper()
 	clk := rateFakeClock(t)
-	h := &rateRecordingHook{}
+	h := &recorder{}
 	Configure(WithHook(h))
 	spec.Mode = m
 	r := NewRate(name, spec)
@@ -81,7 +81,7 @@ func TestShadowLeavesEnforcementsState(t *testing.T) {
 // the hook nothing; an override turning it on finds a fresh limit.
 func TestModeOff(t *testing.T) {
 	rateFakeClock(t)
-	h := &rateRecordingHook{}
+	h := &recorder{}
 	Configure(WithHook(h))
 	r := NewRate(t.Name(), RateSpec{Algorithm: FixedWindow, Quota: 2, Duration: time.Hour, Mode: ModeOff})
 	for range 10 {
@@ -110,7 +110,7 @@ func TestModeOff(t *testing.T) {
 // enforced limit rejects.
 func TestMixedModes(t *testing.T) {
 	rateFakeClock(t)
-	h := &rateRecordingHook{}
+	h := &recorder{}
 	Configure(WithHook(h))
 	name := t.Name()
 	r := NewRate(name,
@@ -151,7 +151,7 @@ func TestMixedModes(t *testing.T) {
 // TestShadowFailClosed: a shadow limit whose store cannot answer under
 // fail=closed lets the call run and reports the would-be failure.
 func TestShadowFailClosed(t *testing.T) {
-	h := &rateRecordingHook{}
+	h := &recorder{}
 	st := storeErrStore{err: fmt.Errorf("%w: down", ErrStoreUnavailable)}
 	useRateConfig(t, WithStore(st), WithHook(h))
 	r := NewRate(t.Name(), RateSpec{Algorithm: GCRA, Quota: 1, Duration: time.Second, Fail: FailClosed, Mode: ModeShadow})
@@ -167,7 +167,7 @@ func TestShadowFailClosed(t *testing.T) {
 // with a negative cost or a per-call value below 1: the hook hears of it.
 func TestShadowInvalidValues(t *testing.T) {
 	rateFakeClock(t)
-	h := &rateRecordingHook{}
+	h := &recorder{}
 	Configure(WithHook(h))
 	r := NewRate(t.Name(), RateSpec{Algorithm: GCRA, Duration: time.Second, PerCall: PerCallQuota, Mode: ModeShadow})
 	for _, c := range []Call{{Cost: -1, Quota: 1}, {Cost: 1, Quota: 0}} {

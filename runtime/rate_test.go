@@ -354,20 +354,9 @@ func TestRateReadsConfigurationAtCallTime(t *testing.T) {
 	}
 }
 
-type rateRecordingHook struct {
-	mu     sync.Mutex
-	events []Event
-}
-
-func (h *rateRecordingHook) OnDecision(e Event) {
-	h.mu.Lock()
-	h.events = append(h.events, e)
-	h.mu.Unlock()
-}
-
 func TestRateHook(t *testing.T) {
 	rateFakeClock(t)
-	h := &rateRecordingHook{}
+	h := &recorder{}
 	Configure(WithHook(h))
 	r := NewRate(t.Name(), RateSpec{Algorithm: SlidingWindow, Quota: 1, Duration: time.Second, Keyed: true})
 	ctx := context.Background()
@@ -407,7 +396,7 @@ func TestRateAllocations(t *testing.T) {
 }
 
 func TestRateHookSeesStoreErrors(t *testing.T) {
-	h := &rateRecordingHook{}
+	h := &recorder{}
 	useRateConfig(t, WithStore(&rateFailingStore{}), WithHook(h))
 	name := rateUnique(t)
 	open := NewRate(name, RateSpec{Algorithm: GCRA, Quota: 1, Duration: time.Hour})
