@@ -18,9 +18,6 @@ type callSpec struct {
 	cost int64
 }
 
-// params returns the params the call is decided with.
-func (c *callSpec) params() *ratemath.Params { return c.p }
-
 // own reports whether the call has values of its own (per-call values).
 func (c *callSpec) own() bool { return c.p != &c.e.p }
 
@@ -176,7 +173,7 @@ func (r *Rate) maxWait(ctx context.Context, cs []callSpec, waited int64) int64 {
 func memCalls(cs []callSpec, buf []memCall, idx []int) ([]memCall, []int) {
 	for j := range cs {
 		if c := &cs[j]; c.e.t != nil {
-			buf = append(buf, memCall{t: c.e.t, p: c.params(), key: c.key, cost: c.cost})
+			buf = append(buf, memCall{t: c.e.t, p: c.p, key: c.key, cost: c.cost})
 			if idx != nil {
 				idx = append(idx, j)
 			}
@@ -229,7 +226,7 @@ func (r *Rate) decide(ctx context.Context, res *rateRes, cs []callSpec, maxWait 
 			ds.Rejected = j
 			if ds.Reason == ReasonQuota {
 				c := &cs[j]
-				c.e.hot.remember(c.key, c.cost, c.params(), sent, ratemath.Micros(ds.RetryAfter), maxWait)
+				c.e.hot.remember(c.key, c.cost, c.p, sent, ratemath.Micros(ds.RetryAfter), maxWait)
 			}
 			return ds, nil
 		}
@@ -301,7 +298,7 @@ func (r *Rate) hotRejection(cs []callSpec, now *decisionTime, maxWait int64) (d 
 		if c.e.hot == nil {
 			continue
 		}
-		if ra := c.e.hot.rejected(c.key, c.cost, c.params(), now, maxWait); ra > 0 {
+		if ra := c.e.hot.rejected(c.key, c.cost, c.p, now, maxWait); ra > 0 {
 			return Decision{Rejected: j, RetryAfter: time.Duration(ra) * time.Microsecond, Reason: ReasonQuota}, true
 		}
 	}
@@ -370,7 +367,7 @@ func cancelMem(res *rateRes, cs []callSpec) {
 	now := res.now()
 	for j := range cs {
 		if c := &cs[j]; c.e.t != nil {
-			c.e.t.cancelOne(c.params(), c.key, now, c.cost)
+			c.e.t.cancelOne(c.p, c.key, now, c.cost)
 		}
 	}
 }
@@ -380,7 +377,7 @@ func cancelMem(res *rateRes, cs []callSpec) {
 func undoMem(cs []callSpec, now int64) {
 	for j := range cs {
 		if c := &cs[j]; c.e.t != nil {
-			c.e.t.undoOne(c.params(), c.key, now, c.cost)
+			c.e.t.undoOne(c.p, c.key, now, c.cost)
 		}
 	}
 }

@@ -36,10 +36,9 @@ type effSpec struct {
 	bound   int64           // µs a call may wait; -1 unbounded
 	fail    FailPolicy
 	mode    Mode
-	t       *memTable     // decided in memory: its table; nil when the store decides
-	hot     *hotKeys      // store-decided: the rejection memory (§7)
-	share   *localShare   // store-decided: the fail=local share
-	ov      *rateOverride // the override in force, if any (nil: generated values)
+	t       *memTable   // decided in memory: its table; nil when the store decides
+	hot     *hotKeys    // store-decided: the rejection memory (§7)
+	share   *localShare // store-decided: the fail=local share
 	// params keeps the params of the latest per-call values seen (see
 	// perCallParams); nil without per-call values.
 	params *paramCache
@@ -126,9 +125,7 @@ func (r *Rate) load() (*config, *rateRes) {
 func (r *Rate) resolve(cfg *config) *rateRes {
 	if !envOverridesDone.Load() {
 		loadEnvOverrides()
-	}
-	if c := loadConfig(); c != cfg && cfg.overrides == nil && c.overrides != nil {
-		cfg = c // the environment's overrides were just put in force
+		cfg = loadConfig() // with the environment's overrides, if they were just put in force
 	}
 	res := &rateRes{cfg: cfg, sys: cfg.clock == SystemClock, eff: make([]effSpec, len(r.specs)), allMem: true}
 	mem, _ := cfg.store.(*MemoryStore)
@@ -200,7 +197,6 @@ func (r *Rate) resolve(cfg *config) *rateRes {
 
 // override returns e with the values override o sets.
 func (s *rateSpec) override(e effSpec, o *rateOverride) effSpec {
-	e.ov = o
 	if e.params != nil {
 		e.params = new(paramCache) // the values in force changed
 	}
