@@ -48,10 +48,11 @@ func TestProcessesCounted(t *testing.T) {
 		return err == nil && n == "2"
 	})
 	// Each store reads the count at its next heartbeat: the later one saw
-	// both already.
-	if a0, a1 := stores[0].Processes("a"), stores[1].Processes("a"); max(a0, a1) != 2 {
-		t.Fatalf("keyspace a: the stores count %d and %d processes, want 2 by the later one", a0, a1)
-	}
+	// both already. Its script has run (ZCARD says 2), but the store may not
+	// have read the reply yet: wait for it.
+	waitFor(t, "the later store of keyspace a to count 2 processes", func() bool {
+		return max(stores[0].Processes("a"), stores[1].Processes("a")) == 2
+	})
 	if n := stores[2].Processes("b"); n != 1 {
 		t.Fatalf("keyspace b: %d processes, want 1", n)
 	}
