@@ -69,7 +69,9 @@ func TestMemoryLongKeysKeepSeparateState(t *testing.T) {
 		}
 	}
 
-	Configure(WithStore(nil), WithKeyspace(""), WithHook(nil), WithClock(nil))
+	// A memory of its own, so that the test can run again (-count).
+	Configure(WithStore(NewMemoryStore()), WithKeyspace(""), WithHook(nil), WithClock(nil))
+	defer Configure(WithStore(nil))
 	for _, alg := range allAlgorithms {
 		r := NewRate(t.Name()+"/"+alg.String(), RateSpec{Algorithm: alg, Quota: 1, Duration: time.Hour})
 		for round := range 2 {
