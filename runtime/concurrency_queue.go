@@ -11,6 +11,7 @@ type waiter struct {
 	reason     Reason
 	done       chan struct{}
 	queued     bool
+	seq        uint64 // its place in arrival order, for unpop
 }
 
 // waitList is an intrusive doubly linked list of waiters, oldest first, so
@@ -19,9 +20,12 @@ type waiter struct {
 type waitList struct {
 	head, tail *waiter
 	n          int
+	pushed     uint64 // waiters ever pushed: the next one's seq
 }
 
 func (l *waitList) push(w *waiter) {
+	w.seq = l.pushed
+	l.pushed++
 	w.prev, w.next = l.tail, nil
 	if l.tail != nil {
 		l.tail.next = w
@@ -64,15 +68,36 @@ func (l *waitList) remove(w *waiter) bool {
 	return true
 }
 
-// unpop puts back a waiter that pop returned, where pop takes from.
+// unpop puts back a waiter that pop returned in its place in arrival
+// order. Waiters pushed while it was out of the list (the global dispatcher
+// tries one with the store without holding the mutex) are newer: under LIFO
+// they go first. The search starts at the end pop takes from, where w
+// usually belongs.
 func (l *waitList) unpop(w *waiter, o Order) {
-	if o != FIFO || l.head == nil {
-		l.push(w)
-		return
+	var after *waiter // the newest waiter older than w; nil: w goes first
+	if o == FIFO {
+		for n := l.head; n != nil && n.seq < w.seq; n = n.next {
+			after = n
+		}
+	} else {
+		after = l.tail
+		for after != nil && after.seq > w.seq {
+			after = after.prev
+		}
 	}
-	w.prev, w.next = nil, l.head
-	l.head.prev = w
-	l.head = w
+	w.prev = after
+	if after != nil {
+		w.next = after.next
+		after.next = w
+	} else {
+		w.next = l.head
+		l.head = w
+	}
+	if w.next != nil {
+		w.next.prev = w
+	} else {
+		l.tail = w
+	}
 	w.queued = true
 	l.n++
 }
