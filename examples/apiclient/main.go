@@ -58,6 +58,7 @@ func main() {
 // config is the command line.
 type config struct {
 	redis, vendor, serveVendor string
+	redisTimeout               time.Duration
 	prefix                     string
 	workers, lookups, cities   int
 }
@@ -67,6 +68,7 @@ func parse(args []string, out io.Writer) (config, error) {
 	fs := flag.NewFlagSet("apiclient", flag.ContinueOnError)
 	fs.SetOutput(out)
 	fs.StringVar(&c.redis, "redis", "", "Redis `addresses`, comma-separated (several: a Cluster): share the quota and the cache with other processes")
+	fs.DurationVar(&c.redisTimeout, "redis-timeout", redisstore.DefaultTimeout, "how long Redis may take to answer before it counts as unavailable (the quota then lets calls through: fail=open)")
 	fs.StringVar(&c.vendor, "vendor", "", "the vendor's base `URL` (default: start a stand-in vendor)")
 	fs.StringVar(&c.serveVendor, "serve-vendor", "", "only serve a stand-in vendor on `addr` until interrupted")
 	fs.IntVar(&c.workers, "workers", 4, "concurrent workers")
@@ -128,7 +130,8 @@ func lookUp(ctx context.Context, c config) (report, error) {
 		if err := rdb.Ping(ctx).Err(); err != nil {
 			return r, fmt.Errorf("redis %s: %w", c.redis, err)
 		}
-		opts = append(opts, throttle.WithStore(redisstore.New(rdb)), throttle.WithKeyspace("apiclient"))
+		store := redisstore.New(rdb, redisstore.WithTimeout(c.redisTimeout))
+		opts = append(opts, throttle.WithStore(store), throttle.WithKeyspace("apiclient"))
 	}
 	// Leave the process's runtime as it found it (tests run this more than once).
 	defer throttle.SaveConfig()()
