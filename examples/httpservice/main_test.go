@@ -26,13 +26,26 @@ func reports(t *testing.T) throttle.ConcurrencyStats {
 	return throttle.ConcurrencyStats{}
 }
 
-// waitFor polls the pool until cond holds. Polling, not sleeping a fixed
-// time: the test does not depend on how fast the machine is.
+// waitFor polls the pool until cond holds, and fails the test if it does
+// not within 10s. Polling, not sleeping a fixed time: the test does not
+// depend on how fast the machine is.
 func waitFor(t *testing.T, cond func(throttle.ConcurrencyStats) bool) {
 	t.Helper()
-	for !cond(reports(t)) {
+	deadline := time.Now().Add(10 * time.Second)
+	for s := reports(t); !cond(s); s = reports(t) {
+		if time.Now().After(deadline) {
+			t.Fatalf("reports pool still %+v after 10s, not in the state awaited", s)
+		}
 		time.Sleep(time.Millisecond)
 	}
+}
+
+// waitIdle waits until the pool has no call running or queued: the requests
+// of an earlier test's load may still hold or wait for slots for a moment,
+// as http.Server.Close does not wait for its handlers to return.
+func waitIdle(t *testing.T) {
+	t.Helper()
+	waitFor(t, func(s throttle.ConcurrencyStats) bool { return s.Running == 0 && s.Queued == 0 })
 }
 
 func request(consumer, priority string) *http.Request {
@@ -47,9 +60,7 @@ func request(consumer, priority string) *http.Request {
 // TestReportShedsInOrder drives the generated ReportThrottled directly,
 // holding slots open, through each of aio-throttle's checks.
 func TestReportShedsInOrder(t *testing.T) {
-	if s := reports(t); s.Running != 0 || s.Queued != 0 {
-		t.Fatalf("pool busy at start: %+v", s)
-	}
+	waitIdle(t)
 	hold := make(chan struct{})
 	svc := &Service{hold: hold}
 	var wg sync.WaitGroup
@@ -207,9 +218,7 @@ func TestUsageErrors(t *testing.T) {
 // the request's context (set by the API middleware, or by a trusted one
 // before it) over the X-Request-Priority header, as httpthrottle does.
 func TestReportKeepsTrustedPriority(t *testing.T) {
-	if s := reports(t); s.Running != 0 || s.Queued != 0 {
-		t.Fatalf("pool busy at start: %+v", s)
-	}
+	waitIdle(t)
 	hold := make(chan struct{})
 	svc := &Service{hold: hold}
 	lowClaimingHigh := func(consumer string) *http.Request {
