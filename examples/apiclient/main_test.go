@@ -11,10 +11,12 @@ import (
 	"os/exec"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/throttlegen/throttlegen/internal/redistest"
+	throttle "github.com/throttlegen/throttlegen/runtime"
 )
 
 // TestMain lets the Redis test run this binary as the apiclient program in
@@ -27,9 +29,23 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
+// runs counts the in-memory tests run in this process (go test -count=N
+// runs each N times).
+var runs atomic.Int64
+
+// fresh makes an in-memory test start afresh however often it runs: the
+// quota in a memory store of its own (the configuration is restored after
+// the test), and city names of a prefix of their own, returned, as the
+// generated cache keeps the process's answers for 30s.
+func fresh(t *testing.T, prefix string) string {
+	t.Cleanup(throttle.SaveConfig())
+	throttle.Configure(throttle.WithStore(throttle.NewMemoryStore()))
+	return fmt.Sprintf("%s%d", prefix, runs.Add(1))
+}
+
 func TestInMemory(t *testing.T) {
 	const lookups, cities = 60, 20
-	c, err := parse([]string{"-lookups", "60", "-cities", "20", "-workers", "4"}, os.Stderr)
+	c, err := parse([]string{"-lookups", "60", "-cities", "20", "-workers", "4", "-prefix", fresh(t, "city")}, os.Stderr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,12 +97,13 @@ func TestRetryOn(t *testing.T) {
 	}))
 	defer vendor.Close()
 	ctx := context.Background()
+	busy, broken := fresh(t, "busy"), fresh(t, "broken")
 
-	r, err := lookUp(ctx, config{vendor: vendor.URL, prefix: "busy", workers: 1, lookups: 3, cities: 3})
+	r, err := lookUp(ctx, config{vendor: vendor.URL, prefix: busy, workers: 1, lookups: 3, cities: 3})
 	if err != nil || r.answered != 3 {
 		t.Fatalf("busy vendor: %d answered, err %v", r.answered, err)
 	}
-	r, err = lookUp(ctx, config{vendor: vendor.URL, prefix: "broken", workers: 1, lookups: 1, cities: 1})
+	r, err = lookUp(ctx, config{vendor: vendor.URL, prefix: broken, workers: 1, lookups: 1, cities: 1})
 	if err == nil || !strings.Contains(err.Error(), "500") || errors.Is(err, ErrVendorBusy) {
 		t.Fatalf("broken vendor: err %v, want the 500", err)
 	}
@@ -94,7 +111,7 @@ func TestRetryOn(t *testing.T) {
 	defer mu.Unlock()
 	for city, n := range calls {
 		want := 3 // two 429s, then an answer
-		if strings.HasPrefix(city, "broken") {
+		if strings.HasPrefix(city, broken) {
 			want = 1 // not retried
 		}
 		if n != want {
@@ -105,7 +122,7 @@ func TestRetryOn(t *testing.T) {
 
 func TestRunPrintsSummary(t *testing.T) {
 	var out bytes.Buffer
-	if err := run(context.Background(), []string{"-lookups", "12", "-cities", "6", "-prefix", "summary"}, &out); err != nil {
+	if err := run(context.Background(), []string{"-lookups", "12", "-cities", "6", "-prefix", fresh(t, "summary")}, &out); err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"12 lookups by 4 workers", "12 answered, 0 failed", "cache: ", "weather-vendor quota (gcra 20/s, burst 5): 6 calls admitted", "vendor (its own limit 20/s, burst 10): served 6"} {

@@ -14,9 +14,11 @@ import (
 // TestRun runs the example: five calls for ada pass, three are throttled, and
 // grace has a limit of her own.
 func TestRun(t *testing.T) {
-	// A frozen clock keeps the result the same on a slow, loaded machine.
-	throttle.Configure(throttle.WithClock(fakeclock.New(time.Unix(1_700_000_000, 0))))
-	defer throttle.Configure(throttle.WithClock(nil))
+	// A frozen clock keeps the result the same on a slow, loaded machine, and
+	// a memory store of its own the same however often the test runs
+	// (go test -count=N); the configuration is restored afterwards.
+	t.Cleanup(throttle.SaveConfig())
+	throttle.Configure(throttle.WithClock(fakeclock.New(time.Unix(1_700_000_000, 0))), throttle.WithStore(throttle.NewMemoryStore()))
 	var out bytes.Buffer
 	if err := run(context.Background(), &out); err != nil {
 		t.Fatal(err)
