@@ -177,9 +177,13 @@ func TestRedisTwoProcesses(t *testing.T) {
 	if v.Served < cities || v.Served > procs*cities {
 		t.Errorf("vendor served %d calls for %d cities in %d processes", v.Served, cities, procs)
 	}
-	// The shared gcra limit admits at most burst + rate·elapsed calls. Allow
-	// a few more for calls that the network bunched together on the way.
-	bound := 5 + int(20*v.Span.Seconds()) + 3
+	// The shared gcra limit admits at most burst + rate·elapsed calls. The
+	// vendor sees arrivals, not admissions: calls the network bunched
+	// together, and a first call that arrives late (a cold process dials
+	// first) shortens the span it measures. Allow 10 calls for that, half a
+	// second at the vendor's rate. Two separate limits (run without -redis)
+	// sent 72 calls in 2.05 s here, the vendor refusing 22: 17 over.
+	bound := 5 + int(20*v.Span.Seconds()) + 10
 	if v.Served+v.Refused > bound {
 		t.Errorf("vendor got %d calls in %v, more than the shared limit allows (%d): the quota was not shared",
 			v.Served+v.Refused, v.Span.Round(time.Millisecond), bound)
