@@ -19,10 +19,49 @@ import (
 // callSlack is what a call may take beyond the store's timeout and the
 // batcher watchdog's eighth of it in the tests that bound calls during a
 // fault: room for a loaded 2-core machine under -race (calls of a store
-// with a 200 ms timeout were seen to take up to 660 ms there), well below
-// what a call left to the client would wait (its dial and read timeouts:
-// 5 s and 3 s).
-const callSlack = time.Second
+// with a 200 ms timeout were seen to take up to 660 ms there), below what a
+// call left to the client would wait (its dial and read timeouts: 5 s and
+// 3 s; with a 200 ms store timeout the bound is 2.225 s).
+const callSlack = 2 * time.Second
+
+// checkUpErrors fails the test unless every error s has counted (the calls
+// of fail=open limiters' included) ran out of time, or was the answer of
+// the breaker that such a timeout opened. It is for a moment Redis is up:
+// on a loaded machine under -race a call may outlast a short store timeout,
+// which opens the breaker for a while, but no call may fail otherwise. It
+// returns the stats it checked.
+func checkUpErrors(t *testing.T, s *redisstore.Store) redisstore.Stats {
+	t.Helper()
+	// A call counts its timeout or short circuit before it counts the
+	// error, and Stats reads Errors first: a call counted in Errors here is
+	// counted in Timeouts or ShortCircuits too, if it is one of them.
+	st := s.Stats()
+	if st.Errors > st.Timeouts+st.ShortCircuits {
+		t.Fatalf("stats while Redis was up %+v: errors that are neither timeouts nor the breaker's answers", st)
+	}
+	if st.BreakerTrips > 0 || st.ShortCircuits > 0 {
+		// The call whose timeout opened the breaker counts it just after.
+		waitFor(t, "a timeout to have opened the breaker while Redis was up", func() bool { return s.Stats().Timeouts > 0 })
+	}
+	if st.Errors > 0 {
+		t.Logf("while Redis was up: %d timeouts, %d calls answered by the breaker", st.Timeouts, st.ShortCircuits)
+	}
+	return st
+}
+
+// probeStore returns a store with testTimeout over a client of its own to
+// the server at addr, both closed when the test ends: for the checks a test
+// makes beside its load, which a busy machine must not make fail.
+func probeStore(t *testing.T, addr string) *redisstore.Store {
+	t.Helper()
+	rdb := redis.NewClient(&redis.Options{Addr: addr})
+	s := redisstore.New(rdb, testTimeout)
+	t.Cleanup(func() {
+		s.Close()
+		rdb.Close()
+	})
+	return s
+}
 
 // maxDuration keeps the longest duration it was given.
 type maxDuration struct{ ns atomic.Int64 }
