@@ -209,18 +209,22 @@ func TestContextCancelled(t *testing.T) {
 
 // TestCloseUnderLoad closes the store while goroutines decide: every call
 // ends, with an answer or an error wrapping ErrStoreUnavailable, and the
-// batcher goroutine is gone (TestMain checks for leaks).
+// batcher goroutine is gone (TestMain checks for leaks). The goroutines
+// decide until they get an error once Close has begun (for 20 s at most),
+// so that a test goroutine slow to call Close still finds them deciding.
 func TestCloseUnderLoad(t *testing.T) {
 	s, _ := newStore(t)
 	req := &runtime.Request{Keyspace: "close", Limits: []*runtime.Limit{
 		{Name: "n", Algorithm: runtime.GCRA, Quota: 1 << 30, Duration: time.Second}}, Keys: []string{"k"}}
 	var ok, unavailableErrs, other atomic.Int64
+	var closing atomic.Bool
+	deadline := time.Now().Add(20 * time.Second)
 	var wg sync.WaitGroup
 	for g := 0; g < 32; g++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := 0; i < 200; i++ {
+			for time.Now().Before(deadline) {
 				_, err := s.Decide(context.Background(), req)
 				switch {
 				case err == nil:
@@ -230,10 +234,14 @@ func TestCloseUnderLoad(t *testing.T) {
 				default:
 					other.Add(1)
 				}
+				if err != nil && closing.Load() {
+					return
+				}
 			}
 		}()
 	}
 	waitFor(t, "some decisions", func() bool { return ok.Load() > 100 })
+	closing.Store(true)
 	s.Close()
 	wg.Wait()
 	if other.Load() != 0 || unavailableErrs.Load() == 0 {
