@@ -41,8 +41,10 @@ func StartCluster(tb testing.TB, masters int) *Cluster {
 // after FailoverNodeTimeout, and whose replicas take over from a failed
 // master however long ago they last heard from it
 // (cluster-replica-validity-factor 0). It returns once every node reports
-// cluster_state:ok and every replica's link to its master is up (the initial
-// sync done). Kill a master (Server.Kill) to cause a failover, and wait for
+// cluster_state:ok, every replica's link to its master is up (the initial
+// sync done) and every master lists its replicas in CLUSTER NODES (which it
+// learns through the cluster bus, after the replica: ReplicasOf and
+// WaitReplicated read it there). Kill a master (Server.Kill) to cause a failover, and wait for
 // its end with WaitFailover. The nodes are killed when the test ends.
 func StartClusterWithReplicas(tb testing.TB, masters, replicasPerMaster int) *Cluster {
 	tb.Helper()
@@ -91,7 +93,8 @@ func startCluster(tb testing.TB, masters, replicasPerMaster int, extra []string)
 }
 
 // replicate makes the nodes after the masters replicas, replicasPerMaster of
-// each master in turn, and waits until every replica is in sync.
+// each master in turn, and waits until every replica is in sync and every
+// master lists its replicas.
 func (c *Cluster) replicate(tb testing.TB, masters, replicasPerMaster int) {
 	tb.Helper()
 	ids := make([]string, masters)
@@ -129,6 +132,44 @@ func (c *Cluster) replicate(tb testing.TB, masters, replicasPerMaster int) {
 			time.Sleep(50 * time.Millisecond)
 		}
 	}
+	for i, m := range c.Nodes[:masters] {
+		want := c.Nodes[masters+i*replicasPerMaster : masters+(i+1)*replicasPerMaster]
+		for {
+			got, err := c.replicasOf(m)
+			if err == nil && sameServers(got, want) {
+				break
+			}
+			if time.Now().After(deadline) {
+				tb.Fatalf("redistest: master %s lists replicas %v (%v), want %v", m.Addr(), addrs(got), err, addrs(want))
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+}
+
+// sameServers reports whether a and b hold the same servers, in any order.
+func sameServers(a, b []*Server) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for _, s := range a {
+		found := false
+		for _, t := range b {
+			found = found || s == t
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
+}
+
+func addrs(ss []*Server) []string {
+	var as []string
+	for _, s := range ss {
+		as = append(as, s.Addr())
+	}
+	return as
 }
 
 // Addrs returns the nodes' addresses, for redis.ClusterOptions.Addrs.
@@ -294,9 +335,17 @@ func (c *Cluster) MasterOf(tb testing.TB, key string) *Server {
 // ReplicasOf returns the nodes that replicate master, as master sees it.
 func (c *Cluster) ReplicasOf(tb testing.TB, master *Server) []*Server {
 	tb.Helper()
-	ns, err := nodes(master.Addr())
+	rs, err := c.replicasOf(master)
 	if err != nil {
 		tb.Fatalf("redistest: %v", err)
+	}
+	return rs
+}
+
+func (c *Cluster) replicasOf(master *Server) ([]*Server, error) {
+	ns, err := nodes(master.Addr())
+	if err != nil {
+		return nil, err
 	}
 	var id string
 	for _, n := range ns {
@@ -312,7 +361,7 @@ func (c *Cluster) ReplicasOf(tb testing.TB, master *Server) []*Server {
 			}
 		}
 	}
-	return rs
+	return rs, nil
 }
 
 // WaitReplicated waits until every replica of master has received every

@@ -83,6 +83,11 @@ func TestBreakerDuringStall(t *testing.T) {
 			var stalled atomic.Bool
 			var fast, closedErrs, other atomic.Int64
 			defer untilStopped(8, func() {
+				// While the breaker answers at once, eight goroutines that
+				// never paused would keep the two cores of a busy machine
+				// from the probe, which must get its PING answered within
+				// the timeout.
+				time.Sleep(time.Millisecond)
 				t0 := time.Now()
 				if err := open.Allow(ctx, ""); err != nil {
 					other.Add(1)
@@ -122,8 +127,10 @@ func TestBreakerDuringStall(t *testing.T) {
 			if fast.Load() == 0 || closedErrs.Load() == 0 {
 				t.Errorf("fast %d, fail=closed errors %d during the stall", fast.Load(), closedErrs.Load())
 			}
-			srv.Continue()
+			// Taken before SIGCONT: a probe in flight is answered as soon as
+			// the server resumes, possibly before this goroutine runs again.
 			back := time.Now()
+			srv.Continue()
 			waitFor(t, "decisions through the store after SIGCONT", func() bool {
 				events, _, _ := hook.snapshot() // the event may come just after the change
 				return !s.Stats().BreakerOpen && closed.Allow(ctx, "") == nil && len(events) >= 2
@@ -315,13 +322,19 @@ func TestGlobalPoolFullAfterStall(t *testing.T) {
 	const pool = "redisstore_test.StallPool"
 	lim := runtime.NewConcurrency(runtime.ConcurrencySpec{Name: pool, Capacity: 4, Scope: runtime.ScopeGlobal, LeaseTTL: time.Minute})
 	ctx := context.Background()
+	// Warm up until a round goes through the store, its breaker closed: an
+	// acquire that timed out was decided locally (err == nil all the same),
+	// and Errors never goes down again, so compare each round's counts.
 	waitFor(t, "a slot through the store", func() bool {
+		before := s.Stats()
 		slot, err := lim.Acquire(ctx, "")
 		if err != nil {
 			return false
 		}
 		slot.Release()
-		return s.Stats().Errors == 0
+		after := s.Stats()
+		return after.Errors == before.Errors && after.Timeouts == before.Timeouts &&
+			after.BreakerTrips == before.BreakerTrips && !after.BreakerOpen
 	})
 
 	srv.Stop()

@@ -60,15 +60,20 @@ func TestLeaseQuotasAndCapacity(t *testing.T) {
 	}
 }
 
+// TestLeaseExpiresUnlessRenewed: of two leases, the one renewed every
+// 50 ms or so stays while the other expires. Their TTL, 2 s, leaves room
+// for a busy machine between two renewals; the leases that probe the pool
+// live 10 s, so that they cannot expire before they are counted.
 func TestLeaseExpiresUnlessRenewed(t *testing.T) {
 	s, srv := newStore(t, slowOK)
 	ctx := context.Background()
-	short := func(id, consumer string) *runtime.LeaseRequest {
+	short := func(id, consumer string, ttl time.Duration) *runtime.LeaseRequest {
 		r := lease(id, consumer, "none")
-		r.Capacity, r.ConsumerMax, r.PriorityMax, r.TTL = 2, -1, -1, 300*time.Millisecond
+		r.Capacity, r.ConsumerMax, r.PriorityMax, r.TTL = 2, -1, -1, ttl
 		return r
 	}
-	kept, dropped := short("kept", "a"), short("dropped", "b")
+	const ttl, probeTTL = 2 * time.Second, 10 * time.Second
+	kept, dropped := short("kept", "a", ttl), short("dropped", "b", ttl)
 	for _, r := range []*runtime.LeaseRequest{kept, dropped} {
 		if res, err := s.AcquireLease(ctx, r); err != nil || res.Reason != 0 {
 			t.Fatal(res, err)
@@ -80,7 +85,7 @@ func TestLeaseExpiresUnlessRenewed(t *testing.T) {
 		if err := s.RenewLeases(ctx, []*runtime.LeaseRequest{kept}); err != nil {
 			t.Fatal(err)
 		}
-		res, err := s.AcquireLease(ctx, short("new", "c"))
+		res, err := s.AcquireLease(ctx, short("new", "c", probeTTL))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -96,7 +101,7 @@ func TestLeaseExpiresUnlessRenewed(t *testing.T) {
 	if err := s.RenewLeases(ctx, []*runtime.LeaseRequest{kept}); err != nil {
 		t.Fatal(err)
 	}
-	if res, _ := s.AcquireLease(ctx, short("more", "d")); res.Reason != runtime.ReasonFullQueue {
+	if res, _ := s.AcquireLease(ctx, short("more", "d", probeTTL)); res.Reason != runtime.ReasonFullQueue {
 		t.Fatalf("renewed lease lost: %v", res.Reason)
 	}
 	// Renewing an expired lease does not revive it.

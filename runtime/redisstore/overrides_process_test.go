@@ -32,9 +32,10 @@ const overrideLimit = "multi/override"
 
 // overrideHelper hammers overrideLimit with 8 goroutines through a real
 // rate limiter, as a generated wrapper would, and obeys its parent's lines:
-// "reload" reloads the override file (answering "reloaded"), "stop" stops
-// the load (answering "admitted N errors E"). It prints "saturated" once a
-// call is rejected after the reload, and "ready" when the load runs.
+// "start" starts the load, "reload" reloads the override file (answering
+// "reloaded"), "stop" stops the load (answering "admitted N errors E"). It
+// prints "ready" when it can start, and "saturated" once a call is rejected
+// after the reload.
 func overrideHelper() {
 	rdb := redis.NewClient(&redis.Options{Addr: os.Getenv(helperAddrEnv)})
 	s := redisstore.New(rdb, redisstore.WithTimeout(5*time.Second))
@@ -51,33 +52,37 @@ func overrideHelper() {
 	var reloaded, saturated atomic.Bool
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
-	for range 8 {
-		wg.Go(func() {
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				after := reloaded.Load() // read before the call: a call begun before the reload may use the old quota
-				err := r.Allow(context.Background(), "")
-				switch {
-				case err == nil:
-					admitted.Add(1)
-				case errors.Is(err, runtime.ErrThrottled):
-					if after && saturated.CompareAndSwap(false, true) {
-						say("saturated")
+	load := func() {
+		for range 8 {
+			wg.Go(func() {
+				for {
+					select {
+					case <-stop:
+						return
+					default:
 					}
-				default:
-					errs.Add(1)
+					after := reloaded.Load() // read before the call: a call begun before the reload may use the old quota
+					err := r.Allow(context.Background(), "")
+					switch {
+					case err == nil:
+						admitted.Add(1)
+					case errors.Is(err, runtime.ErrThrottled):
+						if after && saturated.CompareAndSwap(false, true) {
+							say("saturated")
+						}
+					default:
+						errs.Add(1)
+					}
 				}
-			}
-		})
+			})
+		}
 	}
 	say("ready")
 	in := bufio.NewScanner(os.Stdin)
 	for in.Scan() {
 		switch in.Text() {
+		case "start":
+			load()
 		case "reload":
 			if err := runtime.ReloadOverrides(os.Getenv(helperOverridesEnv)); err != nil {
 				say("error %v", err)
@@ -101,6 +106,9 @@ func overrideHelper() {
 // while its calls run. From the change on, the lower quota holds exactly:
 // together they admit exactly the new quota in the window, no more (an
 // overshoot would be calls admitted with the old quota after the change).
+// The processes start their load together, once both are ready: one that
+// ran while the other was still starting could admit more than the new
+// quota before the change.
 func TestOverrideUnderLoad(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts processes")
@@ -158,6 +166,9 @@ func TestOverrideUnderLoad(t *testing.T) {
 	}
 	for _, h := range hs {
 		expect(h, "ready")
+	}
+	for _, h := range hs {
+		fmt.Fprintln(h.stdin, "start")
 	}
 	time.Sleep(50 * time.Millisecond) // under load
 	for _, h := range hs {
