@@ -355,10 +355,7 @@ func TestGlobalPoolFullAfterStall(t *testing.T) {
 	srv.Continue()
 
 	// Four fresh leases must fit: nothing holds the four asked for above.
-	prdb := redis.NewClient(&redis.Options{Addr: srv.Addr()})
-	defer prdb.Close()
-	probe := redisstore.New(prdb, testTimeout)
-	defer probe.Close()
+	probe := probeStore(t, srv.Addr())
 	round := 0
 	waitFor(t, "the pool's full capacity", func() bool {
 		round++
