@@ -2,6 +2,7 @@ package redistest
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -109,59 +110,47 @@ func (c *Cluster) replicate(tb testing.TB, masters, replicasPerMaster int) {
 	for i, r := range c.Nodes[masters:] {
 		id := ids[i/replicasPerMaster]
 		// The replica must have heard of its master through the MEETs first.
-		for {
-			_, err := Do(r.Addr(), "CLUSTER", "REPLICATE", id)
-			if err == nil {
-				break
+		retry(tb, deadline, func() error {
+			if _, err := Do(r.Addr(), "CLUSTER", "REPLICATE", id); err != nil {
+				return fmt.Errorf("CLUSTER REPLICATE %s on %s: %v", id, r.Addr(), err)
 			}
-			if time.Now().After(deadline) {
-				tb.Fatalf("redistest: CLUSTER REPLICATE %s on %s: %v", id, r.Addr(), err)
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
+			return nil
+		})
 	}
 	for _, r := range c.Nodes[masters:] {
-		for {
-			info, err := Do(r.Addr(), "INFO", "replication")
-			if err == nil && strings.Contains(info, "master_link_status:up") {
-				break
+		retry(tb, deadline, func() error {
+			if info, err := Do(r.Addr(), "INFO", "replication"); err != nil || !strings.Contains(info, "master_link_status:up") {
+				return fmt.Errorf("replica %s not in sync: %v %q", r.Addr(), err, info)
 			}
-			if time.Now().After(deadline) {
-				tb.Fatalf("redistest: replica %s not in sync: %v %q", r.Addr(), err, info)
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
+			return nil
+		})
 	}
 	for i, m := range c.Nodes[:masters] {
 		want := c.Nodes[masters+i*replicasPerMaster : masters+(i+1)*replicasPerMaster]
-		for {
+		retry(tb, deadline, func() error {
 			got, err := c.replicasOf(m)
-			if err == nil && sameServers(got, want) {
-				break
+			if err != nil || len(got) != len(want) || slices.ContainsFunc(got, func(s *Server) bool { return !slices.Contains(want, s) }) {
+				return fmt.Errorf("master %s lists replicas %v (%v), want %v", m.Addr(), addrs(got), err, addrs(want))
 			}
-			if time.Now().After(deadline) {
-				tb.Fatalf("redistest: master %s lists replicas %v (%v), want %v", m.Addr(), addrs(got), err, addrs(want))
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
+			return nil
+		})
 	}
 }
 
-// sameServers reports whether a and b hold the same servers, in any order.
-func sameServers(a, b []*Server) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for _, s := range a {
-		found := false
-		for _, t := range b {
-			found = found || s == t
+// retry calls try every 50 ms until it returns nil, and fails tb with its
+// latest error once deadline has passed.
+func retry(tb testing.TB, deadline time.Time, try func() error) {
+	tb.Helper()
+	for {
+		err := try()
+		if err == nil {
+			return
 		}
-		if !found {
-			return false
+		if time.Now().After(deadline) {
+			tb.Fatalf("redistest: %v", err)
 		}
+		time.Sleep(50 * time.Millisecond)
 	}
-	return true
 }
 
 func addrs(ss []*Server) []string {
