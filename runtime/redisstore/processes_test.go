@@ -101,7 +101,9 @@ func TestFailLocalAcrossProcesses(t *testing.T) {
 	defer rdb.Close()
 	s := redisstore.New(rdb, testTimeout)
 	defer s.Close()
-	other := redisstore.New(redis.NewClient(&redis.Options{Addr: srv.Addr()}), testTimeout)
+	ordb := redis.NewClient(&redis.Options{Addr: srv.Addr()})
+	defer ordb.Close()
+	other := redisstore.New(ordb, testTimeout)
 	defer other.Close()
 	ctx := context.Background()
 	// A name of its own per run: local shares outlive a test (go test -count).
